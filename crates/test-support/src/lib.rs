@@ -187,3 +187,14 @@ pub fn parse_py_addr(text: &str) -> SocketAddr {
     let ip: IpAddr = ip.parse().unwrap_or_else(|_| panic!("bad IP in {text:?}"));
     SocketAddr::new(ip, port.unwrap_or_else(|| panic!("bad port in {text:?}")))
 }
+
+/// Another lesson's binary, for a test that runs a lesson against its partner (`socket-info`
+/// against `tcp-listener`). Cargo only hands a test its own package's binaries, but every
+/// workspace binary lands in the same folder, so look there. `cargo test --workspace` (what
+/// `scripts/check.sh` runs) always builds it first; under `cargo test -p ONE` it may be missing or
+/// stale, and the caller skips with a message.
+pub fn partner_binary(own: &str, partner: &str) -> Option<std::path::PathBuf> {
+    let path = std::path::Path::new(own)
+        .with_file_name(format!("{partner}{}", std::env::consts::EXE_SUFFIX));
+    path.is_file().then_some(path)
+}

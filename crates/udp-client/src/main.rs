@@ -1,0 +1,101 @@
+//! udp-client: send one line of input to a UDP server, then print every datagram it sends back.
+//! Ports `udp.py`, chapter 2 ("UDP Example") of *Foundations of Python Network Programming*.
+//! Run: `echo hello | cargo run -p udp-client -- [--timeout SECONDS] 127.0.0.1 51423`
+//! Try: `cargo run -p udp-echo-server` in a first terminal.
+
+use std::io::{self, BufRead, ErrorKind, Write};
+use std::net::{SocketAddr, ToSocketAddrs, UdpSocket};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use lesson_common::{Args, Exit, Protocol, fail, parse_port, py_addr, usage};
+use socket2::{Domain, Socket, Type};
+
+const USAGE: &str = "[--timeout SECONDS] HOST PORT|SERVICE";
+
+fn main() -> ExitCode {
+    lesson_common::report(USAGE, run())
+}
+
+fn run() -> Result<(), Exit> {
+    let mut args = Args::from_env()?;
+    // Deviation: the listing waits for replies forever; we stop after this long without one.
+    let timeout = match args.option("--timeout")? {
+        Some(text) => text
+            .parse()
+            .ok()
+            .filter(|s: &f64| *s > 0.0)
+            .and_then(|s| Duration::try_from_secs_f64(s).ok())
+            .ok_or_else(|| {
+                usage(format!("--timeout '{text}' is not a positive number of seconds"))
+            })?,
+        None => Duration::from_secs(5),
+    };
+    let [host, port] = <[String; 2]>::try_from(args.positional(2)?)
+        .map_err(|_| usage("give the server's HOST and PORT (a number or a udp service name)"))?;
+    // 1. The port: a number, else a service name looked up for udp (`getservbyname(…, 'udp')`).
+    let port = parse_port(&port, Protocol::UDP)?;
+    // The listing's socket is AF_INET, so like it we take the host's IPv4 address; an IPv6-only
+    // name still works. (`localhost` often lists ::1 first, where our server is not listening.)
+    let found: Vec<SocketAddr> = (host.as_str(), port)
+        .to_socket_addrs()
+        .map_err(|e| fail(format!("cannot look up '{host}': {e}")))?
+        .collect();
+    let server = found
+        .iter()
+        .find(|a| a.is_ipv4())
+        .or(found.first())
+        .copied()
+        .ok_or_else(|| fail(format!("'{host}' has no address")))?;
+
+    // 2. Create a UDP socket and connect() it, as the listing does. No packet is sent: connecting
+    //    only fixes the peer, so the kernel drops datagrams from anyone else and reports an ICMP
+    //    "port unreachable" to us as a refused error on the next receive.
+    let socket = Socket::new(Domain::for_address(server), Type::DGRAM, None)?;
+    socket.connect(&server.into())?;
+    // std's UdpSocket for the safe send/recv on plain byte slices (socket2's recv wants MaybeUninit).
+    let socket = UdpSocket::from(socket);
+    socket.set_read_timeout(Some(timeout))?;
+
+    // 3. Ask for one line. Bytes, not a String: any input is sent as typed, and `trim_ascii` is
+    //    Python's `strip()`. At EOF the line is empty and an empty datagram is sent, as in Python.
+    let mut out = io::stdout().lock();
+    writeln!(out, "Enter data to transmit: ")?;
+    out.flush()?;
+    let mut input = Vec::new();
+    io::stdin().lock().read_until(b'\n', &mut input)?;
+    // 4. One send is one datagram; it goes whole or not at all (too big: "Message too long").
+    socket.send(input.trim_ascii())?;
+    writeln!(out, "Looking for replies; press Ctrl-C or Ctrl-Break to stop.")?;
+    out.flush()?;
+
+    // 5. Print each reply. The buffer holds any datagram, so no reply is cut short; bytes that are
+    //    not UTF-8 print as U+FFFD instead of stopping the program.
+    let mut buf = vec![0u8; 65536];
+    let mut replies = 0u32;
+    loop {
+        match socket.recv(&mut buf) {
+            // An empty datagram ends the conversation, as in the listing.
+            Ok(0) => return Ok(()),
+            Ok(n) => {
+                writeln!(out, "Received: {}", String::from_utf8_lossy(&buf[..n]))?;
+                out.flush()?;
+                replies += 1;
+            }
+            // Linux reports an expired read timeout as WouldBlock, Windows as TimedOut.
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
+                let waited = timeout.as_secs_f64();
+                if replies == 0 {
+                    return Err(fail(format!(
+                        "no reply from {} within {waited} s",
+                        py_addr(server)
+                    )));
+                }
+                eprintln!("(no further reply within {waited} s; stopping)");
+                return Ok(());
+            }
+            // Refused: our datagram drew ICMP "port unreachable", so nothing listens there.
+            Err(e) => return Err(fail(format!("no reply from {}: {e}", py_addr(server)))),
+        }
+    }
+}

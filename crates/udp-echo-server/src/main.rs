@@ -1,0 +1,107 @@
+//! udp-echo-server: send every UDP datagram straight back to whoever sent it, logging the sender.
+//! Ports `udpechoserver.py`, chapter 3 ("UDP Echo Server") of *Foundations of Python Network Programming*.
+//! Run: `cargo run -p udp-echo-server -- [--bind ADDR] [PORT]` (PORT 51423, `0` for any free port)
+//! Try: `echo hello | cargo run -p udp-client -- 127.0.0.1 51423` in a second terminal.
+
+use std::io::{self, ErrorKind, Write};
+use std::net::{IpAddr, SocketAddr, UdpSocket};
+use std::process::ExitCode;
+
+use lesson_common::{Args, Exit, Protocol, fail, parse_port, py_addr, usage};
+use socket2::{Domain, Socket, Type};
+
+const USAGE: &str = "[--bind ADDR] [PORT]";
+/// The listing's `recvfrom(8192)`: the most we echo back.
+const ECHO_LIMIT: usize = 8192;
+/// Source ports below this belong to services (echo, chargen, DNS…) that could answer us back.
+const PRIVILEGED: u16 = 1024;
+
+fn main() -> ExitCode {
+    lesson_common::report(USAGE, run())
+}
+
+fn run() -> Result<(), Exit> {
+    let mut args = Args::from_env()?;
+    // Deviation: loopback unless told otherwise. An echo service open to a network is a classic
+    // reflection vector; `--bind 0.0.0.0` (or `::`) is the listing's `host = ''`.
+    let bind = args.option("--bind")?.unwrap_or_else(|| "127.0.0.1".to_string());
+    let ip: IpAddr =
+        bind.parse().map_err(|_| usage(format!("--bind '{bind}' is not an IP address")))?;
+    let port = match args.positional(1)?.first() {
+        Some(text) => parse_port(text, Protocol::UDP)?,
+        None => 51423,
+    };
+    let addr = SocketAddr::new(ip, port);
+
+    // 1. Create a datagram socket. socket2 gives us the bare socket, as Python's socket.socket() does,
+    //    so we can set an option before binding; the family follows the address (--bind ::1 is IPv6).
+    let socket = Socket::new(Domain::for_address(addr), Type::DGRAM, None)?;
+    // 2. SO_REUSEADDR, set by hand as the listing does. Unix only: on Windows the same flag lets
+    //    another program bind a port that is already in use and steal its datagrams.
+    #[cfg(unix)]
+    socket.set_reuse_address(true)?;
+    // 3. Bind. No listen() or accept(): UDP has no connections, every datagram carries its sender.
+    socket.bind(&addr.into()).map_err(|e| fail(format!("cannot bind {}: {e}", py_addr(addr))))?;
+    // From here on std's UdpSocket: socket2's recv_from fills `MaybeUninit` bytes, which needs
+    // unsafe code to read; std's takes a plain `&mut [u8]`.
+    let socket = UdpSocket::from(socket);
+    // Deviation: the listing prints nothing here; we announce the address (port 0 picks a free one).
+    let mut out = io::stdout().lock();
+    writeln!(out, "Listening on {}", py_addr(socket.local_addr()?))?;
+
+    // Buffers made once and reused: the loop allocates nothing per datagram. `buf` holds any
+    // datagram (65,507 bytes is the IPv4 maximum), because std's recv_from would cut a longer one
+    // silently to the buffer's size, the very thing the listing's recvfrom(8192) does unseen.
+    let mut buf = vec![0u8; 65536];
+    let mut line: Vec<u8> = Vec::with_capacity(256);
+    // 4. Serve forever; one bad datagram must not stop the server (the listing's bare `except:`).
+    loop {
+        let (size, peer) = match socket.recv_from(&mut buf) {
+            Ok(got) => got,
+            Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+            // e.g. Windows reports an earlier echo's ICMP "port unreachable" here; Linux does not
+            // on an unconnected socket. Either way: say so and keep serving.
+            Err(e) => {
+                eprintln!("recvfrom failed: {e}; still listening");
+                continue;
+            }
+        };
+        // 5. Log the sender, as `print "Got data from", address`. The address is written straight
+        //    into `line` (py_addr would build a new String each time), and the whole line goes to
+        //    the locked stdout in one write.
+        line.clear();
+        match peer {
+            SocketAddr::V4(a) => write!(line, "Got data from ('{}', {})", a.ip(), a.port()),
+            SocketAddr::V6(a) => write!(
+                line,
+                "Got data from ('{}', {}, {}, {})",
+                a.ip(),
+                a.port(),
+                a.flowinfo(),
+                a.scope_id()
+            ),
+        }?;
+        let echo = size.min(ECHO_LIMIT);
+        // Deviation: the listing drops bytes past 8192 without a word; we say how many arrived.
+        if size > ECHO_LIMIT {
+            write!(line, " (truncated: {size} bytes, echoing the first {ECHO_LIMIT})")?;
+        }
+        // Deviation: never answer a privileged port, where another echo (or chargen, or DNS)
+        // service may sit; two such services would bounce one datagram between them forever.
+        let answer = peer.port() >= PRIVILEGED;
+        if !answer {
+            write!(line, " (not echoed: source port below {PRIVILEGED})")?;
+        }
+        line.push(b'\n');
+        out.write_all(&line).map_err(|e| fail(format!("cannot write the log: {e}")))?;
+
+        // 6. Echo it back: `&buf[..echo]`, never the whole buffer. A datagram goes out whole or not
+        //    at all, so there is no partial send to finish (and no `write_all`). A zero-length
+        //    datagram is echoed too: that empty reply is how udp-client knows we are done.
+        if answer {
+            if let Err(e) = socket.send_to(&buf[..echo], peer) {
+                eprintln!("sendto {} failed: {e}; still listening", py_addr(peer));
+            }
+        }
+    }
+}

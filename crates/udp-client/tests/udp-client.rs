@@ -1,0 +1,183 @@
+//! Runs the real `udp-client` against UDP peers on loopback: scripted ones played by the test, and
+//! the partner lesson `udp-echo-server` when it has been built.
+// A panic in a test is a failed test with its message: unwrap is the right tool here.
+#![allow(clippy::unwrap_used)]
+
+use lesson_common::py_addr;
+use std::net::{SocketAddr, UdpSocket};
+use std::thread::{self, JoinHandle};
+use std::time::Duration;
+use test_support::{Finished, Running, partner_binary, run};
+
+const BIN: &str = env!("CARGO_BIN_EXE_udp-client");
+const LIMIT: Duration = Duration::from_secs(15);
+const PROMPT: &str = "Enter data to transmit: \n";
+const LOOKING: &str = "Looking for replies; press Ctrl-C or Ctrl-Break to stop.\n";
+
+/// A scripted server on an ephemeral loopback port: it waits for the client's datagram, hands it
+/// and the client's address to `script`, and returns the datagram it got.
+fn peer(
+    script: impl FnOnce(&UdpSocket, SocketAddr) + Send + 'static,
+) -> (String, JoinHandle<Vec<u8>>) {
+    let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
+    socket.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let port = socket.local_addr().unwrap().port().to_string();
+    let handle = thread::spawn(move || {
+        let mut buf = vec![0u8; 70_000];
+        let (n, client) = socket.recv_from(&mut buf).unwrap();
+        script(&socket, client);
+        buf.truncate(n);
+        buf
+    });
+    (port, handle)
+}
+
+fn client(port: &str, stdin: &[u8]) -> Finished {
+    run(BIN, &["--timeout", "0.5", "127.0.0.1", port], stdin, LIMIT)
+}
+
+/// The listing's lines, one `Received:` per reply; an empty datagram ends the run quietly (exit 0).
+#[test]
+fn prints_each_reply_until_an_empty_datagram() {
+    let (port, peer) = peer(|s, to| {
+        for reply in [&b"first"[..], b"second", b""] {
+            s.send_to(reply, to).unwrap();
+        }
+    });
+    let done = client(&port, b"hello\n");
+    assert_eq!(peer.join().unwrap(), b"hello", "the line is sent without its newline");
+    let wanted = format!("{PROMPT}{LOOKING}Received: first\nReceived: second\n");
+    assert_eq!(done.stdout_text(), wanted);
+    assert_eq!((done.code, done.stderr.as_str()), (Some(0), ""));
+}
+
+/// Input is stripped like Python's `strip()`, and a reply that is not UTF-8 prints lossily.
+#[test]
+fn strips_input_and_prints_bytes_that_are_not_utf8() {
+    let (port, peer) = peer(|s, to| {
+        s.send_to(b"caf\xe9", to).unwrap();
+        s.send_to(b"", to).unwrap();
+    });
+    let done = client(&port, b" \t two words \r\nnot this line\n");
+    assert_eq!(peer.join().unwrap(), b"two words");
+    assert_eq!(done.stdout_text(), format!("{PROMPT}{LOOKING}Received: caf\u{fffd}\n"));
+    assert_eq!(done.code, Some(0), "{}", done.stderr);
+}
+
+/// Stdin at EOF sends an empty datagram, as `readline().strip()` gives ''.
+#[test]
+fn empty_stdin_sends_an_empty_datagram() {
+    let (port, peer) = peer(|s, to| {
+        s.send_to(b"", to).unwrap();
+    });
+    let done = client(&port, b"");
+    assert_eq!(peer.join().unwrap(), b"");
+    assert_eq!(done.stdout_text(), format!("{PROMPT}{LOOKING}"));
+    assert_eq!(done.code, Some(0), "{}", done.stderr);
+}
+
+/// The connected socket hears only its server: a stranger's datagram is never printed.
+#[test]
+fn ignores_datagrams_from_anyone_but_the_server() {
+    let (port, peer) = peer(|s, to| {
+        let stranger = UdpSocket::bind("127.0.0.1:0").unwrap();
+        stranger.send_to(b"intruder", to).unwrap();
+        s.send_to(b"real", to).unwrap();
+        s.send_to(b"", to).unwrap();
+    });
+    let done = client(&port, b"hi\n");
+    peer.join().unwrap();
+    assert_eq!(done.stdout_text(), format!("{PROMPT}{LOOKING}Received: real\n"));
+}
+
+/// A long reply (10,000 bytes) is printed whole, not cut at some buffer size.
+#[test]
+fn prints_a_large_reply_whole() {
+    let big: String = (0..10_000).map(|i| char::from(b'a' + (i % 26) as u8)).collect();
+    let reply = big.clone();
+    let (port, peer) = peer(move |s, to| {
+        s.send_to(reply.as_bytes(), to).unwrap();
+        s.send_to(b"", to).unwrap();
+    });
+    let done = client(&port, b"x\n");
+    peer.join().unwrap();
+    assert_eq!(done.stdout_text(), format!("{PROMPT}{LOOKING}Received: {big}\n"));
+}
+
+/// After a reply, silence for the timeout ends the run with exit 0 and a note on stderr only.
+#[test]
+fn timeout_after_a_reply_exits_0() {
+    let (port, peer) = peer(|s, to| {
+        s.send_to(b"only one", to).unwrap();
+    });
+    let done = client(&port, b"x\n");
+    peer.join().unwrap();
+    assert_eq!(done.stdout_text(), format!("{PROMPT}{LOOKING}Received: only one\n"));
+    assert_eq!(done.code, Some(0));
+    assert_eq!(done.stderr, "(no further reply within 0.5 s; stopping)\n");
+}
+
+/// A silent server: after the timeout, one line naming the server and the wait, exit 1.
+#[test]
+fn silent_server_times_out_with_exit_1() {
+    let silent = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let addr = silent.local_addr().unwrap();
+    let done = client(&addr.port().to_string(), b"anyone?\n");
+    let mut buf = [0u8; 16];
+    assert_eq!(silent.recv(&mut buf).unwrap(), 7, "the datagram did arrive");
+    assert_eq!(done.stdout_text(), format!("{PROMPT}{LOOKING}"));
+    assert_eq!(done.code, Some(1));
+    assert_eq!(done.stderr, format!("error: no reply from {} within 0.5 s\n", py_addr(addr)));
+}
+
+/// Nothing listening: ICMP port unreachable surfaces as "Connection refused", exit 1, no waiting.
+#[test]
+fn no_server_is_connection_refused() {
+    let port = UdpSocket::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    // The socket is dropped: nothing listens on `port` now. A 10 s timeout would be seen in the
+    // message below; "refused" proves the ICMP answer ended the wait.
+    let done = run(BIN, &["--timeout", "10", "127.0.0.1", &port.to_string()], b"hi\n", LIMIT);
+    assert_eq!(done.code, Some(1));
+    assert!(done.stderr.contains("Connection refused"), "{}", done.stderr);
+    assert_eq!(done.stderr.lines().count(), 1, "{}", done.stderr);
+}
+
+/// Bad command lines: missing arguments or a bad timeout exit 2, a bad port or service exits 1.
+#[test]
+fn bad_arguments_fail_cleanly() {
+    for (args, code) in [
+        (&["127.0.0.1"][..], 2),
+        (&["127.0.0.1", "7", "extra"], 2),
+        (&["--timeout", "0", "127.0.0.1", "7"], 2),
+        (&["--timeout", "soon", "127.0.0.1", "7"], 2),
+        (&["--timeout", "-1", "127.0.0.1", "7"], 2),
+        (&["127.0.0.1", "99999"], 1),
+        (&["127.0.0.1", "no-such-service"], 1),
+        (&["--help"], 0),
+    ] {
+        let done = run(BIN, args, b"", LIMIT);
+        assert_eq!(done.code, Some(code), "{args:?}: {}", done.stderr);
+        assert!(!done.stderr.contains("panicked"), "{args:?}: {}", done.stderr);
+        if code == 1 {
+            assert_eq!(done.stderr.lines().count(), 1, "{args:?}: {}", done.stderr);
+        }
+    }
+}
+
+/// Against the partner lesson: the echo comes back; an empty line gets an empty echo and ends it.
+#[test]
+fn talks_to_udp_echo_server() {
+    let Some(partner) = partner_binary(BIN, "udp-echo-server") else {
+        eprintln!("skipped: udp-echo-server is not built; run `cargo test --workspace`");
+        return;
+    };
+    let mut server = Running::start(partner.to_str().unwrap(), &["0"]);
+    let port = server.listening_addr().port().to_string();
+    let done = client(&port, b"hello\n");
+    assert_eq!(done.stdout_text(), format!("{PROMPT}{LOOKING}Received: hello\n"));
+    assert_eq!(done.code, Some(0), "{}", done.stderr);
+    assert!(server.line().starts_with("Got data from ('127.0.0.1', "));
+    let done = client(&port, b"\n");
+    assert_eq!(done.stdout_text(), format!("{PROMPT}{LOOKING}"));
+    assert_eq!((done.code, done.stderr.as_str()), (Some(0), ""));
+}

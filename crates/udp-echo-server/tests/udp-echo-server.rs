@@ -1,0 +1,203 @@
+//! Runs the real `udp-echo-server` on an ephemeral loopback port and sends it raw datagrams.
+// A panic in a test is a failed test with its message: unwrap is the right tool here.
+#![allow(clippy::unwrap_used)]
+
+use lesson_common::py_addr;
+use std::io::ErrorKind;
+use std::net::{SocketAddr, UdpSocket};
+use std::time::Duration;
+use test_support::{Running, run};
+
+const BIN: &str = env!("CARGO_BIN_EXE_udp-echo-server");
+const LIMIT: Duration = Duration::from_secs(15);
+
+fn start(args: &[&str]) -> (Running, SocketAddr) {
+    let mut server = Running::start(BIN, args);
+    let addr = server.listening_addr();
+    (server, addr)
+}
+
+/// A client socket on an ephemeral loopback port whose reads give up after a while.
+fn client(ip: &str) -> UdpSocket {
+    let socket = UdpSocket::bind((ip, 0)).unwrap();
+    socket.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    socket
+}
+
+/// Send `payload` and return the echo, checking that it came from the server.
+fn echo(socket: &UdpSocket, server: SocketAddr, payload: &[u8]) -> Vec<u8> {
+    socket.send_to(payload, server).unwrap();
+    let mut buf = vec![0u8; 70_000];
+    let (n, from) = socket.recv_from(&mut buf).unwrap();
+    assert_eq!(from, server, "the echo must come from the server's address");
+    buf.truncate(n);
+    buf
+}
+
+/// Bytes that differ from position to position, so a wrong slice cannot pass for the right one.
+fn pattern(len: usize) -> Vec<u8> {
+    (0..len).map(|i| (i % 251) as u8).collect()
+}
+
+/// Datagrams of 0, 1, 100 and 8192 bytes come back byte for byte; each log line names the client.
+#[test]
+fn echoes_payloads_and_logs_the_sender() {
+    let (mut server, addr) = start(&["0"]);
+    assert_eq!(addr.ip().to_string(), "127.0.0.1", "loopback is the default bind address");
+    assert_ne!(addr.port(), 0);
+    let socket = client("127.0.0.1");
+    let from = py_addr(socket.local_addr().unwrap());
+    for len in [0, 1, 100, 8192] {
+        let payload = pattern(len);
+        assert_eq!(echo(&socket, addr, &payload), payload, "{len}-byte echo");
+        assert_eq!(server.line(), format!("Got data from {from}"));
+    }
+}
+
+/// Past 8192 bytes (8193, and the IPv4 maximum 65507) the echo is the first 8192 bytes and the log
+/// line gives the size that really arrived.
+#[test]
+fn truncates_large_datagrams_to_8192_bytes_and_says_so() {
+    let (mut server, addr) = start(&["0"]);
+    let socket = client("127.0.0.1");
+    let from = py_addr(socket.local_addr().unwrap());
+    for len in [8193, 65507] {
+        let payload = pattern(len);
+        assert_eq!(echo(&socket, addr, &payload), payload[..8192], "{len}-byte datagram");
+        let wanted =
+            format!("Got data from {from} (truncated: {len} bytes, echoing the first 8192)");
+        assert_eq!(server.line(), wanted);
+    }
+}
+
+/// 10,000 datagrams sent with 32 in flight are all answered, in order, and all logged.
+#[test]
+fn answers_a_burst_of_10000_datagrams() {
+    const TOTAL: u32 = 10_000;
+    const WINDOW: u32 = 32;
+    let (mut server, addr) = start(&["0"]);
+    let socket = client("127.0.0.1");
+    socket.connect(addr).unwrap();
+    let (mut sent, mut received) = (0u32, 0u32);
+    let mut buf = [0u8; 64];
+    while received < TOTAL {
+        while sent < TOTAL && sent - received < WINDOW {
+            socket.send(&sent.to_be_bytes()).unwrap();
+            sent += 1;
+        }
+        let n = socket.recv(&mut buf).unwrap(); // a lost echo fails here after 5 s, not hangs
+        assert_eq!(buf[..n], received.to_be_bytes(), "echo number {received}");
+        received += 1;
+    }
+    let from = format!("Got data from {}", py_addr(socket.local_addr().unwrap()));
+    for i in 0..TOTAL {
+        assert_eq!(server.line(), from, "log line {i}");
+    }
+    assert!(server.is_running());
+}
+
+/// A client that closes its socket before the echo arrives does not disturb the next client.
+#[test]
+fn keeps_serving_after_a_client_vanishes() {
+    let (mut server, addr) = start(&["0"]);
+    for _ in 0..3 {
+        let gone = client("127.0.0.1");
+        gone.send_to(b"nobody will read this", addr).unwrap();
+        drop(gone); // the echo meets a closed port: ICMP port unreachable comes back to the server
+    }
+    let socket = client("127.0.0.1");
+    assert_eq!(echo(&socket, addr, b"still there?"), b"still there?");
+    let wanted = format!("Got data from {}", py_addr(socket.local_addr().unwrap()));
+    let seen: Vec<String> = (0..4).map(|_| server.line()).collect();
+    assert!(seen.iter().all(|l| l.starts_with("Got data from ")), "{seen:?}");
+    assert_eq!(seen[3], wanted);
+    assert!(server.is_running());
+}
+
+/// A datagram from a source port below 1024 is logged as not echoed and gets no reply.
+#[test]
+fn does_not_answer_a_privileged_source_port() {
+    // Binding below 1024 needs root (or CAP_NET_BIND_SERVICE); try a few unlikely ports.
+    let Some(privileged) = [1013, 1019, 1021, 1009, 1017]
+        .into_iter()
+        .find_map(|port| UdpSocket::bind(("127.0.0.1", port)).ok())
+    else {
+        eprintln!("skipped: cannot bind a UDP port below 1024 on 127.0.0.1 here (not root?)");
+        return;
+    };
+    let (mut server, addr) = start(&["0"]);
+    privileged.send_to(b"are you an echo service too?", addr).unwrap();
+    // The server handles datagrams in order: once a later client has its echo, the first datagram
+    // has been dealt with, so an empty queue now means no reply was sent, not "not yet".
+    let later = client("127.0.0.1");
+    assert_eq!(echo(&later, addr, b"after"), b"after");
+    privileged.set_nonblocking(true).unwrap();
+    let got = privileged.recv_from(&mut [0u8; 64]).map_err(|e| e.kind());
+    assert_eq!(got, Err(ErrorKind::WouldBlock), "a privileged port must not be answered");
+    let from = py_addr(privileged.local_addr().unwrap());
+    assert_eq!(server.line(), format!("Got data from {from} (not echoed: source port below 1024)"));
+    assert_eq!(server.line(), format!("Got data from {}", py_addr(later.local_addr().unwrap())));
+}
+
+/// `--bind ::1` serves IPv6 and prints addresses as Python does for AF_INET6 (four fields).
+#[test]
+fn serves_ipv6_with_python_notation() {
+    if UdpSocket::bind("[::1]:0").is_err() {
+        eprintln!("skipped: no IPv6 loopback (::1) on this machine");
+        return;
+    }
+    let (mut server, addr) = start(&["--bind", "::1", "0"]);
+    assert_eq!(py_addr(addr), format!("('::1', {}, 0, 0)", addr.port()));
+    let socket = client("::1");
+    assert_eq!(echo(&socket, addr, b"six"), b"six");
+    let port = socket.local_addr().unwrap().port();
+    assert_eq!(server.line(), format!("Got data from ('::1', {port}, 0, 0)"));
+}
+
+/// Without a port the server takes the listing's 51423.
+#[test]
+fn defaults_to_the_listings_port() {
+    // Only if 51423 is free: a learner's server may be running there.
+    if UdpSocket::bind("127.0.0.1:51423").is_err() {
+        eprintln!("skipped: 127.0.0.1:51423 is in use");
+        return;
+    }
+    let mut server = Running::start(BIN, &[]);
+    assert_eq!(server.line(), "Listening on ('127.0.0.1', 51423)");
+}
+
+/// A port that another socket holds (without SO_REUSEADDR) is a one-line error and exit 1.
+#[test]
+fn bind_failure_is_one_line_and_exit_1() {
+    let holder = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let port = holder.local_addr().unwrap().port().to_string();
+    let done = run(BIN, &[&port], b"", LIMIT);
+    assert_eq!(done.code, Some(1));
+    assert!(done.stdout.is_empty());
+    let wanted = format!("error: cannot bind ('127.0.0.1', {port}): ");
+    assert!(done.stderr.starts_with(&wanted), "{:?}", done.stderr);
+    assert_eq!(done.stderr.lines().count(), 1, "{:?}", done.stderr);
+}
+
+/// Bad command lines: usage errors exit 2, a bad port or service exits 1, --help exits 0.
+#[test]
+fn bad_arguments_fail_cleanly() {
+    for (args, code) in [
+        (&["--bind", "localhost", "0"][..], 2),
+        (&["1", "2"], 2),
+        (&["--port", "5"], 2),
+        (&["--bind"], 2),
+        (&["99999"], 1),
+        (&["no-such-service"], 1),
+        (&["--help"], 0),
+    ] {
+        let done = run(BIN, args, b"", LIMIT);
+        assert_eq!(done.code, Some(code), "{args:?}: {}", done.stderr);
+        assert!(!done.stderr.contains("panicked"), "{args:?}: {}", done.stderr);
+        if code == 1 {
+            assert_eq!(done.stderr.lines().count(), 1, "{args:?}: {}", done.stderr);
+        }
+    }
+    let help = run(BIN, &["-h"], b"", LIMIT);
+    assert!(help.stdout_text().starts_with("usage: udp-echo-server [--bind ADDR] [PORT]"));
+}

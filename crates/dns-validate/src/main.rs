@@ -1,0 +1,127 @@
+//! dns-validate: check that an address's reverse DNS name leads back to the same address.
+//!
+//! Ports the error-checking `gethostbyaddr()` listing of chapter 4 (Domain Name System): a reverse
+//! lookup, a forward lookup of the name it gave, and a check that the original address is among the
+//! results — "forward-confirmed reverse DNS".
+//!
+//! Run: `cargo run -p dns-validate -- 127.0.0.1`
+//! Try: `cargo run -p dns-validate -- 127.0.0.2` (an address with no name), and
+//!      `cargo run -p addr-info -- localhost` to see the forward lookup's raw results.
+
+use std::net::IpAddr;
+use std::process::ExitCode;
+
+use dns_lookup::{AddrInfoHints, LookupError, LookupErrorKind, SockType};
+use lesson_common::{Args, Exit, fail, usage};
+
+const USAGE: &str = "IP_ADDRESS";
+
+fn main() -> ExitCode {
+    lesson_common::report(USAGE, run())
+}
+
+/// The listing's `getipaddrs()`: a forward lookup with family 0 and SOCK_STREAM, so each address
+/// comes back once rather than once per socket type.
+fn getipaddrs(hostname: &str) -> Result<Vec<IpAddr>, Failure> {
+    let hints = AddrInfoHints { socktype: SockType::Stream.into(), ..AddrInfoHints::default() };
+    let results = dns_lookup::getaddrinfo(Some(hostname), None, Some(hints))?;
+    let ips = results.map(|result| result.map(|info| info.sockaddr.ip()));
+    Ok(ips.collect::<Result<_, _>>().map_err(LookupError::from)?)
+}
+
+/// The listing's `gethostname()`: a reverse lookup. `lookup_addr` asks getnameinfo for a real name
+/// (NI_NAMEREQD); without that flag getnameinfo hands back the address itself and anything "validates".
+fn gethostname(ip: IpAddr) -> Result<String, Failure> {
+    Ok(dns_lookup::lookup_addr(&ip)?)
+}
+
+fn run() -> Result<(), Exit> {
+    // 0. The listing takes sys.argv[1] as it is and crashes (NameError) on a name such as
+    //    `localhost`. Here it must parse as an IPv4 or IPv6 address, else it is a usage error.
+    let Some(arg) = Args::from_env()?.positional(1)?.pop() else {
+        return Err(usage("give the IP address to validate"));
+    };
+    let ip: IpAddr = arg.parse().map_err(|_| usage(format!("'{arg}' is not an IP address")))?;
+    // An IPv4-mapped IPv6 address (::ffff:127.0.0.1) is an IPv4 address: look that up.
+    let ip = ip.to_canonical();
+
+    // 1-3. Reverse lookup, forward lookup, comparison: verdict() holds the listing's try/except and
+    //      `in` test. The listing's endings print on stdout; a failed check also exits 1, and
+    //      lesson-common's reporter then adds one `error:` line on stderr.
+    match verdict(ip, gethostname(ip), getipaddrs) {
+        Verdict::NoNames => println!("No host names available for {arg}; this may be normal."),
+        Verdict::ResolverFailed(why) => {
+            return Err(fail(format!("reverse lookup of {arg} failed: {why}")));
+        }
+        Verdict::Unresolvable(hostname, why) => {
+            println!("Got hostname {hostname}, but it could not be forward-resolved: {why}");
+            return Err(fail(format!("{arg} not validated: {hostname} has no address")));
+        }
+        Verdict::Mismatch(hostname) => {
+            println!("Got hostname {hostname}, but on forward lookup,");
+            println!("original IP {arg} did not appear in IP address list.");
+            return Err(fail(format!("{arg} not validated: {hostname} does not lead back to it")));
+        }
+        Verdict::Validated(hostname) => println!("Validated hostname: {hostname}"),
+    }
+    Ok(())
+}
+
+/// A failed lookup as the listing sees it: the kind picks the ending, the reason is what Python
+/// prints for the exception, e.g. `[Errno -2] Name or service not known`.
+#[derive(Debug)]
+struct Failure {
+    kind: LookupErrorKind,
+    reason: String,
+}
+
+impl From<LookupError> for Failure {
+    fn from(error: LookupError) -> Failure {
+        // dns-lookup says "failed to lookup address information: <gai_strerror text>".
+        let text = error.to_string();
+        let text = text.strip_prefix("failed to lookup address information: ").unwrap_or(&text);
+        Failure { kind: error.kind(), reason: format!("[Errno {}] {text}", error.error_num()) }
+    }
+}
+
+/// How the check ends: the listing's four endings, plus the resolver failure it mistook for "no name".
+#[derive(Debug, PartialEq)]
+enum Verdict {
+    NoNames,
+    ResolverFailed(String),
+    Unresolvable(String, String),
+    Mismatch(String),
+    Validated(String),
+}
+
+/// The listing's decision as a pure function (given the reverse result and a way to look a name up
+/// forward), so that unit tests reach every ending without a DNS server to fake.
+fn verdict(
+    original: IpAddr,
+    reverse: Result<String, Failure>,
+    forward: impl FnOnce(&str) -> Result<Vec<IpAddr>, Failure>,
+) -> Verdict {
+    // 1. Python's herror: "no such name" (NONAME; NODATA on some systems) is normal, exit 0. The
+    //    listing also swallowed "try again" and other failures here; those are errors, exit 1.
+    let hostname = match reverse {
+        Ok(hostname) => hostname,
+        Err(f) if matches!(f.kind, LookupErrorKind::NoName | LookupErrorKind::NoData) => {
+            return Verdict::NoNames;
+        }
+        Err(f) => return Verdict::ResolverFailed(f.reason),
+    };
+    // 2. Python's gaierror: any failure of the forward lookup ends the check, exit 1.
+    let addresses = match forward(&hostname) {
+        Ok(addresses) => addresses,
+        Err(f) => return Verdict::Unresolvable(hostname, f.reason),
+    };
+    // 3. The listing compares strings, so `::1` and `0::1` would differ. Compare addresses, with
+    //    an IPv4-mapped result counting as the IPv4 address it carries.
+    match addresses.iter().any(|a| a.to_canonical() == original.to_canonical()) {
+        true => Verdict::Validated(hostname),
+        false => Verdict::Mismatch(hostname),
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,73 @@
+//! addr-info: print what `getaddrinfo()` answers for a host (and a port or service), one tuple a line.
+//!
+//! Makes runnable the `socket.getaddrinfo()` explanation of chapter 4 (Domain Name System): the call,
+//! and the five fields of each result, `(family, socktype, proto, canonname, sockaddr)`.
+//!
+//! Run: `cargo run -p addr-info -- localhost http`
+//! Try: `python2 -c 'import socket; print socket.getaddrinfo("localhost", "http")'` beside it, and
+//!      `cargo run -p dns-validate -- 127.0.0.1`, whose forward step makes this same call.
+
+use std::process::ExitCode;
+
+use dns_lookup::AddrInfoHints;
+use lesson_common::{Args, Exit, fail, py_addr, usage};
+use socket2::{Domain, Protocol, Type};
+
+const USAGE: &str = "HOST [PORT|SERVICE]";
+
+fn main() -> ExitCode {
+    lesson_common::report(USAGE, run())
+}
+
+fn run() -> Result<(), Exit> {
+    // 0. The listing's arguments: a host, and an optional port or service (Python's None when absent).
+    let mut args = Args::from_env()?.positional(2)?.into_iter();
+    let Some(host) = args.next() else {
+        return Err(usage("give a host name or address"));
+    };
+    let service = args.next();
+
+    // 1. The service goes to getaddrinfo as typed, as Python passes it, rather than through
+    //    lesson_common::parse_port: the C library looks a name up once per socket type, so `biff`
+    //    (udp only in /etc/services) yields just a datagram tuple — part of what this lesson shows.
+    //    One check first: glibc wraps a number past 65535 silently (65536 becomes port 0).
+    if let Some(number) = service.as_deref().filter(|s| !s.is_empty()) {
+        if number.bytes().all(|b| b.is_ascii_digit()) && number.parse::<u16>().is_err() {
+            return Err(fail(format!("port '{number}' is not a number from 0 to 65535")));
+        }
+    }
+
+    // 2. getaddrinfo(host, port) with all-zero hints, as Python passes them: any family, any socket
+    //    type, flags 0. (A null hints pointer would let glibc add AI_V4MAPPED | AI_ADDRCONFIG.)
+    let hints = AddrInfoHints::default();
+    let results = dns_lookup::getaddrinfo(Some(&host), service.as_deref(), Some(hints));
+    let results = results.map_err(|e| {
+        // Python's words for a gaierror: `[Errno -2] Name or service not known`.
+        let text = e.to_string();
+        let text = text.strip_prefix("failed to lookup address information: ").unwrap_or(&text);
+        let service = service.as_ref().map_or("None".into(), |s| format!("'{s}'"));
+        fail(format!("getaddrinfo('{host}', {service}): [Errno {}] {text}", e.error_num()))
+    })?;
+
+    // 3. One line per result, in the resolver's order, as Python 2 prints each tuple. The numbers are
+    //    the OS's own (AF_INET6 is 10 on Linux, 30 on macOS), so the comment names the constants;
+    //    socket2's Debug form gives those names. canonname is empty: we did not ask for AI_CANONNAME.
+    for info in results {
+        let info = info?;
+        let proto = match info.protocol {
+            0 => "IPPROTO_IP".to_string(), // 0: "the usual protocol for this socket type"
+            number => format!("{:?}", Protocol::from(number)),
+        };
+        println!(
+            "({}, {}, {}, '{}', {})  # {:?} {:?} {proto}",
+            info.address,
+            info.socktype,
+            info.protocol,
+            info.canonname.as_deref().unwrap_or(""),
+            py_addr(info.sockaddr),
+            Domain::from(info.address),
+            Type::from(info.socktype),
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,156 @@
+//! addr-info against this machine's resolver: the printed tuples must be exactly what getaddrinfo
+//! (called here with the same all-zero hints, as Python calls it) returns, in its order.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::time::Duration;
+
+use dns_lookup::{AddrFamily, AddrInfoHints, Protocol, SockType};
+use lesson_common::py_addr;
+use test_support::{Finished, run};
+
+const BIN: &str = env!("CARGO_BIN_EXE_addr-info");
+const LIMIT: Duration = Duration::from_secs(20);
+
+fn addr_info(args: &[&str]) -> Finished {
+    run(BIN, args, b"", LIMIT)
+}
+
+/// The constant names for this OS's numbers, from dns-lookup's constants (the lesson uses socket2's).
+fn names(family: i32, socktype: i32, proto: i32) -> String {
+    let family = match family {
+        f if f == i32::from(AddrFamily::Inet) => "AF_INET",
+        f if f == i32::from(AddrFamily::Inet6) => "AF_INET6",
+        _ => "?",
+    };
+    let socktype = match socktype {
+        t if t == i32::from(SockType::Stream) => "SOCK_STREAM",
+        t if t == i32::from(SockType::DGram) => "SOCK_DGRAM",
+        t if t == i32::from(SockType::Raw) => "SOCK_RAW",
+        _ => "?",
+    };
+    let proto = match proto {
+        0 => "IPPROTO_IP",
+        p if p == i32::from(Protocol::TCP) => "IPPROTO_TCP",
+        p if p == i32::from(Protocol::UDP) => "IPPROTO_UDP",
+        _ => "?",
+    };
+    format!("{family} {socktype} {proto}")
+}
+
+/// What the lesson should print: the resolver's own answer, one Python 2 tuple and comment a line.
+fn expected(host: &str, service: Option<&str>) -> String {
+    let results = dns_lookup::getaddrinfo(Some(host), service, Some(AddrInfoHints::default()));
+    let mut text = String::new();
+    for info in results.unwrap() {
+        let info = info.unwrap();
+        let (f, t, p) = (info.address, info.socktype, info.protocol);
+        let canon = info.canonname.unwrap_or_default();
+        let tuple = format!("({f}, {t}, {p}, '{canon}', {})", py_addr(info.sockaddr));
+        text += &format!("{tuple}  # {}\n", names(f, t, p));
+    }
+    text
+}
+
+fn assert_prints_resolver_answer(args: &[&str]) -> String {
+    let got = addr_info(args);
+    assert_eq!((got.code, got.stderr.as_str()), (Some(0), ""), "{args:?}");
+    let stdout = got.stdout_text();
+    assert_eq!(stdout, expected(args[0], args.get(1).copied()), "{args:?}");
+    stdout
+}
+
+/// The TCP tuple for an address and port, with numbers from this OS's constants.
+fn tcp_line(family: AddrFamily, sockaddr: &str) -> String {
+    let (f, t, p) = (i32::from(family), i32::from(SockType::Stream), i32::from(Protocol::TCP));
+    format!("({f}, {t}, {p}, '', {sockaddr})  # {}", names(f, t, p))
+}
+
+/// `localhost http` prints the resolver's tuples, among them 127.0.0.1 port 80 over TCP.
+#[test]
+fn localhost_with_a_service_prints_each_tuple() {
+    let stdout = assert_prints_resolver_answer(&["localhost", "http"]);
+    let line = tcp_line(AddrFamily::Inet, "('127.0.0.1', 80)");
+    assert!(stdout.lines().any(|l| l == line), "{stdout}");
+}
+
+/// Without a service the port is 0 in every tuple (Python's None), and every socket type appears.
+#[test]
+fn localhost_without_a_service_has_port_zero() {
+    let stdout = assert_prints_resolver_answer(&["localhost"]);
+    assert!(stdout.lines().count() >= 2, "{stdout}");
+    assert!(stdout.lines().all(|l| l.contains("', 0")), "{stdout}");
+}
+
+/// A numeric IPv4 host needs no lookup: its tuples carry the address and port as given.
+#[test]
+fn numeric_ipv4_host() {
+    let stdout = assert_prints_resolver_answer(&["127.0.0.1", "80"]);
+    assert!(
+        stdout.lines().any(|l| l == tcp_line(AddrFamily::Inet, "('127.0.0.1', 80)")),
+        "{stdout}"
+    );
+    assert!(stdout.contains("  # AF_INET SOCK_DGRAM IPPROTO_UDP\n"), "{stdout}");
+}
+
+/// A numeric IPv6 host prints Python's four-part address, `('::1', 80, 0, 0)`.
+#[test]
+fn numeric_ipv6_host() {
+    let stdout = assert_prints_resolver_answer(&["::1", "http"]);
+    let line = tcp_line(AddrFamily::Inet6, "('::1', 80, 0, 0)");
+    assert!(stdout.lines().any(|l| l == line), "{stdout}");
+}
+
+/// A service known only for udp (`biff` in /etc/services) is passed through as Python passes it:
+/// datagram tuples only, not the three socket types a bare port number would give.
+#[test]
+fn udp_only_service_gives_datagram_tuples_only() {
+    let stdout = assert_prints_resolver_answer(&["localhost", "biff"]);
+    assert!(!stdout.is_empty());
+    assert!(stdout.lines().all(|l| l.contains(" SOCK_DGRAM ")), "{stdout}");
+}
+
+/// An unknown service is one error line with Python's `[Errno N] text`, exit 1, nothing on stdout.
+#[test]
+fn unknown_service_is_one_error_line() {
+    let got = addr_info(&["localhost", "no-such-service"]);
+    let hints = Some(AddrInfoHints::default());
+    let error = dns_lookup::getaddrinfo(Some("localhost"), Some("no-such-service"), hints)
+        .err()
+        .expect("the resolver knows no such service");
+    let text = error.to_string();
+    let text = text.rsplit(": ").next().unwrap();
+    let line = format!(
+        "error: getaddrinfo('localhost', 'no-such-service'): [Errno {}] {text}\n",
+        error.error_num()
+    );
+    assert_eq!((got.code, got.stdout_text(), got.stderr), (Some(1), String::new(), line));
+}
+
+/// A host under `.invalid` (reserved never to exist) is one error line, exit 1, nothing on stdout.
+#[test]
+fn invalid_host_is_one_error_line() {
+    let got = addr_info(&["nosuch.invalid", "80"]);
+    assert_eq!(got.code, Some(1));
+    assert!(got.stdout.is_empty());
+    assert!(got.stderr.starts_with("error: getaddrinfo('nosuch.invalid', '80'): [Errno "));
+    assert_eq!(got.stderr.lines().count(), 1, "{}", got.stderr);
+}
+
+/// A port number past 65535 is refused rather than wrapped to port 0 as the C library would.
+#[test]
+fn port_out_of_range_is_refused() {
+    let got = addr_info(&["127.0.0.1", "65536"]);
+    assert_eq!(got.code, Some(1));
+    assert!(got.stdout.is_empty());
+    assert_eq!(got.stderr, "error: port '65536' is not a number from 0 to 65535\n");
+}
+
+/// No host is a usage error (exit 2); so are three arguments.
+#[test]
+fn wrong_number_of_arguments_is_a_usage_error() {
+    for args in [&[][..], &["localhost", "http", "extra"][..]] {
+        let got = addr_info(args);
+        assert_eq!(got.code, Some(2), "{args:?}");
+        assert!(got.stderr.contains("usage: addr-info HOST [PORT|SERVICE]"), "{}", got.stderr);
+    }
+}

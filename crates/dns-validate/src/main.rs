@@ -36,8 +36,8 @@ fn gethostname(ip: IpAddr) -> Result<String, Failure> {
 }
 
 fn run() -> Result<(), Exit> {
-    // 0. The listing takes sys.argv[1] as it is and crashes (NameError) on a name such as
-    //    `localhost`. Here it must parse as an IPv4 or IPv6 address, else it is a usage error.
+    // 0. The listing takes sys.argv[1] as it is: a host name gets compared as text, and one that
+    //    does not resolve crashes it (NameError). Here it must be an IPv4 or IPv6 address (exit 2).
     let Some(arg) = Args::from_env()?.positional(1)?.pop() else {
         return Err(usage("give the IP address to validate"));
     };

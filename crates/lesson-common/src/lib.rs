@@ -19,6 +19,8 @@ pub enum Exit {
     Usage(String),
     /// A failure at run time: one line on stderr, exit 1.
     Failed(Box<dyn Error>),
+    /// Exit 1 with nothing more to say: the lesson already printed the listing's own words for it.
+    Quiet,
 }
 
 /// `?` on any error (an `io::Error`, a lookup error) makes it a run-time failure.
@@ -41,7 +43,7 @@ pub fn usage(message: impl Display) -> Exit {
 /// Print the outcome of `run()` the way every lesson does and pick the exit code.
 /// `usage` is the argument synopsis after the program name, e.g. `"[HOST [PORT|SERVICE]]"`.
 pub fn report(usage: &str, outcome: Result<(), Exit>) -> ExitCode {
-    let program = std::env::args().next().unwrap_or_default();
+    let program = std::env::args_os().next().unwrap_or_default().to_string_lossy().into_owned();
     let program = program.rsplit(['/', '\\']).next().unwrap_or_default();
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
@@ -61,6 +63,7 @@ pub fn report(usage: &str, outcome: Result<(), Exit>) -> ExitCode {
             eprintln!("error: {}", line.replace(['\r', '\n'], " "));
             ExitCode::FAILURE
         }
+        Err(Exit::Quiet) => ExitCode::FAILURE,
     }
 }
 
@@ -68,8 +71,11 @@ pub fn report(usage: &str, outcome: Result<(), Exit>) -> ExitCode {
 pub struct Args(Vec<String>);
 
 impl Args {
+    /// The process's arguments; one that is not UTF-8 is a usage error (std's `args()` would panic).
     pub fn from_env() -> Result<Args, Exit> {
-        Args::parse(std::env::args().skip(1))
+        let args = std::env::args_os().skip(1).map(|a| a.into_string());
+        let args: Result<Vec<String>, _> = args.collect();
+        Args::parse(args.map_err(|bad| usage(format!("{bad:?} is not valid UTF-8")))?)
     }
 
     pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Args, Exit> {

@@ -74,4 +74,5 @@ fn report_exit_codes() {
     let refused = io::Error::from(io::ErrorKind::ConnectionRefused);
     assert_eq!(report("X", Err(refused.into())), ExitCode::FAILURE);
     assert_eq!(report("X", Err(fail("two\nlines"))), ExitCode::FAILURE);
+    assert_eq!(report("X", Err(Exit::Quiet)), ExitCode::FAILURE);
 }

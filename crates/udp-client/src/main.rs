@@ -82,6 +82,9 @@ fn run() -> Result<(), Exit> {
                 out.flush()?;
                 replies += 1;
             }
+            // Stopped and resumed (Ctrl-Z, then `fg`), Linux fails a receive that has a timeout
+            // with EINTR even though no handler ran: nothing went wrong, so wait again.
+            Err(e) if e.kind() == ErrorKind::Interrupted => continue,
             // Linux reports an expired read timeout as WouldBlock, Windows as TimedOut.
             Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
                 let waited = timeout.as_secs_f64();

@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used)]
 
 use lesson_common::py_addr;
+use std::io::{self, ErrorKind};
 use std::net::{SocketAddr, UdpSocket};
 use std::thread::{self, JoinHandle};
 use std::time::Duration;
@@ -13,6 +14,17 @@ const BIN: &str = env!("CARGO_BIN_EXE_udp-client");
 const LIMIT: Duration = Duration::from_secs(15);
 const PROMPT: &str = "Enter data to transmit: \n";
 const LOOKING: &str = "Looking for replies; press Ctrl-C or Ctrl-Break to stop.\n";
+
+/// `recv_from`, again if a signal cut the wait short: on Linux a receive with a timeout fails with
+/// EINTR when the process is stopped and resumed, which a busy test machine may do.
+fn recv_from(socket: &UdpSocket, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
+    loop {
+        match socket.recv_from(buf) {
+            Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+            done => return done,
+        }
+    }
+}
 
 /// A scripted server on an ephemeral loopback port: it waits for the client's datagram, hands it
 /// and the client's address to `script`, and returns the datagram it got.
@@ -24,7 +36,7 @@ fn peer(
     let port = socket.local_addr().unwrap().port().to_string();
     let handle = thread::spawn(move || {
         let mut buf = vec![0u8; 70_000];
-        let (n, client) = socket.recv_from(&mut buf).unwrap();
+        let (n, client) = recv_from(&socket, &mut buf).unwrap();
         script(&socket, client);
         buf.truncate(n);
         buf
@@ -121,10 +133,11 @@ fn timeout_after_a_reply_exits_0() {
 #[test]
 fn silent_server_times_out_with_exit_1() {
     let silent = UdpSocket::bind("127.0.0.1:0").unwrap();
+    silent.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
     let addr = silent.local_addr().unwrap();
     let done = client(&addr.port().to_string(), b"anyone?\n");
     let mut buf = [0u8; 16];
-    assert_eq!(silent.recv(&mut buf).unwrap(), 7, "the datagram did arrive");
+    assert_eq!(recv_from(&silent, &mut buf).unwrap().0, 7, "the datagram did arrive");
     assert_eq!(done.stdout_text(), format!("{PROMPT}{LOOKING}"));
     assert_eq!(done.code, Some(1));
     assert_eq!(done.stderr, format!("error: no reply from {} within 0.5 s\n", py_addr(addr)));
@@ -180,4 +193,44 @@ fn talks_to_udp_echo_server() {
     let done = client(&port, b"\n");
     assert_eq!(done.stdout_text(), format!("{PROMPT}{LOOKING}"));
     assert_eq!((done.code, done.stderr.as_str()), (Some(0), ""));
+}
+
+/// Stopped and resumed while waiting (Ctrl-Z, then `fg`), the client keeps waiting for replies.
+#[cfg(unix)]
+#[test]
+fn keeps_waiting_after_being_stopped_and_resumed() {
+    use std::process::{Command, Stdio};
+    let (go, stopped) = std::sync::mpsc::channel::<()>();
+    let (port, peer) = peer(move |s, to| {
+        stopped.recv_timeout(LIMIT).unwrap(); // reply only after the stop and the resume
+        s.send_to(b"late", to).unwrap();
+        s.send_to(b"", to).unwrap();
+    });
+    let mut child = Command::new(BIN)
+        .args(["--timeout", "5", "127.0.0.1", &port])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Dropping the handle closes stdin: the client sends an empty line and starts waiting.
+    drop(child.stdin.take());
+    let pid = child.id().to_string();
+    let signal = |name: &str| Command::new("kill").args([name, &pid]).status();
+    thread::sleep(Duration::from_millis(300)); // let it reach the receive
+    if signal("-STOP").is_err() {
+        let _ = child.kill();
+        let _ = child.wait();
+        eprintln!("skipped: no `kill` program to send SIGSTOP/SIGCONT");
+        return;
+    }
+    thread::sleep(Duration::from_millis(100));
+    signal("-CONT").unwrap();
+    go.send(()).unwrap();
+    let out = child.wait_with_output().unwrap(); // bounded: the peer answers, or 5 s pass
+    peer.join().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let wanted = format!("{PROMPT}{LOOKING}Received: late\n");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), wanted);
 }

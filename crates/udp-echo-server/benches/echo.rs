@@ -132,6 +132,7 @@ fn run_load(addr: SocketAddr, total: u64, window: u64) -> f64 {
                     echoed += 1;
                 } // else a straggler we had already given up on
             }
+            Err(e) if e.kind() == ErrorKind::Interrupted => {} // stopped and resumed: wait again
             Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
                 lost += sent - next; // everything in flight is gone; start a fresh window
                 next = sent;

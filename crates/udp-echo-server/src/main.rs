@@ -58,7 +58,7 @@ fn run() -> Result<(), Exit> {
     loop {
         let (size, peer) = match socket.recv_from(&mut buf) {
             Ok(got) => got,
-            Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+            Err(e) if e.kind() == ErrorKind::Interrupted => continue, // a signal, not an error
             // e.g. Windows reports an earlier echo's ICMP "port unreachable" here; Linux does not
             // on an unconnected socket. Either way: say so and keep serving.
             Err(e) => {

@@ -3,7 +3,7 @@
 #![allow(clippy::unwrap_used)]
 
 use lesson_common::py_addr;
-use std::io::ErrorKind;
+use std::io::{self, ErrorKind};
 use std::net::{SocketAddr, UdpSocket};
 use std::time::Duration;
 use test_support::{Running, run};
@@ -24,11 +24,22 @@ fn client(ip: &str) -> UdpSocket {
     socket
 }
 
+/// `recv_from`, again if a signal cut the wait short: on Linux a receive with a timeout fails with
+/// EINTR when the process is stopped and resumed, which a busy test machine may do.
+fn recv_from(socket: &UdpSocket, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
+    loop {
+        match socket.recv_from(buf) {
+            Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+            done => return done,
+        }
+    }
+}
+
 /// Send `payload` and return the echo, checking that it came from the server.
 fn echo(socket: &UdpSocket, server: SocketAddr, payload: &[u8]) -> Vec<u8> {
     socket.send_to(payload, server).unwrap();
     let mut buf = vec![0u8; 70_000];
-    let (n, from) = socket.recv_from(&mut buf).unwrap();
+    let (n, from) = recv_from(socket, &mut buf).unwrap();
     assert_eq!(from, server, "the echo must come from the server's address");
     buf.truncate(n);
     buf
@@ -85,7 +96,9 @@ fn answers_a_burst_of_10000_datagrams() {
             socket.send(&sent.to_be_bytes()).unwrap();
             sent += 1;
         }
-        let n = socket.recv(&mut buf).unwrap(); // a lost echo fails here after 5 s, not hangs
+        // A lost echo fails here after 5 s rather than hanging.
+        let (n, _) = recv_from(&socket, &mut buf)
+            .unwrap_or_else(|e| panic!("echo {received} (sent {sent}): {e}"));
         assert_eq!(buf[..n], received.to_be_bytes(), "echo number {received}");
         received += 1;
     }

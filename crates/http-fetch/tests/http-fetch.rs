@@ -1,6 +1,6 @@
 //! http-fetch against loopback servers owned by each test: the exact request, the bytes passed
 //! through, and each of the listing's error classes with its exit code. Every run uses `--pause 0`
-//! or a pause of half a second at most, so no test waits out the listing's ten seconds.
+//! or a pause of one second at most, so no test waits out the listing's ten seconds.
 // A panic in a test (or its helpers) is a failed test with its message: unwrap is the right tool.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -132,7 +132,7 @@ fn pause_comes_after_connect_and_before_the_request() {
         stream.write_all(&response(b"ok")).unwrap();
         (early.map_err(|e| e.kind()), request.len())
     });
-    let done = fetch(&["--pause", "0.5", "127.0.0.1", &port, "/"]);
+    let done = fetch(&["--pause", "1", "127.0.0.1", &port, "/"]);
     let (early, request_len) = server.join().unwrap();
     assert!(matches!(early, Err(ErrorKind::WouldBlock | ErrorKind::TimedOut)), "{early:?}");
     assert!(request_len > 0);
@@ -248,7 +248,7 @@ fn silent_server_times_out() {
 #[test]
 fn reset_during_pause_is_detected_by_flush() {
     let (port, server) = serve(reset);
-    let done = fetch(&["--pause", "0.5", "127.0.0.1", &port, "/"]);
+    let done = fetch(&["--pause", "1", "127.0.0.1", &port, "/"]);
     server.join().unwrap();
     failed_with(&done, "Error sending data (detected by flush)");
 }
@@ -258,7 +258,7 @@ fn reset_during_pause_is_detected_by_flush() {
 fn reset_during_pause_with_a_long_request_is_detected_by_write() {
     let (port, server) = serve(reset);
     let path = format!("/{}", "a".repeat(9000));
-    let done = fetch(&["--pause", "0.5", "127.0.0.1", &port, &path]);
+    let done = fetch(&["--pause", "1", "127.0.0.1", &port, &path]);
     server.join().unwrap();
     failed_with(&done, "Error sending data");
     assert!(!done.stderr.contains("detected by"), "{}", done.stderr);
@@ -268,7 +268,7 @@ fn reset_during_pause_with_a_long_request_is_detected_by_write() {
 #[test]
 fn close_during_pause_is_detected_by_shutdown() {
     let (port, server) = serve(drop);
-    let done = fetch(&["--pause", "0.5", "127.0.0.1", &port, "/"]);
+    let done = fetch(&["--pause", "1", "127.0.0.1", &port, "/"]);
     server.join().unwrap();
     failed_with(&done, "Error sending data (detected by shutdown)");
 }

@@ -126,6 +126,7 @@ fi
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/compare.XXXXXX")
 PIDS=() # every background process we start, so the trap can stop them all
+# shellcheck disable=SC2317 # called by the trap
 cleanup() {
     local pid
     for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
@@ -143,6 +144,16 @@ start() {
     "$@" >"$WORK/$name.out" 2>"$WORK/$name.err" </dev/null &
     PIDS+=("$!")
     LAST_PID=$!
+}
+
+# bounded SECONDS CMD...: run CMD under `timeout` and wait for it. As a background job, not in the
+# foreground: `timeout` gives CMD a process group of its own, so Ctrl-C reaches only this script,
+# and bash runs a trap during `wait` at once but only after a foreground command has finished.
+bounded() {
+    # `<&0`: a background job's stdin would otherwise be /dev/null, not the caller's redirection.
+    timeout "$@" <&0 &
+    PIDS+=("$!")
+    wait "$!"
 }
 
 # wait_for FILE SECONDS PID GREP-ARGS...: poll FILE until `grep -q GREP-ARGS` finds a line; fails
@@ -214,12 +225,12 @@ printf '%s' "${STDIN_TEXT:+$STDIN_TEXT$'\n'}" >"$WORK/stdin"
 export PYTHONUNBUFFERED=1
 
 # run_client SIDE CMD...: run one side to completion within LIMIT; sets END[SIDE].
-declare -A END NOTES
+declare -A END
 run_client() {
     local side=$1 status=0
     shift
-    timeout "$LIMIT" "$@" <"$WORK/stdin" >"$WORK/$side.out" 2>"$WORK/$side.err" || status=$?
-    if ((status == 124)); then END[$side]="stopped by compare.sh after $LIMIT s"; else END[$side]="exit $status"; fi
+    bounded "$LIMIT" "$@" <"$WORK/stdin" >"$WORK/$side.out" 2>"$WORK/$side.err" || status=$?
+    if ((status == 124)); then END[$side]="stopped after $LIMIT s"; else END[$side]="exit $status"; fi
 }
 
 # The scripted client for the server lessons, through bash's own /dev/tcp and /dev/udp. Its
@@ -231,7 +242,7 @@ scripted_client() {
     for i in 1 2 3; do
         if [[ $PROTO == tcp ]]; then
             # Connect, then read until the server closes the connection (the listing closes at once).
-            if timeout 5 bash -c "exec 3<>/dev/tcp/127.0.0.1/$LISTING_PORT && cat <&3 >/dev/null" 2>/dev/null; then
+            if bounded 5 bash -c "exec 3<>/dev/tcp/127.0.0.1/$LISTING_PORT && cat <&3 >/dev/null" 2>/dev/null; then
                 echo "connection $i: closed by the server"
             else
                 echo "connection $i: refused, or still open after 5 s"
@@ -239,7 +250,10 @@ scripted_client() {
         else
             msg="datagram $i"
             # `head -c` reads the whole datagram in one read and prints the bytes that came back.
-            got=$(timeout 3 bash -c 'exec 3<>/dev/udp/127.0.0.1/'"$LISTING_PORT"' && printf %s "$1" >&3 && head -c ${#1} <&3' _ "$msg" 2>/dev/null) || true
+            # shellcheck disable=SC2016 # $1 is expanded by the inner bash
+            bounded 3 bash -c 'exec 3<>/dev/udp/127.0.0.1/'"$LISTING_PORT"' && printf %s "$1" >&3 && head -c ${#1} <&3' \
+                _ "$msg" >"$WORK/echo" 2>/dev/null || true
+            got=$(<"$WORK/echo")
             if [[ $got == "$msg" ]]; then echo "$msg: echoed"; else echo "$msg: no echo within 3 s"; fi
         fi
     done
@@ -272,7 +286,7 @@ run_server() {
     if kill -0 "$pid" 2>/dev/null; then
         kill "$pid" 2>/dev/null || true
         wait "$pid" 2>/dev/null || true
-        END[$side]="stopped by compare.sh (a server runs until stopped)"
+        END[$side]="stopped at the end (a server)"
     else
         status=0
         wait "$pid" 2>/dev/null || status=$?
@@ -290,6 +304,9 @@ say_run() { printf '$ %s\n' "$*"; }
 echo "compare: $LESSON against $LISTING"
 [[ -n $PARTNER ]] && echo "peer: $PEER_DESC"
 [[ -n $STDIN_TEXT ]] && echo "stdin (both sides): $STDIN_TEXT"
+if [[ $KIND == server ]]; then
+    echo "each side in turn on port $LISTING_PORT; then a scripted client makes three $([[ $PROTO == tcp ]] && echo connections || echo datagrams) to 127.0.0.1:$LISTING_PORT"
+fi
 say_run "${PYTHON:-python2}" "$LISTING" "${ARGS[@]}"
 run_side python "${PY[@]}" "$LISTING" "${ARGS[@]}"
 say_run "$LESSON" "${ARGS[@]}"
@@ -329,7 +346,7 @@ width=${COLUMNS:-0}
 ((width <= 200)) || width=200
 half=$(((width - 3) / 2))
 echo
-printf '%-*s   %s\n' "$half" "LISTING ($interpreter_name): ${END[python]}" "LESSON ($LESSON): ${END[rust]}"
+printf '%-*.*s   %.*s\n' "$half" "$half" "LISTING ($interpreter_name): ${END[python]}" "$half" "LESSON ($LESSON): ${END[rust]}"
 printf '%-*s   %s\n' "$half" "$(printf '%*s' "$half" '' | tr ' ' -)" "$(printf '%*s' "$half" '' | tr ' ' -)"
 same=1
 diff -y -t -W "$width" "$WORK/python.masked" "$WORK/rust.masked" || same=0

@@ -66,6 +66,16 @@ start() {
     LAST_PID=$!
 }
 
+# bounded SECONDS CMD...: run CMD under `timeout` and wait for it. As a background job, not in the
+# foreground: `timeout` gives CMD a process group of its own, so Ctrl-C reaches only this script,
+# and bash runs a trap during `wait` at once but only after a foreground command has finished.
+bounded() {
+    # `<&0`: a background job's stdin would otherwise be /dev/null, not the caller's redirection.
+    timeout "$@" <&0 &
+    PIDS+=("$!")
+    wait "$!"
+}
+
 # wait_for FILE SECONDS PID GREP-ARGS...: poll FILE until `grep -q GREP-ARGS` finds a line. Fails
 # when the deadline passes or when process PID has exited without printing it.
 wait_for() {
@@ -96,13 +106,13 @@ stop() {
     fi
 }
 
-# run NAME SECONDS CMD...: run a client to completion (stdout/stderr to files); sets STATUS.
-# `timeout` bounds it: a client that hangs gets status 124 instead of stalling the tour.
+# run NAME SECONDS CMD... [<INPUT]: run a client to completion (stdout/stderr to files); sets
+# STATUS. A client that hangs gets status 124 at the time limit instead of stalling the tour.
 run() {
     local name=$1 limit=$2
     shift 2
     STATUS=0
-    timeout "$limit" "$@" >"$WORK/$name.out" 2>"$WORK/$name.err" </dev/null || STATUS=$?
+    bounded "$limit" "$@" >"$WORK/$name.out" 2>"$WORK/$name.err" || STATUS=$?
     if ((STATUS == 124)); then bad "$name did not finish within $limit s"; fi
 }
 
@@ -180,10 +190,7 @@ if have udp-client udp-echo-server; then
         port=$(port_in "$WORK/udp-echo-server.out" "^Listening on \('127\.0\.0\.1', [0-9]+")
         say "\$ udp-echo-server --bind 127.0.0.1 0   (serving on port $port)"
         say "\$ echo hello | udp-client --timeout 2 127.0.0.1 $port"
-        STATUS=0
-        # udp-client reads its line from stdin, so this one run is not through `run`.
-        echo hello | timeout 20 "$BIN/udp-client" --timeout 2 127.0.0.1 "$port" \
-            >"$WORK/udp-client.out" 2>"$WORK/udp-client.err" || STATUS=$?
+        run udp-client 20 "$BIN/udp-client" --timeout 2 127.0.0.1 "$port" <<<hello
         show "$WORK/udp-client.out"
         ((STATUS == 0)) || { bad "udp-client exited with status $STATUS"; show "$WORK/udp-client.err"; }
         grep -qxF "Received: hello" "$WORK/udp-client.out" ||

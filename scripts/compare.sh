@@ -96,8 +96,7 @@ is_loopback() { [[ $1 == 127.0.0.1 || $1 == localhost ]]; }
 
 # A listing with a fixed remote host would send traffic off this machine. This is a check on the
 # text, not a sandbox: it catches the book's `s.connect(("www.google.com", port))`.
-fixed_host=$(grep -noE "connect\(\(\s*['\"][^'\"]*['\"]" "$LISTING" | head -n1 || true)
-if [[ -n $fixed_host ]]; then
+while IFS= read -r fixed_host; do
     host=${fixed_host#*[\'\"]}
     host=${host%[\'\"]}
     if [[ -n $host ]] && ! is_loopback "$host"; then
@@ -105,7 +104,7 @@ if [[ -n $fixed_host ]]; then
 to this machine. Make the listing take HOST and PORT from sys.argv (as the lesson does), then run
   $0 $LESSON $LISTING 127.0.0.1 PORT"
     fi
-fi
+done < <(grep -noE "connect\(\(\s*['\"][^'\"]*['\"]" "$LISTING" || true)
 
 # A client lesson's HOST (its first argument that is not a --flag or a flag's value) must be where
 # the peer listens.

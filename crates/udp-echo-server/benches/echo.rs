@@ -1,8 +1,10 @@
 //! `cargo bench -p udp-echo-server`: echoes per second through the real (release-built) server on
 //! loopback, its log going to /dev/null. Two loads, 64-byte datagrams, every echo checked byte for
 //! byte: a flood with 64 datagrams in flight, and ping-pong with one. Servers take turns, round
-//! after round, and each figure is the median of the rounds (ping-pong on two cores swings widely
-//! with where the scheduler puts the two processes).
+//! after round; each figure is the median of the rounds, with the lowest and highest beside it.
+//! Ping-pong on two cores swings tenfold with where the scheduler puts the two processes (same core:
+//! a direct hand-over; different cores: a wake-up each way), so compare servers by the flood, or run
+//! everything on one core (`taskset -c 0`, the peers too) for steadier ping-pong figures.
 //!
 //! To compare with another echo server in the same run (say a C `recvfrom`/`sendto` loop), start it
 //! on loopback and name it: `UDP_ECHO_BENCH_PEER=127.0.0.1:9001[,127.0.0.1:9002…] cargo bench -p
@@ -69,19 +71,24 @@ fn main() {
             println!("  round {round}: {name:<28} flood {flood:>9.0}   ping-pong {ping:>8.0}");
         }
     }
-    let (ours_flood, ours_ping) = (median(&mut floods[0]), median(&mut pings[0]));
-    println!("median of {ROUNDS}:{:<26} {:>13} {:>17}", "", "flood (64)", "ping-pong (1)");
+    println!("median [lowest, highest] of {ROUNDS} rounds, echoes per second:");
+    let (ours_flood, ours_ping) = (median(&mut floods[0]).0, median(&mut pings[0]).0);
     for (i, (name, _)) in targets.iter().enumerate() {
-        let (flood, ping) = (median(&mut floods[i]), median(&mut pings[i]));
-        let (f, p) = (ours_flood / flood * 100.0, ours_ping / ping * 100.0);
-        let versus = if i == 0 { String::new() } else { format!("   ours: {f:.0}% / {p:.0}%") };
-        println!("{name:<38} {flood:>9.0} /s {ping:>11.0} /s{versus}");
+        let ((flood, f_low, f_high), (ping, p_low, p_high)) =
+            (median(&mut floods[i]), median(&mut pings[i]));
+        println!("  {name:<28} flood {flood:>7.0} [{f_low:.0}, {f_high:.0}]");
+        println!("  {:<28} ping-pong {ping:>7.0} [{p_low:.0}, {p_high:.0}]", "");
+        if i > 0 {
+            let (f, p) = (ours_flood / flood * 100.0, ours_ping / ping * 100.0);
+            println!("  {:<28} udp-echo-server = {f:.0}% (flood), {p:.0}% (ping-pong)", "");
+        }
     }
 }
 
-fn median(figures: &mut [f64]) -> f64 {
+/// The median, lowest and highest figure.
+fn median(figures: &mut [f64]) -> (f64, f64, f64) {
     figures.sort_by(f64::total_cmp);
-    figures[figures.len() / 2]
+    (figures[figures.len() / 2], figures[0], figures[figures.len() - 1])
 }
 
 fn wait_until_up(addr: SocketAddr) {

@@ -140,12 +140,22 @@ pub fn parse_port(text: &str, protocol: Protocol) -> Result<u16, io::Error> {
 }
 
 /// An address as Python 2 prints a socket address: `('127.0.0.1', 51423)` for IPv4 and
-/// `('::1', 51423, 0, 0)` for IPv6 (the last two are flowinfo and scope id).
-pub fn py_addr(addr: SocketAddr) -> String {
-    match addr {
-        SocketAddr::V4(v4) => format!("('{}', {})", v4.ip(), v4.port()),
-        SocketAddr::V6(v6) => {
-            format!("('{}', {}, {}, {})", v6.ip(), v6.port(), v6.flowinfo(), v6.scope_id())
+/// `('::1', 51423, 0, 0)` for IPv6 (the last two are flowinfo and scope id). The result is a
+/// `Display` value, so `write!(line, "{}", py_addr(a))` formats it without allocating a String.
+pub fn py_addr(addr: SocketAddr) -> PyAddr {
+    PyAddr(addr)
+}
+
+/// See [`py_addr`].
+pub struct PyAddr(pub SocketAddr);
+
+impl Display for PyAddr {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            SocketAddr::V4(a) => write!(f, "('{}', {})", a.ip(), a.port()),
+            SocketAddr::V6(a) => {
+                write!(f, "('{}', {}, {}, {})", a.ip(), a.port(), a.flowinfo(), a.scope_id())
+            }
         }
     }
 }

@@ -75,7 +75,7 @@ fn serves_ipv6_when_asked() {
     let (mut server, addr) = start(&["--bind", "::1", "0"]);
     assert!(addr.is_ipv6());
     let ours = connect_and_expect_eof(addr);
-    assert!(py_addr(ours).ends_with(", 0, 0)"));
+    assert!(py_addr(ours).to_string().ends_with(", 0, 0)"));
     assert_eq!(server.line(), format!("Got connection from {}", py_addr(ours)));
 }
 

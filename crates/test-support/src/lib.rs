@@ -198,3 +198,17 @@ pub fn partner_binary(own: &str, partner: &str) -> Option<std::path::PathBuf> {
         .with_file_name(format!("{partner}{}", std::env::consts::EXE_SUFFIX));
     path.is_file().then_some(path)
 }
+
+/// `recv_from` that retries a receive interrupted by a signal: on Linux a receive with a timeout
+/// fails with EINTR when the process is stopped and resumed (Ctrl-Z, then `fg`, or a busy CI box).
+pub fn recv_from(
+    socket: &std::net::UdpSocket,
+    buf: &mut [u8],
+) -> std::io::Result<(usize, SocketAddr)> {
+    loop {
+        match socket.recv_from(buf) {
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            done => return done,
+        }
+    }
+}

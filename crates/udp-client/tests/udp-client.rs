@@ -4,27 +4,15 @@
 #![allow(clippy::unwrap_used)]
 
 use lesson_common::py_addr;
-use std::io::{self, ErrorKind};
 use std::net::{SocketAddr, UdpSocket};
 use std::thread::{self, JoinHandle};
 use std::time::Duration;
-use test_support::{Finished, Running, partner_binary, run};
+use test_support::{Finished, Running, partner_binary, recv_from, run};
 
 const BIN: &str = env!("CARGO_BIN_EXE_udp-client");
 const LIMIT: Duration = Duration::from_secs(15);
 const PROMPT: &str = "Enter data to transmit: \n";
 const LOOKING: &str = "Looking for replies; press Ctrl-C or Ctrl-Break to stop.\n";
-
-/// `recv_from`, again if a signal cut the wait short: on Linux a receive with a timeout fails with
-/// EINTR when the process is stopped and resumed, which a busy test machine may do.
-fn recv_from(socket: &UdpSocket, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
-    loop {
-        match socket.recv_from(buf) {
-            Err(e) if e.kind() == ErrorKind::Interrupted => continue,
-            done => return done,
-        }
-    }
-}
 
 /// A scripted server on an ephemeral loopback port: it waits for the client's datagram, hands it
 /// and the client's address to `script`, and returns the datagram it got.

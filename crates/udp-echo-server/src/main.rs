@@ -66,21 +66,11 @@ fn run() -> Result<(), Exit> {
                 continue;
             }
         };
-        // 5. Log the sender, as `print "Got data from", address`. The address is written straight
-        //    into `line` (py_addr would build a new String each time), and the whole line goes to
-        //    the locked stdout in one write.
+        // 5. Log the sender, as `print "Got data from", address`. `py_addr` formats straight into
+        //    the reused `line` (no String per datagram), and the whole line goes to the locked
+        //    stdout in one write.
         line.clear();
-        match peer {
-            SocketAddr::V4(a) => write!(line, "Got data from ('{}', {})", a.ip(), a.port()),
-            SocketAddr::V6(a) => write!(
-                line,
-                "Got data from ('{}', {}, {}, {})",
-                a.ip(),
-                a.port(),
-                a.flowinfo(),
-                a.scope_id()
-            ),
-        }?;
+        write!(line, "Got data from {}", py_addr(peer))?;
         let echo = size.min(ECHO_LIMIT);
         // Deviation: the listing drops bytes past 8192 without a word; we say how many arrived.
         if size > ECHO_LIMIT {

@@ -3,10 +3,10 @@
 #![allow(clippy::unwrap_used)]
 
 use lesson_common::py_addr;
-use std::io::{self, ErrorKind};
+use std::io::ErrorKind;
 use std::net::{SocketAddr, UdpSocket};
 use std::time::Duration;
-use test_support::{Running, run};
+use test_support::{Running, recv_from, run};
 
 const BIN: &str = env!("CARGO_BIN_EXE_udp-echo-server");
 const LIMIT: Duration = Duration::from_secs(15);
@@ -22,17 +22,6 @@ fn client(ip: &str) -> UdpSocket {
     let socket = UdpSocket::bind((ip, 0)).unwrap();
     socket.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
     socket
-}
-
-/// `recv_from`, again if a signal cut the wait short: on Linux a receive with a timeout fails with
-/// EINTR when the process is stopped and resumed, which a busy test machine may do.
-fn recv_from(socket: &UdpSocket, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
-    loop {
-        match socket.recv_from(buf) {
-            Err(e) if e.kind() == ErrorKind::Interrupted => continue,
-            done => return done,
-        }
-    }
 }
 
 /// Send `payload` and return the echo, checking that it came from the server.
@@ -160,7 +149,7 @@ fn serves_ipv6_with_python_notation() {
         return;
     }
     let (mut server, addr) = start(&["--bind", "::1", "0"]);
-    assert_eq!(py_addr(addr), format!("('::1', {}, 0, 0)", addr.port()));
+    assert_eq!(py_addr(addr).to_string(), format!("('::1', {}, 0, 0)", addr.port()));
     let socket = client("::1");
     assert_eq!(echo(&socket, addr, b"six"), b"six");
     let port = socket.local_addr().unwrap().port();

@@ -57,38 +57,9 @@ finish_step() { # NAME
     step_failed=0
 }
 
-# start NAME CMD...: run CMD in the background with stdout in $WORK/NAME.out, stderr in NAME.err.
-start() {
-    local name=$1
-    shift
-    "$@" >"$WORK/$name.out" 2>"$WORK/$name.err" &
-    PIDS+=("$!")
-    LAST_PID=$!
-}
-
-# bounded SECONDS CMD...: run CMD under `timeout` and wait for it. As a background job, not in the
-# foreground: `timeout` gives CMD a process group of its own, so Ctrl-C reaches only this script,
-# and bash runs a trap during `wait` at once but only after a foreground command has finished.
-bounded() {
-    # `<&0`: a background job's stdin would otherwise be /dev/null, not the caller's redirection.
-    timeout "$@" <&0 &
-    PIDS+=("$!")
-    wait "$!"
-}
-
-# wait_for FILE SECONDS PID GREP-ARGS...: poll FILE until `grep -q GREP-ARGS` finds a line. Fails
-# when the deadline passes or when process PID has exited without printing it.
-wait_for() {
-    local file=$1 deadline=$((SECONDS + $2)) pid=$3
-    shift 3
-    until grep -q "$@" "$file" 2>/dev/null; do
-        if ((SECONDS >= deadline)) || ! kill -0 "$pid" 2>/dev/null; then
-            grep -q "$@" "$file" 2>/dev/null # one last look: it may have printed, then exited
-            return
-        fi
-        sleep 0.1
-    done
-}
+# Process plumbing (start, bounded, wait_for) shared with compare.sh.
+# shellcheck source=scripts/lib.sh
+source "$ROOT/scripts/lib.sh"
 
 # The port out of `Listening on ('127.0.0.1', 43567)` (or Python's http.server `... port 43567 ...`).
 port_in() { grep -m1 -oE "$2" "$1" | grep -oE '[0-9]+$'; }

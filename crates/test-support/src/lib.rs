@@ -212,3 +212,25 @@ pub fn recv_from(
         }
     }
 }
+
+/// Run a lesson that must end at once with `code` (bad arguments, `--help`), and check the course's
+/// error contract: never a panic; a runtime error (1) is exactly one `error: …` line on stderr; a
+/// usage error (2) names the problem and prints the usage line.
+pub fn assert_exit(bin: &str, args: &[&str], code: i32) -> Finished {
+    let done = run(bin, args, b"", PATIENCE);
+    let context = format!("{args:?} gave {:?}: {}", done.code, done.stderr);
+    assert_eq!(done.code, Some(code), "{context}");
+    assert!(!done.stderr.contains("panicked"), "{context}");
+    match code {
+        1 => assert!(
+            done.stderr.starts_with("error: ") && done.stderr.lines().count() == 1,
+            "{context}"
+        ),
+        2 => assert!(
+            done.stderr.starts_with("error: ") && done.stderr.contains("\nusage: "),
+            "{context}"
+        ),
+        _ => {}
+    }
+    done
+}

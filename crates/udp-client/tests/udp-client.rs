@@ -7,7 +7,7 @@ use lesson_common::py_addr;
 use std::net::{SocketAddr, UdpSocket};
 use std::thread::{self, JoinHandle};
 use std::time::Duration;
-use test_support::{Finished, Running, partner_binary, recv_from, run};
+use test_support::{Finished, Running, assert_exit, partner_binary, recv_from, run};
 
 const BIN: &str = env!("CARGO_BIN_EXE_udp-client");
 const LIMIT: Duration = Duration::from_secs(15);
@@ -156,12 +156,7 @@ fn bad_arguments_fail_cleanly() {
         (&["127.0.0.1", "no-such-service"], 1),
         (&["--help"], 0),
     ] {
-        let done = run(BIN, args, b"", LIMIT);
-        assert_eq!(done.code, Some(code), "{args:?}: {}", done.stderr);
-        assert!(!done.stderr.contains("panicked"), "{args:?}: {}", done.stderr);
-        if code == 1 {
-            assert_eq!(done.stderr.lines().count(), 1, "{args:?}: {}", done.stderr);
-        }
+        assert_exit(BIN, args, code);
     }
 }
 

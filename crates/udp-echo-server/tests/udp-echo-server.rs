@@ -6,7 +6,7 @@ use lesson_common::py_addr;
 use std::io::ErrorKind;
 use std::net::{SocketAddr, UdpSocket};
 use std::time::Duration;
-use test_support::{Running, recv_from, run};
+use test_support::{Running, assert_exit, recv_from, run};
 
 const BIN: &str = env!("CARGO_BIN_EXE_udp-echo-server");
 const LIMIT: Duration = Duration::from_secs(15);
@@ -193,12 +193,7 @@ fn bad_arguments_fail_cleanly() {
         (&["no-such-service"], 1),
         (&["--help"], 0),
     ] {
-        let done = run(BIN, args, b"", LIMIT);
-        assert_eq!(done.code, Some(code), "{args:?}: {}", done.stderr);
-        assert!(!done.stderr.contains("panicked"), "{args:?}: {}", done.stderr);
-        if code == 1 {
-            assert_eq!(done.stderr.lines().count(), 1, "{args:?}: {}", done.stderr);
-        }
+        assert_exit(BIN, args, code);
     }
     let help = run(BIN, &["-h"], b"", LIMIT);
     assert!(help.stdout_text().starts_with("usage: udp-echo-server [--bind ADDR] [PORT]"));

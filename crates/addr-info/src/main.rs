@@ -7,6 +7,7 @@
 //! Try: `python2 -c 'import socket; print socket.getaddrinfo("localhost", "http")'` beside it, and
 //!      `cargo run -p dns-validate -- 127.0.0.1`, whose forward step makes this same call.
 
+use std::io::{self, Write};
 use std::process::ExitCode;
 
 use dns_lookup::AddrInfoHints;
@@ -52,13 +53,16 @@ fn run() -> Result<(), Exit> {
     // 3. One line per result, in the resolver's order, as Python 2 prints each tuple. The numbers are
     //    the OS's own (AF_INET6 is 10 on Linux, 30 on macOS), so the comment names the constants;
     //    socket2's Debug form gives those names. canonname is empty: we did not ask for AI_CANONNAME.
+    //    `writeln!` to a locked stdout: `addr-info … | head -1` ends with an error line, not a panic.
+    let mut out = io::stdout().lock();
     for info in results {
         let info = info?;
         let proto = match info.protocol {
             0 => "IPPROTO_IP".to_string(), // 0: "the usual protocol for this socket type"
             number => format!("{:?}", Protocol::from(number)),
         };
-        println!(
+        writeln!(
+            out,
             "({}, {}, {}, '{}', {})  # {:?} {:?} {proto}",
             info.address,
             info.socktype,
@@ -67,7 +71,7 @@ fn run() -> Result<(), Exit> {
             py_addr(info.sockaddr),
             Domain::from(info.address),
             Type::from(info.socktype),
-        );
+        )?;
     }
     Ok(())
 }

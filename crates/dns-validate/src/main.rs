@@ -8,6 +8,7 @@
 //! Try: `cargo run -p dns-validate -- 127.0.0.2` (an address with no name), and
 //!      `cargo run -p addr-info -- localhost` to see the forward lookup's raw results.
 
+use std::io::{self, Write};
 use std::net::IpAddr;
 use std::process::ExitCode;
 
@@ -48,21 +49,25 @@ fn run() -> Result<(), Exit> {
     // 1-3. Reverse lookup, forward lookup, comparison: verdict() holds the listing's try/except and
     //      `in` test. The listing's endings print on stdout, as the listing does; a failed check
     //      exits 1 without another word (`Exit::Quiet`): the stdout lines already say why.
+    //      `writeln!` rather than `println!`: a closed stdout is an error line, not a panic.
+    let mut out = io::stdout().lock();
     match verdict(ip, gethostname(ip), getipaddrs) {
-        Verdict::NoNames => println!("No host names available for {arg}; this may be normal."),
+        Verdict::NoNames => {
+            writeln!(out, "No host names available for {arg}; this may be normal.")?
+        }
         Verdict::ResolverFailed(why) => {
             return Err(fail(format!("reverse lookup of {arg} failed: {why}")));
         }
         Verdict::Unresolvable(hostname, why) => {
-            println!("Got hostname {hostname}, but it could not be forward-resolved: {why}");
+            writeln!(out, "Got hostname {hostname}, but it could not be forward-resolved: {why}")?;
             return Err(Exit::Quiet);
         }
         Verdict::Mismatch(hostname) => {
-            println!("Got hostname {hostname}, but on forward lookup,");
-            println!("original IP {arg} did not appear in IP address list.");
+            writeln!(out, "Got hostname {hostname}, but on forward lookup,")?;
+            writeln!(out, "original IP {arg} did not appear in IP address list.")?;
             return Err(Exit::Quiet);
         }
-        Verdict::Validated(hostname) => println!("Validated hostname: {hostname}"),
+        Verdict::Validated(hostname) => writeln!(out, "Validated hostname: {hostname}")?,
     }
     Ok(())
 }

@@ -4,7 +4,7 @@
 
 use std::error::Error;
 use std::fmt::Display;
-use std::io;
+use std::io::{self, Write};
 use std::net::SocketAddr;
 use std::process::ExitCode;
 
@@ -48,7 +48,8 @@ pub fn report(usage: &str, outcome: Result<(), Exit>) -> ExitCode {
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(Exit::Help) => {
-            println!("usage: {program} {usage}");
+            // `--help | head -0` closes stdout: nothing left to tell, so no panic either.
+            let _ = writeln!(io::stdout(), "usage: {program} {usage}");
             ExitCode::SUCCESS
         }
         Err(Exit::Usage(why)) => {

@@ -180,8 +180,9 @@ fn unknown_service_is_couldnt_find_your_port() {
 }
 
 /// A name getaddrinfo rejects is the "Address-related" class (Python's gaierror). The bad IPv6
-/// scope fails inside the resolver with no DNS query; a `.invalid` name would query this machine's
-/// (non-loopback) name server, which the tests must not touch.
+/// scope fails inside the resolver with no DNS query; a `.invalid` name would ask this machine's
+/// name server, and this lesson's tests stay hermetic (only dns-validate and addr-info, whose
+/// subject is the resolver, ask it).
 #[test]
 fn unresolvable_name_is_address_related() {
     let done = fetch(&["--pause", "0", "::1%no-such-interface", "80", "/"]);

@@ -74,16 +74,17 @@ pub struct Args(Vec<String>);
 impl Args {
     /// The process's arguments; one that is not UTF-8 is a usage error (std's `args()` would panic).
     pub fn from_env() -> Result<Args, Exit> {
-        let args = std::env::args_os().skip(1).map(|a| a.into_string());
-        let args: Result<Vec<String>, _> = args.collect();
+        let args: Result<Vec<String>, _> =
+            std::env::args_os().skip(1).map(|a| a.into_string()).collect();
         Args::parse(args.map_err(|bad| usage(format!("{bad:?} is not valid UTF-8")))?)
     }
 
     pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Args, Exit> {
         let args: Vec<String> = args.into_iter().collect();
-        match args.iter().any(|a| a == "--help" || a == "-h") {
-            true => Err(Exit::Help),
-            false => Ok(Args(args)),
+        if args.iter().any(|a| a == "--help" || a == "-h") {
+            Err(Exit::Help)
+        } else {
+            Ok(Args(args))
         }
     }
 
@@ -106,9 +107,10 @@ impl Args {
         if let Some(flag) = self.0.iter().find(|a| a.starts_with("--")) {
             return Err(usage(format!("unknown option '{flag}'")));
         }
-        match self.0.len() > max {
-            true => Err(usage(format!("too many arguments (at most {max})"))),
-            false => Ok(self.0),
+        if self.0.len() > max {
+            Err(usage(format!("too many arguments (at most {max})")))
+        } else {
+            Ok(self.0)
         }
     }
 }

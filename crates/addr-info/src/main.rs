@@ -11,7 +11,7 @@ use std::io::{self, Write};
 use std::process::ExitCode;
 
 use dns_lookup::AddrInfoHints;
-use lesson_common::{Args, Exit, fail, py_addr, usage};
+use lesson_common::{Args, Exit, fail, gai_reason, py_addr, usage};
 use socket2::{Domain, Protocol, Type};
 
 const USAGE: &str = "HOST [PORT|SERVICE]";
@@ -44,10 +44,8 @@ fn run() -> Result<(), Exit> {
     let results = dns_lookup::getaddrinfo(Some(&host), service.as_deref(), Some(hints));
     let results = results.map_err(|e| {
         // Python's words for a gaierror: `[Errno -2] Name or service not known`.
-        let text = e.to_string();
-        let text = text.strip_prefix("failed to lookup address information: ").unwrap_or(&text);
         let service = service.as_ref().map_or("None".into(), |s| format!("'{s}'"));
-        fail(format!("getaddrinfo('{host}', {service}): [Errno {}] {text}", e.error_num()))
+        fail(format!("getaddrinfo('{host}', {service}): {}", gai_reason(&e)))
     })?;
 
     // 3. One line per result, in the resolver's order, as Python 2 prints each tuple. The numbers are

@@ -13,7 +13,7 @@ use std::net::IpAddr;
 use std::process::ExitCode;
 
 use dns_lookup::{AddrInfoHints, LookupError, LookupErrorKind, SockType};
-use lesson_common::{Args, Exit, fail, usage};
+use lesson_common::{Args, Exit, fail, gai_reason, usage};
 
 const USAGE: &str = "IP_ADDRESS";
 
@@ -82,10 +82,7 @@ struct Failure {
 
 impl From<LookupError> for Failure {
     fn from(error: LookupError) -> Failure {
-        // dns-lookup says "failed to lookup address information: <gai_strerror text>".
-        let text = error.to_string();
-        let text = text.strip_prefix("failed to lookup address information: ").unwrap_or(&text);
-        Failure { kind: error.kind(), reason: format!("[Errno {}] {text}", error.error_num()) }
+        Failure { kind: error.kind(), reason: gai_reason(&error) }
     }
 }
 

@@ -7,7 +7,7 @@
 //! Try: `python3 -m http.server --bind 127.0.0.1 8000` beside it; stop it during the pause.
 
 use dns_lookup::AddrInfoHints;
-use lesson_common::{Args, Exit, Protocol, fail, parse_port, usage};
+use lesson_common::{Args, Exit, Protocol, fail, gai_reason, parse_port, usage};
 use socket2::{Domain, Socket, Type};
 use std::io::{self, BufRead, BufReader, BufWriter, ErrorKind, Write};
 use std::net::{Shutdown, TcpStream};
@@ -36,8 +36,11 @@ fn run() -> Result<(), Exit> {
         .map_err(|_| usage("need HOST, PORT|SERVICE and PATH"))?;
     // Not in the listing: a CR, LF or space in PATH would smuggle in a second header or request.
     let unsafe_char = |c: char| c.is_control() || c.is_whitespace();
-    if !path.starts_with('/') || path.contains(unsafe_char) || host.contains(unsafe_char) {
+    if !path.starts_with('/') || path.contains(unsafe_char) {
         return Err(usage("PATH must start with '/'; no spaces or control characters in it"));
+    }
+    if host.contains(unsafe_char) {
+        return Err(usage("HOST must not contain spaces or control characters"));
     }
 
     // 1. Create the socket. Python makes an IPv4 socket before anything else; we wait until the name
@@ -51,7 +54,9 @@ fn run() -> Result<(), Exit> {
     let hints = AddrInfoHints { socktype: Type::STREAM.into(), ..AddrInfoHints::default() };
     let addresses = dns_lookup::getaddrinfo(Some(&host), None, Some(hints))
         .and_then(|found| found.collect::<io::Result<Vec<_>>>().map_err(Into::into))
-        .map_err(|e| fail(format!("Address-related error connecting to server: {e}")))?;
+        .map_err(|e| {
+            fail(format!("Address-related error connecting to server: {}", gai_reason(&e)))
+        })?;
     let mut outcome = Err(fail("Address-related error connecting to server: no address found"));
     for mut address in addresses.into_iter().map(|info| info.sockaddr) {
         address.set_port(port);

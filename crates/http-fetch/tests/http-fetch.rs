@@ -305,6 +305,11 @@ fn bad_input_is_a_usage_error_before_connecting() {
         assert!(done.stderr.contains("usage: http-fetch"), "{args:?}: {}", done.stderr);
         assert!(done.stdout.is_empty(), "{args:?}");
     }
+    // Each message blames the argument that is wrong.
+    let bad_host = fetch(&["127.0.0.1 ", p, "/"]);
+    assert!(bad_host.stderr.starts_with("error: HOST must not"), "{}", bad_host.stderr);
+    let bad_path = fetch(&["127.0.0.1", p, "/a b"]);
+    assert!(bad_path.stderr.starts_with("error: PATH must"), "{}", bad_path.stderr);
     listener.set_nonblocking(true).unwrap();
     let accepted = listener.accept().map(|_| ()).map_err(|e| e.kind());
     assert_eq!(accepted, Err(ErrorKind::WouldBlock), "a bad command line connected");

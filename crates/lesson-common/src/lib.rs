@@ -142,6 +142,14 @@ pub fn parse_port(text: &str, protocol: Protocol) -> Result<u16, io::Error> {
     }
 }
 
+/// A resolver error in Python's words for a `socket.gaierror`: `[Errno -2] Name or service not known`
+/// (dns-lookup's own Display adds "failed to lookup address information: " and no number).
+pub fn gai_reason(error: &dns_lookup::LookupError) -> String {
+    let text = error.to_string();
+    let text = text.strip_prefix("failed to lookup address information: ").unwrap_or(&text);
+    format!("[Errno {}] {text}", error.error_num())
+}
+
 /// An address as Python 2 prints a socket address: `('127.0.0.1', 51423)` for IPv4 and
 /// `('::1', 51423, 0, 0)` for IPv6 (the last two are flowinfo and scope id). The result is a
 /// `Display` value, so `write!(line, "{}", py_addr(a))` formats it without allocating a String.

@@ -52,10 +52,17 @@ fn run() -> Result<(), Exit> {
 
     // From here on the std type does the safe, idiomatic I/O.
     let listener = TcpListener::from(socket);
+    // The log goes to stdout. A line that cannot be written (stdout closed, `| head -1`) is reported
+    // on stderr and the server goes on, as the listing's `except: traceback.print_exc()` would.
     let mut out = io::stdout().lock();
+    let mut log = |line: std::fmt::Arguments| {
+        if let Err(e) = writeln!(out, "{line}") {
+            eprintln!("error: cannot write the log: {e}");
+        }
+    };
     // Not in the listing: with port 0 the kernel picks the port, so say which one (tests read this).
-    writeln!(out, "Listening on {}", py_addr(listener.local_addr()?))?;
-    writeln!(out, "Waiting for connections...")?;
+    log(format_args!("Listening on {}", py_addr(listener.local_addr()?)));
+    log(format_args!("Waiting for connections..."));
 
     loop {
         // 5. Accept a connection. A failure here (out of file descriptors, a client that gave up
@@ -74,7 +81,7 @@ fn run() -> Result<(), Exit> {
         // 6. Process the connection: the listing only names its peer. getpeername() can fail if the
         //    client already reset the connection — again logged, not fatal.
         match client.peer_addr() {
-            Ok(peer) => writeln!(out, "Got connection from {}", py_addr(peer))?,
+            Ok(peer) => log(format_args!("Got connection from {}", py_addr(peer))),
             Err(e) => eprintln!("error: a client left before we could name it: {e}"),
         }
 

@@ -65,6 +65,30 @@ fn survives_a_client_that_resets() {
     panic!("never logged {wanted:?}; saw {seen:?}");
 }
 
+/// A closed stdout is one line per connection on stderr, not the end of the server.
+#[test]
+fn keeps_serving_when_stdout_is_closed() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+    let mut child =
+        Command::new(BIN).arg("0").stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut banner = String::new();
+    stdout.read_line(&mut banner).unwrap();
+    let addr = test_support::parse_py_addr(banner.trim().strip_prefix("Listening on ").unwrap());
+    drop(stdout); // the reader goes away, like `tcp-listener | head -1`
+    for _ in 0..3 {
+        connect_and_expect_eof(addr); // served (closed on us) all the same
+    }
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    stderr.read_line(&mut line).unwrap();
+    assert!(line.starts_with("error: cannot write the log: "), "{line:?}");
+    assert!(child.try_wait().unwrap().is_none(), "the server must still be running");
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
+
 /// `--bind ::1` serves IPv6 and prints Python's four-part IPv6 address tuples.
 #[test]
 fn serves_ipv6_when_asked() {

@@ -4,7 +4,7 @@
 //! Try: `cargo run -p udp-echo-server` in a first terminal.
 
 use std::io::{self, BufRead, ErrorKind, Write};
-use std::net::{SocketAddr, ToSocketAddrs, UdpSocket};
+use std::net::{Shutdown, SocketAddr, ToSocketAddrs, UdpSocket};
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -53,9 +53,6 @@ fn run() -> Result<(), Exit> {
     //    "port unreachable" to us as a refused error on the next receive.
     let socket = Socket::new(Domain::for_address(server), Type::DGRAM, None)?;
     socket.connect(&server.into())?;
-    // std's UdpSocket for the safe send/recv on plain byte slices (socket2's recv wants MaybeUninit).
-    let socket = UdpSocket::from(socket);
-    socket.set_read_timeout(Some(timeout))?;
 
     // 3. Ask for one line. Bytes, not a String: any input is sent as typed, and `trim_ascii` is
     //    Python's `strip()`. At EOF the line is empty and an empty datagram is sent, as in Python.
@@ -66,10 +63,16 @@ fn run() -> Result<(), Exit> {
     io::stdin().lock().read_until(b'\n', &mut input)?;
     // 4. One send is one datagram; it goes whole or not at all (too big: "Message too long").
     socket.send(input.trim_ascii())?;
+    // 5. Shut down the sending side, as the listing does (`shutdown(1)`). On UDP nothing goes on the
+    //    wire — there is no connection to close, no FIN — it only forbids this socket further sends.
+    socket.shutdown(Shutdown::Write)?;
+    // std's UdpSocket from here: its recv fills a plain `&mut [u8]` (socket2's wants MaybeUninit).
+    let socket = UdpSocket::from(socket);
+    socket.set_read_timeout(Some(timeout))?;
     writeln!(out, "Looking for replies; press Ctrl-C or Ctrl-Break to stop.")?;
     out.flush()?;
 
-    // 5. Print each reply. The buffer holds any datagram, so no reply is cut short; bytes that are
+    // 6. Print each reply. The buffer holds any datagram, so no reply is cut short; bytes that are
     //    not UTF-8 print as U+FFFD instead of stopping the program.
     let mut buf = vec![0u8; 65536];
     let mut replies = 0u32;

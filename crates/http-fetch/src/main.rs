@@ -24,14 +24,12 @@ fn main() -> ExitCode {
 
 fn run() -> Result<(), Exit> {
     let mut args = Args::from_env()?;
-    let mut seconds = |flag: &str, zero_ok: bool| {
-        // A zero --timeout is refused: to the OS a zero socket timeout means "wait forever".
-        let text = args.option(flag)?.unwrap_or_else(|| "10".into()); // the listing's sleep(10)
-        let secs = text.parse().ok().and_then(|s| Duration::try_from_secs_f64(s).ok());
-        secs.filter(|s| zero_ok || !s.is_zero())
-            .ok_or_else(|| usage(format!("{flag} wants a number of seconds, not '{text}'")))
-    };
-    let (pause, timeout) = (seconds("--pause", true)?, seconds("--timeout", false)?);
+    let pause = args.seconds("--pause", Duration::from_secs(10))?; // the listing's sleep(10)
+    let timeout = args.seconds("--timeout", Duration::from_secs(10))?;
+    if timeout.is_zero() {
+        // To the OS a zero socket timeout means "wait forever", the opposite of what was asked.
+        return Err(usage("--timeout wants a number of seconds above 0, not '0'"));
+    }
     let [host, textport, path] = <[String; 3]>::try_from(args.positional(3)?)
         .map_err(|_| usage("need HOST, PORT|SERVICE and PATH"))?;
     // Not in the listing: a CR, LF or space in PATH would smuggle in a second header or request.

@@ -7,6 +7,7 @@ use std::fmt::Display;
 use std::io::{self, Write};
 use std::net::SocketAddr;
 use std::process::ExitCode;
+use std::time::Duration;
 
 pub use dns_lookup::Protocol;
 
@@ -100,6 +101,14 @@ impl Args {
             None if at < self.0.len() => Ok(Some(self.0.remove(at))),
             None => Err(usage(format!("{name} needs a value"))),
         }
+    }
+
+    /// Take `--name SECONDS` (a decimal such as `0.5`), or `default` when absent. Negative, NaN or
+    /// absurdly large values are usage errors; whether zero makes sense is the lesson's call.
+    pub fn seconds(&mut self, name: &str, default: Duration) -> Result<Duration, Exit> {
+        let Some(text) = self.option(name)? else { return Ok(default) };
+        let seconds = text.parse().ok().and_then(|s| Duration::try_from_secs_f64(s).ok());
+        seconds.ok_or_else(|| usage(format!("{name} wants a number of seconds, not '{text}'")))
     }
 
     /// What is left once the options are taken: at most `max` positional arguments, no unknown `--flag`.

@@ -1,5 +1,6 @@
 use super::*;
 use std::net::{Ipv6Addr, SocketAddrV6};
+use std::time::Duration;
 
 fn args(list: &[&str]) -> Result<Args, Exit> {
     Args::parse(list.iter().map(|s| s.to_string()))
@@ -54,6 +55,16 @@ fn command_line() {
     assert_eq!(a.option("--pause").unwrap().as_deref(), Some("2"));
     assert_eq!(a.option("--timeout").unwrap(), None);
     assert_eq!(a.positional(1).unwrap(), ["0"]);
+
+    let mut a = args(&["--pause", "0.5", "--timeout=-1", "--wait", "x"]).unwrap();
+    assert_eq!(a.seconds("--pause", Duration::ZERO).unwrap(), Duration::from_millis(500));
+    assert_eq!(a.seconds("--other", Duration::from_secs(3)).unwrap(), Duration::from_secs(3));
+    assert!(
+        matches!(a.seconds("--timeout", Duration::ZERO), Err(Exit::Usage(m)) if m.contains("'-1'"))
+    );
+    assert!(
+        matches!(a.seconds("--wait", Duration::ZERO), Err(Exit::Usage(m)) if m.contains("--wait"))
+    );
 
     let mut a = args(&["80", "--bind"]).unwrap();
     assert!(matches!(a.option("--bind"), Err(Exit::Usage(m)) if m.contains("--bind")));

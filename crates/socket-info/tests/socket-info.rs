@@ -6,7 +6,7 @@ use lesson_common::py_addr;
 use std::net::{SocketAddr, TcpListener};
 use std::thread;
 use std::time::Duration;
-use test_support::{Finished, Running, partner_binary, run};
+use test_support::{Finished, run, start_partner};
 
 const BIN: &str = env!("CARGO_BIN_EXE_socket-info");
 const LIMIT: Duration = Duration::from_secs(15);
@@ -60,11 +60,7 @@ fn works_over_ipv6() {
 /// The lesson pair: the address socket-info connects from is the one tcp-listener logs.
 #[test]
 fn pairs_with_tcp_listener() {
-    let Some(partner) = partner_binary(BIN, "tcp-listener") else {
-        eprintln!("skipped: tcp-listener is not built; run `cargo test --workspace`");
-        return;
-    };
-    let mut server = Running::start(partner.to_str().unwrap(), &["0"]);
+    let Some(mut server) = start_partner(BIN, "tcp-listener", &["0"]) else { return };
     let addr = server.listening_addr();
     assert_eq!(server.line(), "Waiting for connections...");
     let done = run(BIN, &["127.0.0.1", &addr.port().to_string()], b"", LIMIT);

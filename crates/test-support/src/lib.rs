@@ -199,6 +199,16 @@ pub fn partner_binary(own: &str, partner: &str) -> Option<std::path::PathBuf> {
     path.is_file().then_some(path)
 }
 
+/// Start the partner lesson (see [`partner_binary`]) with `args`; `None`, after saying the test is
+/// skipped, when it is not built.
+pub fn start_partner(own: &str, partner: &str, args: &[&str]) -> Option<Running> {
+    let Some(path) = partner_binary(own, partner) else {
+        eprintln!("skipped: {partner} is not built; run `cargo test --workspace`");
+        return None;
+    };
+    Some(Running::start(path.to_str().expect("a UTF-8 target path"), args))
+}
+
 /// `recv_from` that retries a receive interrupted by a signal: on Linux a receive with a timeout
 /// fails with EINTR when the process is stopped and resumed (Ctrl-Z, then `fg`, or a busy CI box).
 pub fn recv_from(

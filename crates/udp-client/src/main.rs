@@ -20,17 +20,11 @@ fn main() -> ExitCode {
 fn run() -> Result<(), Exit> {
     let mut args = Args::from_env()?;
     // Deviation: the listing waits for replies forever; we stop after this long without one.
-    let timeout = match args.option("--timeout")? {
-        Some(text) => text
-            .parse()
-            .ok()
-            .filter(|s: &f64| *s > 0.0)
-            .and_then(|s| Duration::try_from_secs_f64(s).ok())
-            .ok_or_else(|| {
-                usage(format!("--timeout '{text}' is not a positive number of seconds"))
-            })?,
-        None => Duration::from_secs(5),
-    };
+    let timeout = args.seconds("--timeout", Duration::from_secs(5))?;
+    if timeout.is_zero() {
+        // To the OS a zero read timeout means "wait forever", the opposite of what was asked.
+        return Err(usage("--timeout wants a number of seconds above 0, not '0'"));
+    }
     let [host, port] = <[String; 2]>::try_from(args.positional(2)?)
         .map_err(|_| usage("give the server's HOST and PORT (a number or a udp service name)"))?;
     // 1. The port: a number, else a service name looked up for udp (`getservbyname(…, 'udp')`).
@@ -48,7 +42,8 @@ fn run() -> Result<(), Exit> {
         .copied()
         .ok_or_else(|| fail(format!("'{host}' has no address")))?;
 
-    // 2. Create a UDP socket and connect() it, as the listing does. No packet is sent: connecting
+    // 2. Create a UDP socket and connect() it, as the listing does. (The listing creates its socket
+    //    first; we create it once the address is known, so its family matches the address.) No packet is sent: connecting
     //    only fixes the peer, so the kernel drops datagrams from anyone else and reports an ICMP
     //    "port unreachable" to us as a refused error on the next receive.
     let socket = Socket::new(Domain::for_address(server), Type::DGRAM, None)?;

@@ -7,7 +7,7 @@ use lesson_common::py_addr;
 use std::net::{SocketAddr, UdpSocket};
 use std::thread::{self, JoinHandle};
 use std::time::Duration;
-use test_support::{Finished, Running, assert_exit, partner_binary, recv_from, run};
+use test_support::{Finished, assert_exit, recv_from, run, start_partner};
 
 const BIN: &str = env!("CARGO_BIN_EXE_udp-client");
 const LIMIT: Duration = Duration::from_secs(15);
@@ -163,11 +163,7 @@ fn bad_arguments_fail_cleanly() {
 /// Against the partner lesson: the echo comes back; an empty line gets an empty echo and ends it.
 #[test]
 fn talks_to_udp_echo_server() {
-    let Some(partner) = partner_binary(BIN, "udp-echo-server") else {
-        eprintln!("skipped: udp-echo-server is not built; run `cargo test --workspace`");
-        return;
-    };
-    let mut server = Running::start(partner.to_str().unwrap(), &["0"]);
+    let Some(mut server) = start_partner(BIN, "udp-echo-server", &["0"]) else { return };
     let port = server.listening_addr().port().to_string();
     let done = client(&port, b"hello\n");
     assert_eq!(done.stdout_text(), format!("{PROMPT}{LOOKING}Received: hello\n"));

@@ -34,7 +34,9 @@ fn run() -> Result<(), Exit> {
     //    One check first: glibc wraps a number past 65535 silently (65536 becomes port 0).
     if let Some(number) = service.as_deref().filter(|s| !s.is_empty()) {
         if number.bytes().all(|b| b.is_ascii_digit()) && number.parse::<u16>().is_err() {
-            return Err(fail(format!("port '{number}' is not a number from 0 to 65535")));
+            return Err(fail(format!(
+                "port '{number}' is not a number from 0 to 65535"
+            )));
         }
     }
 
@@ -45,7 +47,10 @@ fn run() -> Result<(), Exit> {
     let results = results.map_err(|e| {
         // Python's words for a gaierror: `[Errno -2] Name or service not known`.
         let service = service.as_ref().map_or("None".into(), |s| format!("'{s}'"));
-        fail(format!("getaddrinfo('{host}', {service}): {}", gai_reason(&e)))
+        fail(format!(
+            "getaddrinfo('{host}', {service}): {}",
+            gai_reason(&e)
+        ))
     })?;
 
     // 3. One line per result, in the resolver's order, as Python 2 prints each tuple. The numbers are

@@ -61,7 +61,11 @@ fn assert_prints_resolver_answer(args: &[&str]) -> String {
 
 /// The TCP tuple for an address and port, with numbers from this OS's constants.
 fn tcp_line(family: AddrFamily, sockaddr: &str) -> String {
-    let (f, t, p) = (i32::from(family), i32::from(SockType::Stream), i32::from(Protocol::TCP));
+    let (f, t, p) = (
+        i32::from(family),
+        i32::from(SockType::Stream),
+        i32::from(Protocol::TCP),
+    );
     format!("({f}, {t}, {p}, '', {sockaddr})  # {}", names(f, t, p))
 }
 
@@ -86,10 +90,15 @@ fn localhost_without_a_service_has_port_zero() {
 fn numeric_ipv4_host() {
     let stdout = assert_prints_resolver_answer(&["127.0.0.1", "80"]);
     assert!(
-        stdout.lines().any(|l| l == tcp_line(AddrFamily::Inet, "('127.0.0.1', 80)")),
+        stdout
+            .lines()
+            .any(|l| l == tcp_line(AddrFamily::Inet, "('127.0.0.1', 80)")),
         "{stdout}"
     );
-    assert!(stdout.contains("  # AF_INET SOCK_DGRAM IPPROTO_UDP\n"), "{stdout}");
+    assert!(
+        stdout.contains("  # AF_INET SOCK_DGRAM IPPROTO_UDP\n"),
+        "{stdout}"
+    );
 }
 
 /// A numeric IPv6 host prints Python's four-part address, `('::1', 80, 0, 0)`.
@@ -106,7 +115,10 @@ fn numeric_ipv6_host() {
 fn udp_only_service_gives_datagram_tuples_only() {
     let stdout = assert_prints_resolver_answer(&["localhost", "biff"]);
     assert!(!stdout.is_empty());
-    assert!(stdout.lines().all(|l| l.contains(" SOCK_DGRAM ")), "{stdout}");
+    assert!(
+        stdout.lines().all(|l| l.contains(" SOCK_DGRAM ")),
+        "{stdout}"
+    );
 }
 
 /// An unknown service is one error line with Python's `[Errno N] text`, exit 1, nothing on stdout.
@@ -123,7 +135,10 @@ fn unknown_service_is_one_error_line() {
         "error: getaddrinfo('localhost', 'no-such-service'): [Errno {}] {text}\n",
         error.error_num()
     );
-    assert_eq!((got.code, got.stdout_text(), got.stderr), (Some(1), String::new(), line));
+    assert_eq!(
+        (got.code, got.stdout_text(), got.stderr),
+        (Some(1), String::new(), line)
+    );
 }
 
 /// A host under `.invalid` (reserved never to exist) is one error line, exit 1, nothing on stdout.
@@ -132,7 +147,10 @@ fn invalid_host_is_one_error_line() {
     let got = addr_info(&["nosuch.invalid", "80"]);
     assert_eq!(got.code, Some(1));
     assert!(got.stdout.is_empty());
-    assert!(got.stderr.starts_with("error: getaddrinfo('nosuch.invalid', '80'): [Errno "));
+    assert!(
+        got.stderr
+            .starts_with("error: getaddrinfo('nosuch.invalid', '80'): [Errno ")
+    );
     assert_eq!(got.stderr.lines().count(), 1, "{}", got.stderr);
 }
 
@@ -142,7 +160,10 @@ fn port_out_of_range_is_refused() {
     let got = addr_info(&["127.0.0.1", "65536"]);
     assert_eq!(got.code, Some(1));
     assert!(got.stdout.is_empty());
-    assert_eq!(got.stderr, "error: port '65536' is not a number from 0 to 65535\n");
+    assert_eq!(
+        got.stderr,
+        "error: port '65536' is not a number from 0 to 65535\n"
+    );
 }
 
 /// No host is a usage error (exit 2); so are three arguments.
@@ -151,6 +172,10 @@ fn wrong_number_of_arguments_is_a_usage_error() {
     for args in [&[][..], &["localhost", "http", "extra"][..]] {
         let got = addr_info(args);
         assert_eq!(got.code, Some(2), "{args:?}");
-        assert!(got.stderr.contains("usage: addr-info HOST [PORT|SERVICE]"), "{}", got.stderr);
+        assert!(
+            got.stderr.contains("usage: addr-info HOST [PORT|SERVICE]"),
+            "{}",
+            got.stderr
+        );
     }
 }

@@ -24,7 +24,10 @@ fn main() -> ExitCode {
 /// The listing's `getipaddrs()`: a forward lookup with family 0 and SOCK_STREAM, so each address
 /// comes back once rather than once per socket type.
 fn getipaddrs(hostname: &str) -> Result<Vec<IpAddr>, Failure> {
-    let hints = AddrInfoHints { socktype: SockType::Stream.into(), ..AddrInfoHints::default() };
+    let hints = AddrInfoHints {
+        socktype: SockType::Stream.into(),
+        ..AddrInfoHints::default()
+    };
     let results = dns_lookup::getaddrinfo(Some(hostname), None, Some(hints))?;
     let ips = results.map(|result| result.map(|info| info.sockaddr.ip()));
     Ok(ips.collect::<Result<_, _>>().map_err(LookupError::from)?)
@@ -42,7 +45,9 @@ fn run() -> Result<(), Exit> {
     let Some(arg) = Args::from_env()?.positional(1)?.pop() else {
         return Err(usage("give the IP address to validate"));
     };
-    let ip: IpAddr = arg.parse().map_err(|_| usage(format!("'{arg}' is not an IP address")))?;
+    let ip: IpAddr = arg
+        .parse()
+        .map_err(|_| usage(format!("'{arg}' is not an IP address")))?;
     // An IPv4-mapped IPv6 address (::ffff:127.0.0.1) is an IPv4 address: look that up.
     let ip = ip.to_canonical();
 
@@ -52,14 +57,18 @@ fn run() -> Result<(), Exit> {
     //      `writeln!` rather than `println!`: a closed stdout is an error line, not a panic.
     let mut out = io::stdout().lock();
     match verdict(ip, gethostname(ip), getipaddrs) {
-        Verdict::NoNames => {
-            writeln!(out, "No host names available for {arg}; this may be normal.")?
-        }
+        Verdict::NoNames => writeln!(
+            out,
+            "No host names available for {arg}; this may be normal."
+        )?,
         Verdict::ResolverFailed(why) => {
             return Err(fail(format!("reverse lookup of {arg} failed: {why}")));
         }
         Verdict::Unresolvable(hostname, why) => {
-            writeln!(out, "Got hostname {hostname}, but it could not be forward-resolved: {why}")?;
+            writeln!(
+                out,
+                "Got hostname {hostname}, but it could not be forward-resolved: {why}"
+            )?;
             return Err(Exit::Quiet);
         }
         Verdict::Mismatch(hostname) => {
@@ -82,7 +91,10 @@ struct Failure {
 
 impl From<LookupError> for Failure {
     fn from(error: LookupError) -> Failure {
-        Failure { kind: error.kind(), reason: gai_reason(&error) }
+        Failure {
+            kind: error.kind(),
+            reason: gai_reason(&error),
+        }
     }
 }
 
@@ -119,7 +131,10 @@ fn verdict(
     };
     // 3. The listing compares strings, so `::1` and `0::1` would differ. Compare addresses, with
     //    an IPv4-mapped result counting as the IPv4 address it carries.
-    match addresses.iter().any(|a| a.to_canonical() == original.to_canonical()) {
+    match addresses
+        .iter()
+        .any(|a| a.to_canonical() == original.to_canonical())
+    {
         true => Verdict::Validated(hostname),
         false => Verdict::Mismatch(hostname),
     }

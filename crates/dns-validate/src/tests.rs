@@ -8,7 +8,10 @@ fn ip(text: &str) -> IpAddr {
 }
 
 fn failure(kind: LookupErrorKind) -> Failure {
-    Failure { kind, reason: format!("[Errno 0] {kind:?}") }
+    Failure {
+        kind,
+        reason: format!("[Errno 0] {kind:?}"),
+    }
 }
 
 /// A forward lookup that must not happen (the reverse step already decided).
@@ -39,14 +42,20 @@ fn name_that_leads_elsewhere_is_a_mismatch() {
 #[test]
 fn addresses_compare_as_values_not_strings() {
     let forward = |_: &str| Ok(vec![ip("0:0:0:0:0:0:0:1")]);
-    assert_eq!(verdict(ip("::1"), Ok("h".into()), forward), Verdict::Validated("h".into()));
+    assert_eq!(
+        verdict(ip("::1"), Ok("h".into()), forward),
+        Verdict::Validated("h".into())
+    );
 }
 
 /// An IPv4-mapped IPv6 result counts as the IPv4 address it maps, and the other way round.
 #[test]
 fn mapped_addresses_count_as_ipv4() {
     let mapped = |_: &str| Ok(vec![ip("::ffff:192.0.2.7")]);
-    assert_eq!(verdict(ip("192.0.2.7"), Ok("h".into()), mapped), Verdict::Validated("h".into()));
+    assert_eq!(
+        verdict(ip("192.0.2.7"), Ok("h".into()), mapped),
+        Verdict::Validated("h".into())
+    );
     let plain = |_: &str| Ok(vec![ip("192.0.2.7")]);
     assert_eq!(
         verdict(ip("::ffff:192.0.2.7"), Ok("h".into()), plain),
@@ -58,7 +67,10 @@ fn mapped_addresses_count_as_ipv4() {
 #[test]
 fn other_ipv6_forms_do_not_count_as_ipv4() {
     let compat = |_: &str| Ok(vec![ip("::c000:207"), ip("64:ff9b::192.0.2.7")]);
-    assert_eq!(verdict(ip("192.0.2.7"), Ok("h".into()), compat), Verdict::Mismatch("h".into()));
+    assert_eq!(
+        verdict(ip("192.0.2.7"), Ok("h".into()), compat),
+        Verdict::Mismatch("h".into())
+    );
 }
 
 /// A forward lookup that fails ends with the name and the resolver's reason.
@@ -66,21 +78,31 @@ fn other_ipv6_forms_do_not_count_as_ipv4() {
 fn name_that_does_not_resolve_is_unresolvable() {
     let forward = |_: &str| Err(failure(LookupErrorKind::NoName));
     let got = verdict(ip("192.0.2.7"), Ok("gone.example".into()), forward);
-    assert_eq!(got, Verdict::Unresolvable("gone.example".into(), "[Errno 0] NoName".into()));
+    assert_eq!(
+        got,
+        Verdict::Unresolvable("gone.example".into(), "[Errno 0] NoName".into())
+    );
 }
 
 /// "No such name" and "no data" from the reverse lookup mean no host names: normal, exit 0.
 #[test]
 fn no_reverse_name_is_normal() {
     for kind in [LookupErrorKind::NoName, LookupErrorKind::NoData] {
-        assert_eq!(verdict(ip("192.0.2.7"), Err(failure(kind)), no_forward), Verdict::NoNames);
+        assert_eq!(
+            verdict(ip("192.0.2.7"), Err(failure(kind)), no_forward),
+            Verdict::NoNames
+        );
     }
 }
 
 /// A resolver that cannot answer is an error, not "no host names" as the listing said.
 #[test]
 fn resolver_failure_is_an_error() {
-    for kind in [LookupErrorKind::Again, LookupErrorKind::Fail, LookupErrorKind::System] {
+    for kind in [
+        LookupErrorKind::Again,
+        LookupErrorKind::Fail,
+        LookupErrorKind::System,
+    ] {
         let got = verdict(ip("192.0.2.7"), Err(failure(kind)), no_forward);
         assert_eq!(got, Verdict::ResolverFailed(format!("[Errno 0] {kind:?}")));
     }

@@ -22,7 +22,10 @@ fn expected_for(arg: &str) -> (String, Option<i32>) {
     match dns_lookup::lookup_addr(&ip.to_canonical()) {
         Ok(name) => {
             let forward: Vec<IpAddr> = dns_lookup::lookup_host(&name).unwrap().collect();
-            match forward.iter().any(|a| a.to_canonical() == ip.to_canonical()) {
+            match forward
+                .iter()
+                .any(|a| a.to_canonical() == ip.to_canonical())
+            {
                 true => (format!("Validated hostname: {name}\n"), Some(0)),
                 false => (
                     format!(
@@ -33,9 +36,10 @@ fn expected_for(arg: &str) -> (String, Option<i32>) {
                 ),
             }
         }
-        Err(e) if matches!(e.kind(), LookupErrorKind::NoName | LookupErrorKind::NoData) => {
-            (format!("No host names available for {arg}; this may be normal.\n"), Some(0))
-        }
+        Err(e) if matches!(e.kind(), LookupErrorKind::NoName | LookupErrorKind::NoData) => (
+            format!("No host names available for {arg}; this may be normal.\n"),
+            Some(0),
+        ),
         // A resolver that cannot answer: nothing on stdout, one error line (checked by the caller).
         Err(_) => (String::new(), Some(1)),
     }
@@ -105,6 +109,10 @@ fn wrong_number_of_arguments_is_a_usage_error() {
     for args in [&[][..], &["127.0.0.1", "127.0.0.2"][..]] {
         let got = run(BIN, args, b"", LIMIT);
         assert_eq!(got.code, Some(2), "{args:?}");
-        assert!(got.stderr.contains("usage: dns-validate IP_ADDRESS"), "{}", got.stderr);
+        assert!(
+            got.stderr.contains("usage: dns-validate IP_ADDRESS"),
+            "{}",
+            got.stderr
+        );
     }
 }

@@ -21,8 +21,12 @@ const BIN: &str = env!("CARGO_BIN_EXE_http-fetch");
 const MIB: u64 = 1024 * 1024;
 
 fn main() {
-    let time = Path::new("/usr/bin/time").is_file().then_some("/usr/bin/time");
-    let curl = Path::new("/usr/bin/curl").is_file().then_some("/usr/bin/curl");
+    let time = Path::new("/usr/bin/time")
+        .is_file()
+        .then_some("/usr/bin/time");
+    let curl = Path::new("/usr/bin/curl")
+        .is_file()
+        .then_some("/usr/bin/curl");
     if time.is_none() {
         println!("note: /usr/bin/time not found, so no peak RSS figures");
     }
@@ -30,7 +34,11 @@ fn main() {
         println!("note: /usr/bin/curl not found, so no comparison with curl");
     }
     println!("body      client      runs  median ms  best MiB/s  median MiB/s  peak RSS KiB (max)");
-    let sizes = [("256 MiB", 256 * MIB, 5), ("1 KiB", 1024, 5), ("1 GiB", 1024 * MIB, 3)];
+    let sizes = [
+        ("256 MiB", 256 * MIB, 5),
+        ("1 KiB", 1024, 5),
+        ("1 GiB", 1024 * MIB, 3),
+    ];
     for (label, body, runs) in sizes {
         let port = serve(body);
         let url = format!("http://127.0.0.1:{port}/");
@@ -38,7 +46,13 @@ fn main() {
         let fetch = ["--pause", "0", "127.0.0.1", &port, "/"].map(String::from);
         measure((label, body, runs), "http-fetch", time, BIN, &fetch);
         if let Some(curl) = curl {
-            measure((label, body, runs), "curl", time, curl, &["-sS".into(), url]);
+            measure(
+                (label, body, runs),
+                "curl",
+                time,
+                curl,
+                &["-sS".into(), url],
+            );
         }
     }
 }
@@ -83,7 +97,10 @@ fn measure(
         }
         let status = child.wait().expect("wait");
         let secs = start.elapsed().as_secs_f64();
-        assert!(status.success() && seen >= body, "{name} failed: {status}, {seen} bytes");
+        assert!(
+            status.success() && seen >= body,
+            "{name} failed: {status}, {seen} bytes"
+        );
         seconds.push(secs);
         if let Ok(text) = std::fs::read_to_string(&rss_file) {
             let kib = text.trim().lines().last().and_then(|l| l.parse().ok());
@@ -124,7 +141,10 @@ fn answer(mut stream: TcpStream, chunk: &[u8], body: u64) -> std::io::Result<()>
             n => request.extend_from_slice(&buf[..n]),
         }
     }
-    write!(stream, "HTTP/1.0 200 OK\r\nContent-Length: {body}\r\nConnection: close\r\n\r\n")?;
+    write!(
+        stream,
+        "HTTP/1.0 200 OK\r\nContent-Length: {body}\r\nConnection: close\r\n\r\n"
+    )?;
     let mut left = body;
     while left > 0 {
         let n = left.min(chunk.len() as u64) as usize;

@@ -28,14 +28,18 @@ fn run() -> Result<(), Exit> {
     let timeout = args.seconds("--timeout", Duration::from_secs(10))?;
     if timeout.is_zero() {
         // To the OS a zero socket timeout means "wait forever", the opposite of what was asked.
-        return Err(usage("--timeout wants a number of seconds above 0, not '0'"));
+        return Err(usage(
+            "--timeout wants a number of seconds above 0, not '0'",
+        ));
     }
     let [host, textport, path] = <[String; 3]>::try_from(args.positional(3)?)
         .map_err(|_| usage("need HOST, PORT|SERVICE and PATH"))?;
     // Not in the listing: a CR, LF or space in PATH would smuggle in a second header or request.
     let unsafe_char = |c: char| c.is_control() || c.is_whitespace();
     if !path.starts_with('/') || path.contains(unsafe_char) {
-        return Err(usage("PATH must start with '/'; no spaces or control characters in it"));
+        return Err(usage(
+            "PATH must start with '/'; no spaces or control characters in it",
+        ));
     }
     if host.contains(unsafe_char) {
         return Err(usage("HOST must not contain spaces or control characters"));
@@ -49,28 +53,40 @@ fn run() -> Result<(), Exit> {
 
     // 3. Connect. dns_lookup's LookupError is Python's `socket.gaierror` (std would blur it into an
     //    io::Error). Unlike the listing: every address the name has, each with a timeout.
-    let hints = AddrInfoHints { socktype: Type::STREAM.into(), ..AddrInfoHints::default() };
+    let hints = AddrInfoHints {
+        socktype: Type::STREAM.into(),
+        ..AddrInfoHints::default()
+    };
     let addresses = dns_lookup::getaddrinfo(Some(&host), None, Some(hints))
         .and_then(|found| found.collect::<io::Result<Vec<_>>>().map_err(Into::into))
         .map_err(|e| {
-            fail(format!("Address-related error connecting to server: {}", gai_reason(&e)))
+            fail(format!(
+                "Address-related error connecting to server: {}",
+                gai_reason(&e)
+            ))
         })?;
-    let mut outcome = Err(fail("Address-related error connecting to server: no address found"));
+    let mut outcome = Err(fail(
+        "Address-related error connecting to server: no address found",
+    ));
     for mut address in addresses.into_iter().map(|info| info.sockaddr) {
         address.set_port(port);
         outcome = Socket::new(Domain::for_address(address), Type::STREAM, None)
             .map_err(|e| fail(format!("Strange error creating socket: {e}")))
-            .and_then(|socket| match socket.connect_timeout(&address.into(), timeout) {
-                Ok(()) => Ok(TcpStream::from(socket)),
-                Err(e) => Err(fail(format!("Connection error: {}", explain(&e, timeout)))),
-            });
+            .and_then(
+                |socket| match socket.connect_timeout(&address.into(), timeout) {
+                    Ok(()) => Ok(TcpStream::from(socket)),
+                    Err(e) => Err(fail(format!("Connection error: {}", explain(&e, timeout)))),
+                },
+            );
         if outcome.is_ok() {
             break;
         }
     }
     let stream = outcome?;
     // The listing waits forever on a silent server; we give every read and write a deadline.
-    stream.set_read_timeout(Some(timeout)).and(stream.set_write_timeout(Some(timeout)))?;
+    stream
+        .set_read_timeout(Some(timeout))
+        .and(stream.set_write_timeout(Some(timeout)))?;
 
     // 4. `makefile('rw', 0)`. Python's unbuffered file sends at each write(); a BufWriter keeps the
     //    bytes until flush (step 6) unless they outgrow its 8 KiB. BufReader reads big chunks and
@@ -86,12 +102,22 @@ fn run() -> Result<(), Exit> {
 
     // 5. Write the request. Deviation: a Host header (the listing sends none; HTTP/1.1-era servers
     //    pick the site by it). This fails only for a PATH longer than the buffer; see step 4.
-    let name = if host.contains(':') { format!("[{host}]") } else { host };
-    let authority = if port == 80 { name } else { format!("{name}:{port}") };
+    let name = if host.contains(':') {
+        format!("[{host}]")
+    } else {
+        host
+    };
+    let authority = if port == 80 {
+        name
+    } else {
+        format!("{name}:{port}")
+    };
     write!(writer, "GET {path} HTTP/1.0\r\nHost: {authority}\r\n\r\n")
         .map_err(|e| fail(format!("Error sending data: {e}")))?;
     // 6. Flush: here the bytes are handed to the kernel; a reset peer shows up here.
-    writer.flush().map_err(|e| fail(format!("Error sending data (detected by flush): {e}")))?;
+    writer
+        .flush()
+        .map_err(|e| fail(format!("Error sending data (detected by flush): {e}")))?;
     // 7. Shut down our sending side (the listing's `shutdown(1)`): the server reads EOF after the
     //    request. If the peer is already gone, Linux says "not connected" here.
     stream
@@ -105,7 +131,12 @@ fn run() -> Result<(), Exit> {
             Ok([]) => break, // a read of 0 bytes: the server closed its side, the response is done
             Ok(chunk) => chunk,
             Err(e) if e.kind() == ErrorKind::Interrupted => continue, // a signal, not an error
-            Err(e) => return Err(fail(format!("Error receiving data: {}", explain(&e, timeout)))),
+            Err(e) => {
+                return Err(fail(format!(
+                    "Error receiving data: {}",
+                    explain(&e, timeout)
+                )));
+            }
         };
         if declared.is_none() && head.len() < HEAD_LIMIT {
             head.extend_from_slice(&chunk[..chunk.len().min(HEAD_LIMIT - head.len())]);

@@ -52,13 +52,17 @@ fn serve<T: Send + 'static>(
 /// the client's `shutdown(Write)`; without it this read would time out and fail the test.
 fn read_request(stream: &mut TcpStream) -> Vec<u8> {
     let mut request = Vec::new();
-    stream.read_to_end(&mut request).expect("the client never half-closed");
+    stream
+        .read_to_end(&mut request)
+        .expect("the client never half-closed");
     request
 }
 
 /// Close with SO_LINGER 0: the kernel sends a RST instead of a FIN.
 fn reset(stream: TcpStream) {
-    Socket::from(stream).set_linger(Some(Duration::ZERO)).unwrap();
+    Socket::from(stream)
+        .set_linger(Some(Duration::ZERO))
+        .unwrap();
 }
 
 fn fetch(args: &[&str]) -> Finished {
@@ -78,7 +82,11 @@ fn failed_with(done: &Finished, class: &str) -> String {
     let lines: Vec<&str> = done.stderr.lines().collect();
     assert_eq!(lines.len(), 1, "one line on stderr, got {:?}", done.stderr);
     let prefix = format!("error: {class}: ");
-    assert!(lines[0].starts_with(&prefix), "wanted {prefix:?}…, got {:?}", lines[0]);
+    assert!(
+        lines[0].starts_with(&prefix),
+        "wanted {prefix:?}…, got {:?}",
+        lines[0]
+    );
     lines[0].to_string()
 }
 
@@ -117,7 +125,10 @@ fn ipv6_literal_connects_and_brackets_the_host() {
     });
     let done = fetch(&["--pause", "0", "::1", &port, "/"]);
     let request = String::from_utf8(server.join().unwrap()).unwrap();
-    assert_eq!(request, format!("GET / HTTP/1.0\r\nHost: [::1]:{port}\r\n\r\n"));
+    assert_eq!(
+        request,
+        format!("GET / HTTP/1.0\r\nHost: [::1]:{port}\r\n\r\n")
+    );
     assert_eq!(done.code, Some(0), "stderr: {}", done.stderr);
 }
 
@@ -125,7 +136,9 @@ fn ipv6_literal_connects_and_brackets_the_host() {
 #[test]
 fn pause_comes_after_connect_and_before_the_request() {
     let (port, server) = serve(|mut stream| {
-        stream.set_read_timeout(Some(Duration::from_millis(150))).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_millis(150)))
+            .unwrap();
         let early = stream.read(&mut [0; 64]);
         stream.set_read_timeout(Some(PATIENCE)).unwrap();
         let request = read_request(&mut stream);
@@ -134,10 +147,16 @@ fn pause_comes_after_connect_and_before_the_request() {
     });
     let done = fetch(&["--pause", "1", "127.0.0.1", &port, "/"]);
     let (early, request_len) = server.join().unwrap();
-    assert!(matches!(early, Err(ErrorKind::WouldBlock | ErrorKind::TimedOut)), "{early:?}");
+    assert!(
+        matches!(early, Err(ErrorKind::WouldBlock | ErrorKind::TimedOut)),
+        "{early:?}"
+    );
     assert!(request_len > 0);
     assert_eq!(done.code, Some(0), "stderr: {}", done.stderr);
-    assert!(done.stdout_text().starts_with("sleeping\nContinuing.\nHTTP/1.0 200 OK\r\n"));
+    assert!(
+        done.stdout_text()
+            .starts_with("sleeping\nContinuing.\nHTTP/1.0 200 OK\r\n")
+    );
 }
 
 /// A body far larger than the 64 KiB read buffer arrives byte for byte.
@@ -153,8 +172,16 @@ fn large_body_arrives_intact() {
     let done = fetch(&["--pause", "0", "127.0.0.1", &port, "/big"]);
     server.join().unwrap();
     assert_eq!(done.code, Some(0), "stderr: {}", done.stderr);
-    let out = done.stdout.strip_prefix(PAUSE_LINES).expect("the pause lines first");
-    assert!(out == canned, "{} bytes out, {} sent", out.len(), canned.len());
+    let out = done
+        .stdout
+        .strip_prefix(PAUSE_LINES)
+        .expect("the pause lines first");
+    assert!(
+        out == canned,
+        "{} bytes out, {} sent",
+        out.len(),
+        canned.len()
+    );
 }
 
 /// Without Content-Length the end of the connection is the end of the body: success.
@@ -162,7 +189,9 @@ fn large_body_arrives_intact() {
 fn no_content_length_means_eof_ends_the_body() {
     let (port, server) = serve(|mut stream| {
         read_request(&mut stream);
-        stream.write_all(b"HTTP/1.0 200 OK\r\n\r\nshort but complete").unwrap();
+        stream
+            .write_all(b"HTTP/1.0 200 OK\r\n\r\nshort but complete")
+            .unwrap();
     });
     let done = fetch(&["--pause", "0", "127.0.0.1", &port, "/"]);
     server.join().unwrap();
@@ -192,7 +221,12 @@ fn unresolvable_name_is_address_related() {
 /// A port with no listener is "Connection error" (refused), not an address error.
 #[test]
 fn refused_port_is_connection_error() {
-    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port().to_string();
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+        .to_string();
     let done = fetch(&["--pause", "0", "127.0.0.1", &port, "/"]);
     let line = failed_with(&done, "Connection error");
     assert!(line.contains("refused"), "{line}");
@@ -301,18 +335,38 @@ fn bad_input_is_a_usage_error_before_connecting() {
     for args in table {
         let done = fetch(args);
         assert_eq!(done.code, Some(2), "{args:?}: {}", done.stderr);
-        assert!(done.stderr.starts_with("error: "), "{args:?}: {}", done.stderr);
-        assert!(done.stderr.contains("usage: http-fetch"), "{args:?}: {}", done.stderr);
+        assert!(
+            done.stderr.starts_with("error: "),
+            "{args:?}: {}",
+            done.stderr
+        );
+        assert!(
+            done.stderr.contains("usage: http-fetch"),
+            "{args:?}: {}",
+            done.stderr
+        );
         assert!(done.stdout.is_empty(), "{args:?}");
     }
     // Each message blames the argument that is wrong.
     let bad_host = fetch(&["127.0.0.1 ", p, "/"]);
-    assert!(bad_host.stderr.starts_with("error: HOST must not"), "{}", bad_host.stderr);
+    assert!(
+        bad_host.stderr.starts_with("error: HOST must not"),
+        "{}",
+        bad_host.stderr
+    );
     let bad_path = fetch(&["127.0.0.1", p, "/a b"]);
-    assert!(bad_path.stderr.starts_with("error: PATH must"), "{}", bad_path.stderr);
+    assert!(
+        bad_path.stderr.starts_with("error: PATH must"),
+        "{}",
+        bad_path.stderr
+    );
     listener.set_nonblocking(true).unwrap();
     let accepted = listener.accept().map(|_| ()).map_err(|e| e.kind());
-    assert_eq!(accepted, Err(ErrorKind::WouldBlock), "a bad command line connected");
+    assert_eq!(
+        accepted,
+        Err(ErrorKind::WouldBlock),
+        "a bad command line connected"
+    );
 }
 
 /// A reader that goes away (`| head`) ends the run with one line, not a panic.
@@ -332,10 +386,18 @@ fn closed_stdout_ends_with_one_line() {
     stdout.read_exact(&mut [0; 1000]).unwrap(); // the pause lines and the start of the response
     drop(stdout); // ... then the reader goes away, mid-body
     let mut stderr = String::new();
-    child.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
     let status = child.wait().unwrap();
     server.join().unwrap();
     assert_eq!(status.code(), Some(1), "{stderr}");
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
-    assert!(stderr.starts_with("error: Error writing output: "), "{stderr}");
+    assert!(
+        stderr.starts_with("error: Error writing output: "),
+        "{stderr}"
+    );
 }

@@ -44,7 +44,11 @@ pub fn usage(message: impl Display) -> Exit {
 /// Print the outcome of `run()` the way every lesson does and pick the exit code.
 /// `usage` is the argument synopsis after the program name, e.g. `"[HOST [PORT|SERVICE]]"`.
 pub fn report(usage: &str, outcome: Result<(), Exit>) -> ExitCode {
-    let program = std::env::args_os().next().unwrap_or_default().to_string_lossy().into_owned();
+    let program = std::env::args_os()
+        .next()
+        .unwrap_or_default()
+        .to_string_lossy()
+        .into_owned();
     let program = program.rsplit(['/', '\\']).next().unwrap_or_default();
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
@@ -75,8 +79,10 @@ pub struct Args(Vec<String>);
 impl Args {
     /// The process's arguments; one that is not UTF-8 is a usage error (std's `args()` would panic).
     pub fn from_env() -> Result<Args, Exit> {
-        let args: Result<Vec<String>, _> =
-            std::env::args_os().skip(1).map(|a| a.into_string()).collect();
+        let args: Result<Vec<String>, _> = std::env::args_os()
+            .skip(1)
+            .map(|a| a.into_string())
+            .collect();
         Args::parse(args.map_err(|bad| usage(format!("{bad:?} is not valid UTF-8")))?)
     }
 
@@ -91,7 +97,10 @@ impl Args {
 
     /// Take `--name VALUE` or `--name=VALUE` out of the arguments, if present.
     pub fn option(&mut self, name: &str) -> Result<Option<String>, Exit> {
-        let Some(at) = self.0.iter().position(|a| a == name || a.starts_with(&format!("{name}=")))
+        let Some(at) = self
+            .0
+            .iter()
+            .position(|a| a == name || a.starts_with(&format!("{name}=")))
         else {
             return Ok(None);
         };
@@ -106,8 +115,13 @@ impl Args {
     /// Take `--name SECONDS` (a decimal such as `0.5`), or `default` when absent. Negative, NaN or
     /// absurdly large values are usage errors; whether zero makes sense is the lesson's call.
     pub fn seconds(&mut self, name: &str, default: Duration) -> Result<Duration, Exit> {
-        let Some(text) = self.option(name)? else { return Ok(default) };
-        let seconds = text.parse().ok().and_then(|s| Duration::try_from_secs_f64(s).ok());
+        let Some(text) = self.option(name)? else {
+            return Ok(default);
+        };
+        let seconds = text
+            .parse()
+            .ok()
+            .and_then(|s| Duration::try_from_secs_f64(s).ok());
         seconds.ok_or_else(|| usage(format!("{name} wants a number of seconds, not '{text}'")))
     }
 
@@ -129,19 +143,32 @@ impl Args {
 /// service alone and read the port it fills in (names come from `/etc/services`).
 /// The error names the bad value; `?` makes it a run-time failure (exit 1), as in the listings.
 pub fn parse_port(text: &str, protocol: Protocol) -> Result<u16, io::Error> {
-    let proto = if matches!(protocol, Protocol::UDP) { "udp" } else { "tcp" };
+    let proto = if matches!(protocol, Protocol::UDP) {
+        "udp"
+    } else {
+        "tcp"
+    };
     let fail = |why: String| Err(io::Error::new(io::ErrorKind::InvalidInput, why));
     if text.is_empty() || text.chars().any(char::is_whitespace) {
-        return fail(format!("'{text}' is not a port number or {proto} service name"));
+        return fail(format!(
+            "'{text}' is not a port number or {proto} service name"
+        ));
     }
-    if text.trim_start_matches(['-', '+']).starts_with(|c: char| c.is_ascii_digit()) {
+    if text
+        .trim_start_matches(['-', '+'])
+        .starts_with(|c: char| c.is_ascii_digit())
+    {
         return text
             .parse()
             .or_else(|_| fail(format!("port '{text}' is not a number from 0 to 65535")));
     }
-    let hints = dns_lookup::AddrInfoHints { protocol: protocol.into(), ..Default::default() };
-    let found =
-        dns_lookup::getaddrinfo(None, Some(text), Some(hints)).ok().and_then(|mut it| it.next());
+    let hints = dns_lookup::AddrInfoHints {
+        protocol: protocol.into(),
+        ..Default::default()
+    };
+    let found = dns_lookup::getaddrinfo(None, Some(text), Some(hints))
+        .ok()
+        .and_then(|mut it| it.next());
     match found {
         Some(Ok(info)) => Ok(info.sockaddr.port()),
         _ if cfg!(unix) && !std::path::Path::new("/etc/services").exists() => fail(format!(
@@ -155,7 +182,9 @@ pub fn parse_port(text: &str, protocol: Protocol) -> Result<u16, io::Error> {
 /// (dns-lookup's own Display adds "failed to lookup address information: " and no number).
 pub fn gai_reason(error: &dns_lookup::LookupError) -> String {
     let text = error.to_string();
-    let text = text.strip_prefix("failed to lookup address information: ").unwrap_or(&text);
+    let text = text
+        .strip_prefix("failed to lookup address information: ")
+        .unwrap_or(&text);
     format!("[Errno {}] {text}", error.error_num())
 }
 
@@ -174,7 +203,14 @@ impl Display for PyAddr {
         match self.0 {
             SocketAddr::V4(a) => write!(f, "('{}', {})", a.ip(), a.port()),
             SocketAddr::V6(a) => {
-                write!(f, "('{}', {}, {}, {})", a.ip(), a.port(), a.flowinfo(), a.scope_id())
+                write!(
+                    f,
+                    "('{}', {}, {}, {})",
+                    a.ip(),
+                    a.port(),
+                    a.flowinfo(),
+                    a.scope_id()
+                )
             }
         }
     }

@@ -35,7 +35,11 @@ fn run() -> Result<(), Exit> {
     write!(out, "Creating socket...")?;
     out.flush()?;
     let ipv6 = host.parse::<IpAddr>().is_ok_and(|ip| ip.is_ipv6());
-    let socket = Socket::new(if ipv6 { Domain::IPV6 } else { Domain::IPV4 }, Type::STREAM, None)?;
+    let socket = Socket::new(
+        if ipv6 { Domain::IPV6 } else { Domain::IPV4 },
+        Type::STREAM,
+        None,
+    )?;
     writeln!(out, " done.")?;
 
     // 2. Look up the port: a number, or a service name from /etc/services like getservbyname().
@@ -55,7 +59,12 @@ fn run() -> Result<(), Exit> {
         .ok_or_else(|| unfinished(&mut out, format!("'{host}' has no IPv4 address")))?;
     socket
         .connect_timeout(&target.into(), CONNECT_TIMEOUT)
-        .map_err(|e| unfinished(&mut out, format!("cannot connect to {}: {e}", py_addr(target))))?;
+        .map_err(|e| {
+            unfinished(
+                &mut out,
+                format!("cannot connect to {}: {e}", py_addr(target)),
+            )
+        })?;
     writeln!(out, " done.")?;
 
     // 4. Ask the connected socket for both ends: getsockname() is our side — the kernel picked an

@@ -53,14 +53,22 @@ fn works_over_ipv6() {
     let done = run(BIN, &["::1", &addr.port().to_string()], b"", LIMIT);
     assert_eq!(done.code, Some(0), "{}", done.stderr);
     let out = lines(&done);
-    assert_eq!(out[3], format!("Connected from {}", py_addr(peer.join().unwrap())));
-    assert_eq!(out[4], format!("Connected to ('::1', {}, 0, 0)", addr.port()));
+    assert_eq!(
+        out[3],
+        format!("Connected from {}", py_addr(peer.join().unwrap()))
+    );
+    assert_eq!(
+        out[4],
+        format!("Connected to ('::1', {}, 0, 0)", addr.port())
+    );
 }
 
 /// The lesson pair: the address socket-info connects from is the one tcp-listener logs.
 #[test]
 fn pairs_with_tcp_listener() {
-    let Some(mut server) = start_partner(BIN, "tcp-listener", &["0"]) else { return };
+    let Some(mut server) = start_partner(BIN, "tcp-listener", &["0"]) else {
+        return;
+    };
     let addr = server.listening_addr();
     assert_eq!(server.line(), "Waiting for connections...");
     let done = run(BIN, &["127.0.0.1", &addr.port().to_string()], b"", LIMIT);
@@ -74,24 +82,45 @@ fn pairs_with_tcp_listener() {
 /// Failures print the finished progress line on stdout, then exactly one error line and exit 1.
 #[test]
 fn failures_are_one_line_and_exit_1() {
-    let closed = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port().to_string();
+    let closed = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+        .to_string();
     for (args, stdout_lines, words) in [
         (["127.0.0.1", closed.as_str()], 3, "Connection refused"),
-        (["127.0.0.1", "no-such-service"], 2, "unknown tcp service 'no-such-service'"),
+        (
+            ["127.0.0.1", "no-such-service"],
+            2,
+            "unknown tcp service 'no-such-service'",
+        ),
         (["127.0.0.1", "65536"], 2, "'65536'"),
         // A name the resolver rejects by itself (an unknown IPv6 scope): no DNS query leaves the box.
-        (["::1%no-such-interface", "80"], 3, "cannot resolve '::1%no-such-interface'"),
+        (
+            ["::1%no-such-interface", "80"],
+            3,
+            "cannot resolve '::1%no-such-interface'",
+        ),
     ] {
         let done = run(BIN, &args, b"", LIMIT);
         assert_eq!(done.code, Some(1), "{args:?}");
-        assert_eq!(done.stderr.lines().count(), 1, "{args:?}: {:?}", done.stderr);
+        assert_eq!(
+            done.stderr.lines().count(),
+            1,
+            "{args:?}: {:?}",
+            done.stderr
+        );
         assert!(
             done.stderr.starts_with("error: ") && done.stderr.contains(words),
             "{:?}",
             done.stderr
         );
         assert_eq!(lines(&done).len(), stdout_lines, "{args:?}");
-        assert!(done.stdout_text().ends_with("...\n"), "the open progress line is ended");
+        assert!(
+            done.stdout_text().ends_with("...\n"),
+            "the open progress line is ended"
+        );
     }
 }
 
@@ -100,7 +129,10 @@ fn failures_are_one_line_and_exit_1() {
 fn usage() {
     let done = run(BIN, &["a", "b", "c"], b"", LIMIT);
     assert_eq!(done.code, Some(2));
-    assert!(done.stderr.contains("usage: socket-info [HOST [PORT|SERVICE]]"));
+    assert!(
+        done.stderr
+            .contains("usage: socket-info [HOST [PORT|SERVICE]]")
+    );
     assert_eq!(done.stdout, b"");
     let help = run(BIN, &["--help"], b"", LIMIT);
     assert_eq!(help.code, Some(0));

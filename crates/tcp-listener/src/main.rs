@@ -26,9 +26,12 @@ fn run() -> Result<(), Exit> {
     let mut args = Args::from_env()?;
     let host = args.option("--bind")?.unwrap_or_else(|| "127.0.0.1".into());
     let rest = args.positional(1)?;
-    let ip: IpAddr =
-        host.parse().map_err(|_| usage(format!("--bind '{host}' is not an IP address")))?;
-    let port = rest.first().map_or(Ok(51423), |p| parse_port(p, Protocol::TCP))?;
+    let ip: IpAddr = host
+        .parse()
+        .map_err(|_| usage(format!("--bind '{host}' is not an IP address")))?;
+    let port = rest
+        .first()
+        .map_or(Ok(51423), |p| parse_port(p, Protocol::TCP))?;
     let address = SocketAddr::new(ip, port);
 
     // std's `TcpListener::bind` would do all four steps in one call — and hide steps 2 and 4 (it
@@ -61,7 +64,10 @@ fn run() -> Result<(), Exit> {
         }
     };
     // Not in the listing: with port 0 the kernel picks the port, so say which one (tests read this).
-    log(format_args!("Listening on {}", py_addr(listener.local_addr()?)));
+    log(format_args!(
+        "Listening on {}",
+        py_addr(listener.local_addr()?)
+    ));
     log(format_args!("Waiting for connections..."));
 
     loop {

@@ -21,9 +21,15 @@ fn start(args: &[&str]) -> (Running, SocketAddr) {
 /// Connect, expect the server to close on us (EOF), and return our own address.
 fn connect_and_expect_eof(addr: SocketAddr) -> SocketAddr {
     let mut client = TcpStream::connect_timeout(&addr, Duration::from_secs(5)).unwrap();
-    client.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    client
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
     let mut buf = [0u8; 16];
-    assert_eq!(client.read(&mut buf).unwrap(), 0, "the server should close the connection");
+    assert_eq!(
+        client.read(&mut buf).unwrap(),
+        0,
+        "the server should close the connection"
+    );
     client.local_addr().unwrap()
 }
 
@@ -31,11 +37,18 @@ fn connect_and_expect_eof(addr: SocketAddr) -> SocketAddr {
 #[test]
 fn logs_every_client_and_closes_it() {
     let (mut server, addr) = start(&["0"]);
-    assert_eq!(addr.ip().to_string(), "127.0.0.1", "loopback is the default bind address");
+    assert_eq!(
+        addr.ip().to_string(),
+        "127.0.0.1",
+        "loopback is the default bind address"
+    );
     assert_ne!(addr.port(), 0);
     for _ in 0..5 {
         let ours = connect_and_expect_eof(addr);
-        assert_eq!(server.line(), format!("Got connection from {}", py_addr(ours)));
+        assert_eq!(
+            server.line(),
+            format!("Got connection from {}", py_addr(ours))
+        );
     }
     assert!(server.is_running());
 }
@@ -70,8 +83,12 @@ fn survives_a_client_that_resets() {
 fn keeps_serving_when_stdout_is_closed() {
     use std::io::{BufRead, BufReader};
     use std::process::{Command, Stdio};
-    let mut child =
-        Command::new(BIN).arg("0").stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let mut child = Command::new(BIN)
+        .arg("0")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
     let mut stdout = BufReader::new(child.stdout.take().unwrap());
     let mut banner = String::new();
     stdout.read_line(&mut banner).unwrap();
@@ -83,8 +100,14 @@ fn keeps_serving_when_stdout_is_closed() {
     let mut stderr = BufReader::new(child.stderr.take().unwrap());
     let mut line = String::new();
     stderr.read_line(&mut line).unwrap();
-    assert!(line.starts_with("error: cannot write the log: "), "{line:?}");
-    assert!(child.try_wait().unwrap().is_none(), "the server must still be running");
+    assert!(
+        line.starts_with("error: cannot write the log: "),
+        "{line:?}"
+    );
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "the server must still be running"
+    );
     child.kill().unwrap();
     child.wait().unwrap();
 }
@@ -100,19 +123,34 @@ fn serves_ipv6_when_asked() {
     assert!(addr.is_ipv6());
     let ours = connect_and_expect_eof(addr);
     assert!(py_addr(ours).to_string().ends_with(", 0, 0)"));
-    assert_eq!(server.line(), format!("Got connection from {}", py_addr(ours)));
+    assert_eq!(
+        server.line(),
+        format!("Got connection from {}", py_addr(ours))
+    );
 }
 
 /// A second server on a port in use fails with one line and exit 1, and the first keeps serving.
 #[test]
 fn port_in_use_is_one_line_and_exit_1() {
     let (mut first, addr) = start(&["0"]);
-    let second = run(BIN, &[&addr.port().to_string()], b"", Duration::from_secs(10));
+    let second = run(
+        BIN,
+        &[&addr.port().to_string()],
+        b"",
+        Duration::from_secs(10),
+    );
     assert_eq!(second.code, Some(1));
     assert_eq!(second.stderr.lines().count(), 1, "{:?}", second.stderr);
-    assert!(second.stderr.contains("Address already in use"), "{:?}", second.stderr);
+    assert!(
+        second.stderr.contains("Address already in use"),
+        "{:?}",
+        second.stderr
+    );
     let ours = connect_and_expect_eof(addr);
-    assert_eq!(first.line(), format!("Got connection from {}", py_addr(ours)));
+    assert_eq!(
+        first.line(),
+        format!("Got connection from {}", py_addr(ours))
+    );
 }
 
 /// Bad command lines: usage errors exit 2, bad ports exit 1, `--help` exits 0; never a panic.
@@ -124,7 +162,11 @@ fn bad_arguments() {
         (&["--port", "1"][..], 2, "unknown option"),
         (&["1", "2"][..], 2, "too many arguments"),
         (&["65536"][..], 1, "'65536'"),
-        (&["no-such-service"][..], 1, "unknown tcp service 'no-such-service'"),
+        (
+            &["no-such-service"][..],
+            1,
+            "unknown tcp service 'no-such-service'",
+        ),
     ] {
         let done = run(BIN, args, b"", Duration::from_secs(10));
         assert_eq!(done.code, Some(code), "{args:?}: {}", done.stderr);

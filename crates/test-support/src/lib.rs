@@ -33,7 +33,11 @@ impl Running {
             .unwrap_or_else(|e| panic!("cannot start {bin}: {e}"));
         let stdout = lines(child.stdout.take().expect("piped stdout"));
         let stderr = lines(child.stderr.take().expect("piped stderr"));
-        Running { child, stdout, stderr }
+        Running {
+            child,
+            stdout,
+            stderr,
+        }
     }
 
     /// The next line on stdout (without its newline); panics after [`PATIENCE`] or at EOF.
@@ -49,8 +53,9 @@ impl Running {
     /// Read stdout up to the `Listening on ('127.0.0.1', 5555)` line and return that address.
     pub fn listening_addr(&mut self) -> SocketAddr {
         let line = self.line();
-        let tuple =
-            line.strip_prefix("Listening on ").unwrap_or_else(|| panic!("no banner: {line:?}"));
+        let tuple = line
+            .strip_prefix("Listening on ")
+            .unwrap_or_else(|| panic!("no banner: {line:?}"));
         parse_py_addr(tuple)
     }
 
@@ -109,8 +114,14 @@ fn lines(stream: impl Read + Send + 'static) -> Receiver<String> {
     thread::spawn(move || {
         let mut reader = BufReader::new(stream);
         let mut line = Vec::new();
-        while reader.read_until(b'\n', &mut line).map(|n| n > 0).unwrap_or(false) {
-            let text = String::from_utf8_lossy(&line).trim_end_matches(['\r', '\n']).to_string();
+        while reader
+            .read_until(b'\n', &mut line)
+            .map(|n| n > 0)
+            .unwrap_or(false)
+        {
+            let text = String::from_utf8_lossy(&line)
+                .trim_end_matches(['\r', '\n'])
+                .to_string();
             if tx.send(text).is_err() {
                 // The test is done with us; keep draining so the child never sees EPIPE.
             }
@@ -179,7 +190,10 @@ fn collect(mut stream: impl Read + Send + 'static) -> JoinHandle<Vec<u8>> {
 
 /// Parse Python's address notation back: `('127.0.0.1', 5)` or `('::1', 5, 0, 0)`.
 pub fn parse_py_addr(text: &str) -> SocketAddr {
-    let inner = text.trim().strip_prefix("('").and_then(|t| t.strip_suffix(')'));
+    let inner = text
+        .trim()
+        .strip_prefix("('")
+        .and_then(|t| t.strip_suffix(')'));
     let (ip, rest) = inner
         .and_then(|t| t.split_once("', "))
         .unwrap_or_else(|| panic!("not an address: {text:?}"));
@@ -206,7 +220,10 @@ pub fn start_partner(own: &str, partner: &str, args: &[&str]) -> Option<Running>
         eprintln!("skipped: {partner} is not built; run `cargo test --workspace`");
         return None;
     };
-    Some(Running::start(path.to_str().expect("a UTF-8 target path"), args))
+    Some(Running::start(
+        path.to_str().expect("a UTF-8 target path"),
+        args,
+    ))
 }
 
 /// `recv_from` that retries a receive interrupted by a signal: on Linux a receive with a timeout

@@ -36,7 +36,10 @@ fn pages() -> Vec<(PathBuf, String)> {
             }
         }
     }
-    pages.into_iter().map(|(path, _)| (path.clone(), fs::read_to_string(&path).unwrap())).collect()
+    pages
+        .into_iter()
+        .map(|(path, _)| (path.clone(), fs::read_to_string(&path).unwrap()))
+        .collect()
 }
 
 /// Every `cargo run -p NAME [-- ARGS]` in the pages: (page, NAME, ARGS up to the end of the command).
@@ -46,7 +49,10 @@ fn run_lines() -> Vec<(PathBuf, String, Vec<String>)> {
         for line in text.lines() {
             for (at, _) in line.match_indices("cargo run -p ") {
                 let command = &line[at + "cargo run -p ".len()..];
-                let command = command.split(['`', '|', '#', ';', '&', ')']).next().unwrap();
+                let command = command
+                    .split(['`', '|', '#', ';', '&', ')'])
+                    .next()
+                    .unwrap();
                 let mut words = command.split_whitespace().map(String::from);
                 let name = words.next().unwrap_or_default();
                 let args: Vec<String> = words.skip_while(|w| w != "--").skip(1).collect();
@@ -64,13 +70,27 @@ fn every_lesson_has_a_page() {
     let map = fs::read_to_string(docs.join("README.md")).unwrap();
     let summary = fs::read_to_string(docs.join("SUMMARY.md")).unwrap();
     let readme = fs::read_to_string(root().join("README.md")).unwrap();
-    assert_eq!(lessons().len(), 7, "the course has seven lessons: {:?}", lessons());
+    assert_eq!(
+        lessons().len(),
+        7,
+        "the course has seven lessons: {:?}",
+        lessons()
+    );
     for lesson in lessons() {
         let page = format!("lessons/{lesson}.md");
         assert!(docs.join(&page).is_file(), "docs/{page} is missing");
-        assert!(map.contains(&format!("]({page})")), "docs/README.md does not link {page}");
-        assert!(summary.contains(&format!("]({page})")), "docs/SUMMARY.md does not list {page}");
-        assert!(readme.contains(&format!("(docs/{page})")), "README.md does not link docs/{page}");
+        assert!(
+            map.contains(&format!("]({page})")),
+            "docs/README.md does not link {page}"
+        );
+        assert!(
+            summary.contains(&format!("]({page})")),
+            "docs/SUMMARY.md does not list {page}"
+        );
+        assert!(
+            readme.contains(&format!("(docs/{page})")),
+            "README.md does not link docs/{page}"
+        );
     }
 }
 
@@ -84,7 +104,11 @@ fn relative_links_resolve() {
                 continue;
             }
             let file = path.parent().unwrap().join(target);
-            assert!(file.exists(), "{}: link to {target} goes nowhere", path.display());
+            assert!(
+                file.exists(),
+                "{}: link to {target} goes nowhere",
+                path.display()
+            );
         }
     }
 }
@@ -111,11 +135,18 @@ fn cargo_run_lines_name_real_lessons() {
 #[test]
 fn shown_flags_are_accepted() {
     // The test binary lives in target/<profile>/deps; the lessons' binaries one folder up.
-    let bin_dir =
-        std::env::current_exe().unwrap().parent().unwrap().parent().unwrap().to_path_buf();
+    let bin_dir = std::env::current_exe()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .to_path_buf();
     for (path, name, args) in run_lines() {
-        let flags: Vec<&String> =
-            args.iter().filter(|a| a.starts_with("--") && *a != "--help").collect();
+        let flags: Vec<&String> = args
+            .iter()
+            .filter(|a| a.starts_with("--") && *a != "--help")
+            .collect();
         if flags.is_empty() {
             continue;
         }
@@ -132,9 +163,14 @@ fn shown_flags_are_accepted() {
         let usage = String::from_utf8_lossy(&help.stdout);
         for flag in flags {
             let flag = flag.split('=').next().unwrap();
-            let listed =
-                usage.split(|c: char| !(c.is_alphanumeric() || c == '-')).any(|w| w == flag);
-            assert!(listed, "{}: {name} does not accept {flag} (usage: {usage})", path.display());
+            let listed = usage
+                .split(|c: char| !(c.is_alphanumeric() || c == '-'))
+                .any(|w| w == flag);
+            assert!(
+                listed,
+                "{}: {name} does not accept {flag} (usage: {usage})",
+                path.display()
+            );
         }
     }
 }

@@ -23,7 +23,9 @@ fn run() -> Result<(), Exit> {
     let timeout = args.seconds("--timeout", Duration::from_secs(5))?;
     if timeout.is_zero() {
         // To the OS a zero read timeout means "wait forever", the opposite of what was asked.
-        return Err(usage("--timeout wants a number of seconds above 0, not '0'"));
+        return Err(usage(
+            "--timeout wants a number of seconds above 0, not '0'",
+        ));
     }
     let [host, port] = <[String; 2]>::try_from(args.positional(2)?)
         .map_err(|_| usage("give the server's HOST and PORT (a number or a udp service name)"))?;
@@ -64,7 +66,10 @@ fn run() -> Result<(), Exit> {
     // std's UdpSocket from here: its recv fills a plain `&mut [u8]` (socket2's wants MaybeUninit).
     let socket = UdpSocket::from(socket);
     socket.set_read_timeout(Some(timeout))?;
-    writeln!(out, "Looking for replies; press Ctrl-C or Ctrl-Break to stop.")?;
+    writeln!(
+        out,
+        "Looking for replies; press Ctrl-C or Ctrl-Break to stop."
+    )?;
     out.flush()?;
 
     // 6. Print each reply. The buffer holds any datagram, so no reply is cut short; bytes that are

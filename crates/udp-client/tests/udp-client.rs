@@ -20,7 +20,9 @@ fn peer(
     script: impl FnOnce(&UdpSocket, SocketAddr) + Send + 'static,
 ) -> (String, JoinHandle<Vec<u8>>) {
     let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
-    socket.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    socket
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
     let port = socket.local_addr().unwrap().port().to_string();
     let handle = thread::spawn(move || {
         let mut buf = vec![0u8; 70_000];
@@ -45,7 +47,11 @@ fn prints_each_reply_until_an_empty_datagram() {
         }
     });
     let done = client(&port, b"hello\n");
-    assert_eq!(peer.join().unwrap(), b"hello", "the line is sent without its newline");
+    assert_eq!(
+        peer.join().unwrap(),
+        b"hello",
+        "the line is sent without its newline"
+    );
     let wanted = format!("{PROMPT}{LOOKING}Received: first\nReceived: second\n");
     assert_eq!(done.stdout_text(), wanted);
     assert_eq!((done.code, done.stderr.as_str()), (Some(0), ""));
@@ -60,7 +66,10 @@ fn strips_input_and_prints_bytes_that_are_not_utf8() {
     });
     let done = client(&port, b" \t two words \r\nnot this line\n");
     assert_eq!(peer.join().unwrap(), b"two words");
-    assert_eq!(done.stdout_text(), format!("{PROMPT}{LOOKING}Received: caf\u{fffd}\n"));
+    assert_eq!(
+        done.stdout_text(),
+        format!("{PROMPT}{LOOKING}Received: caf\u{fffd}\n")
+    );
     assert_eq!(done.code, Some(0), "{}", done.stderr);
 }
 
@@ -87,13 +96,18 @@ fn ignores_datagrams_from_anyone_but_the_server() {
     });
     let done = client(&port, b"hi\n");
     peer.join().unwrap();
-    assert_eq!(done.stdout_text(), format!("{PROMPT}{LOOKING}Received: real\n"));
+    assert_eq!(
+        done.stdout_text(),
+        format!("{PROMPT}{LOOKING}Received: real\n")
+    );
 }
 
 /// A long reply (10,000 bytes) is printed whole, not cut at some buffer size.
 #[test]
 fn prints_a_large_reply_whole() {
-    let big: String = (0..10_000).map(|i| char::from(b'a' + (i % 26) as u8)).collect();
+    let big: String = (0..10_000)
+        .map(|i| char::from(b'a' + (i % 26) as u8))
+        .collect();
     let reply = big.clone();
     let (port, peer) = peer(move |s, to| {
         s.send_to(reply.as_bytes(), to).unwrap();
@@ -101,7 +115,10 @@ fn prints_a_large_reply_whole() {
     });
     let done = client(&port, b"x\n");
     peer.join().unwrap();
-    assert_eq!(done.stdout_text(), format!("{PROMPT}{LOOKING}Received: {big}\n"));
+    assert_eq!(
+        done.stdout_text(),
+        format!("{PROMPT}{LOOKING}Received: {big}\n")
+    );
 }
 
 /// After a reply, silence for the timeout ends the run with exit 0 and a note on stderr only.
@@ -112,7 +129,10 @@ fn timeout_after_a_reply_exits_0() {
     });
     let done = client(&port, b"x\n");
     peer.join().unwrap();
-    assert_eq!(done.stdout_text(), format!("{PROMPT}{LOOKING}Received: only one\n"));
+    assert_eq!(
+        done.stdout_text(),
+        format!("{PROMPT}{LOOKING}Received: only one\n")
+    );
     assert_eq!(done.code, Some(0));
     assert_eq!(done.stderr, "(no further reply within 0.5 s; stopping)\n");
 }
@@ -121,25 +141,47 @@ fn timeout_after_a_reply_exits_0() {
 #[test]
 fn silent_server_times_out_with_exit_1() {
     let silent = UdpSocket::bind("127.0.0.1:0").unwrap();
-    silent.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    silent
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
     let addr = silent.local_addr().unwrap();
     let done = client(&addr.port().to_string(), b"anyone?\n");
     let mut buf = [0u8; 16];
-    assert_eq!(recv_from(&silent, &mut buf).unwrap().0, 7, "the datagram did arrive");
+    assert_eq!(
+        recv_from(&silent, &mut buf).unwrap().0,
+        7,
+        "the datagram did arrive"
+    );
     assert_eq!(done.stdout_text(), format!("{PROMPT}{LOOKING}"));
     assert_eq!(done.code, Some(1));
-    assert_eq!(done.stderr, format!("error: no reply from {} within 0.5 s\n", py_addr(addr)));
+    assert_eq!(
+        done.stderr,
+        format!("error: no reply from {} within 0.5 s\n", py_addr(addr))
+    );
 }
 
 /// Nothing listening: ICMP port unreachable surfaces as "Connection refused", exit 1, no waiting.
 #[test]
 fn no_server_is_connection_refused() {
-    let port = UdpSocket::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = UdpSocket::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     // The socket is dropped: nothing listens on `port` now. A 10 s timeout would be seen in the
     // message below; "refused" proves the ICMP answer ended the wait.
-    let done = run(BIN, &["--timeout", "10", "127.0.0.1", &port.to_string()], b"hi\n", LIMIT);
+    let done = run(
+        BIN,
+        &["--timeout", "10", "127.0.0.1", &port.to_string()],
+        b"hi\n",
+        LIMIT,
+    );
     assert_eq!(done.code, Some(1));
-    assert!(done.stderr.contains("Connection refused"), "{}", done.stderr);
+    assert!(
+        done.stderr.contains("Connection refused"),
+        "{}",
+        done.stderr
+    );
     assert_eq!(done.stderr.lines().count(), 1, "{}", done.stderr);
 }
 
@@ -163,10 +205,15 @@ fn bad_arguments_fail_cleanly() {
 /// Against the partner lesson: the echo comes back; an empty line gets an empty echo and ends it.
 #[test]
 fn talks_to_udp_echo_server() {
-    let Some(mut server) = start_partner(BIN, "udp-echo-server", &["0"]) else { return };
+    let Some(mut server) = start_partner(BIN, "udp-echo-server", &["0"]) else {
+        return;
+    };
     let port = server.listening_addr().port().to_string();
     let done = client(&port, b"hello\n");
-    assert_eq!(done.stdout_text(), format!("{PROMPT}{LOOKING}Received: hello\n"));
+    assert_eq!(
+        done.stdout_text(),
+        format!("{PROMPT}{LOOKING}Received: hello\n")
+    );
     assert_eq!(done.code, Some(0), "{}", done.stderr);
     assert!(server.line().starts_with("Got data from ('127.0.0.1', "));
     let done = client(&port, b"\n");

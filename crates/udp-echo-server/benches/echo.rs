@@ -38,14 +38,22 @@ fn main() {
         .unwrap_or_default()
         .split(',')
         .filter(|s| !s.trim().is_empty())
-        .map(|s| s.trim().parse().unwrap_or_else(|_| panic!("UDP_ECHO_BENCH_PEER: bad '{s}'")))
+        .map(|s| {
+            s.trim()
+                .parse()
+                .unwrap_or_else(|_| panic!("UDP_ECHO_BENCH_PEER: bad '{s}'"))
+        })
         .collect();
     if let Some(far) = peers.iter().find(|a| !a.ip().is_loopback()) {
         panic!("UDP_ECHO_BENCH_PEER: {far} is not a loopback address");
     }
     // The server's log goes to /dev/null, so we cannot read its banner: reserve a free port by
     // binding it, let go, hand it to the server, then wait until it answers.
-    let port = UdpSocket::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = UdpSocket::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let child = Command::new(env!("CARGO_BIN_EXE_udp-echo-server"))
         .arg(port.to_string())
         .stdin(Stdio::null())
@@ -77,10 +85,16 @@ fn main() {
         let ((flood, f_low, f_high), (ping, p_low, p_high)) =
             (median(&mut floods[i]), median(&mut pings[i]));
         println!("  {name:<28} flood {flood:>7.0} [{f_low:.0}, {f_high:.0}]");
-        println!("  {:<28} ping-pong {ping:>7.0} [{p_low:.0}, {p_high:.0}]", "");
+        println!(
+            "  {:<28} ping-pong {ping:>7.0} [{p_low:.0}, {p_high:.0}]",
+            ""
+        );
         if i > 0 {
             let (f, p) = (ours_flood / flood * 100.0, ours_ping / ping * 100.0);
-            println!("  {:<28} udp-echo-server = {f:.0}% (flood), {p:.0}% (ping-pong)", "");
+            println!(
+                "  {:<28} udp-echo-server = {f:.0}% (flood), {p:.0}% (ping-pong)",
+                ""
+            );
         }
     }
 }
@@ -88,12 +102,18 @@ fn main() {
 /// The median, lowest and highest figure.
 fn median(figures: &mut [f64]) -> (f64, f64, f64) {
     figures.sort_by(f64::total_cmp);
-    (figures[figures.len() / 2], figures[0], figures[figures.len() - 1])
+    (
+        figures[figures.len() / 2],
+        figures[0],
+        figures[figures.len() - 1],
+    )
 }
 
 fn wait_until_up(addr: SocketAddr) {
     let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
-    socket.set_read_timeout(Some(Duration::from_millis(100))).unwrap();
+    socket
+        .set_read_timeout(Some(Duration::from_millis(100)))
+        .unwrap();
     for _ in 0..50 {
         socket.send_to(b"up?", addr).unwrap();
         if socket.recv_from(&mut [0u8; 16]).is_ok() {
@@ -119,7 +139,9 @@ fn payload(seq: u64) -> [u8; SIZE] {
 fn run_load(addr: SocketAddr, total: u64, window: u64) -> f64 {
     let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
     socket.connect(addr).unwrap();
-    socket.set_read_timeout(Some(Duration::from_millis(500))).unwrap();
+    socket
+        .set_read_timeout(Some(Duration::from_millis(500)))
+        .unwrap();
     let (mut sent, mut next, mut echoed, mut lost) = (0u64, 0u64, 0u64, 0u64);
     let mut buf = [0u8; 2 * SIZE];
     let start = Instant::now();
@@ -132,7 +154,10 @@ fn run_load(addr: SocketAddr, total: u64, window: u64) -> f64 {
             Ok(n) => {
                 let got = &buf[..n];
                 let seq = u64::from_be_bytes(got[..8.min(n)].try_into().unwrap_or([0xff; 8]));
-                assert!(n == SIZE && got == payload(seq) && seq < sent, "corrupt echo: {got:?}");
+                assert!(
+                    n == SIZE && got == payload(seq) && seq < sent,
+                    "corrupt echo: {got:?}"
+                );
                 if seq >= next {
                     lost += seq - next;
                     next = seq + 1;

@@ -24,9 +24,12 @@ fn run() -> Result<(), Exit> {
     let mut args = Args::from_env()?;
     // Deviation: loopback unless told otherwise. An echo service open to a network is a classic
     // reflection vector; `--bind 0.0.0.0` (or `::`) is the listing's `host = ''`.
-    let bind = args.option("--bind")?.unwrap_or_else(|| "127.0.0.1".to_string());
-    let ip: IpAddr =
-        bind.parse().map_err(|_| usage(format!("--bind '{bind}' is not an IP address")))?;
+    let bind = args
+        .option("--bind")?
+        .unwrap_or_else(|| "127.0.0.1".to_string());
+    let ip: IpAddr = bind
+        .parse()
+        .map_err(|_| usage(format!("--bind '{bind}' is not an IP address")))?;
     let port = match args.positional(1)?.first() {
         Some(text) => parse_port(text, Protocol::UDP)?,
         None => 51423,
@@ -41,7 +44,9 @@ fn run() -> Result<(), Exit> {
     #[cfg(unix)]
     socket.set_reuse_address(true)?;
     // 3. Bind. No listen() or accept(): UDP has no connections, every datagram carries its sender.
-    socket.bind(&addr.into()).map_err(|e| fail(format!("cannot bind {}: {e}", py_addr(addr))))?;
+    socket
+        .bind(&addr.into())
+        .map_err(|e| fail(format!("cannot bind {}: {e}", py_addr(addr))))?;
     // From here on std's UdpSocket: socket2's recv_from fills `MaybeUninit` bytes, which needs
     // unsafe code to read; std's takes a plain `&mut [u8]`.
     let socket = UdpSocket::from(socket);
@@ -74,7 +79,10 @@ fn run() -> Result<(), Exit> {
         let echo = size.min(ECHO_LIMIT);
         // Deviation: the listing drops bytes past 8192 without a word; we say how many arrived.
         if size > ECHO_LIMIT {
-            write!(line, " (truncated: {size} bytes, echoing the first {ECHO_LIMIT})")?;
+            write!(
+                line,
+                " (truncated: {size} bytes, echoing the first {ECHO_LIMIT})"
+            )?;
         }
         // Deviation: never answer a privileged port, where another echo (or chargen, or DNS)
         // service may sit; two such services would bounce one datagram between them forever.
@@ -83,7 +91,8 @@ fn run() -> Result<(), Exit> {
             write!(line, " (not echoed: source port below {PRIVILEGED})")?;
         }
         line.push(b'\n');
-        out.write_all(&line).map_err(|e| fail(format!("cannot write the log: {e}")))?;
+        out.write_all(&line)
+            .map_err(|e| fail(format!("cannot write the log: {e}")))?;
 
         // 6. Echo it back: `&buf[..echo]`, never the whole buffer. A datagram goes out whole or not
         //    at all, so there is no partial send to finish (and no `write_all`). A zero-length

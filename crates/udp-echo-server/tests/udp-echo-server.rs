@@ -20,7 +20,9 @@ fn start(args: &[&str]) -> (Running, SocketAddr) {
 /// A client socket on an ephemeral loopback port whose reads give up after a while.
 fn client(ip: &str) -> UdpSocket {
     let socket = UdpSocket::bind((ip, 0)).unwrap();
-    socket.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    socket
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
     socket
 }
 
@@ -43,7 +45,11 @@ fn pattern(len: usize) -> Vec<u8> {
 #[test]
 fn echoes_payloads_and_logs_the_sender() {
     let (mut server, addr) = start(&["0"]);
-    assert_eq!(addr.ip().to_string(), "127.0.0.1", "loopback is the default bind address");
+    assert_eq!(
+        addr.ip().to_string(),
+        "127.0.0.1",
+        "loopback is the default bind address"
+    );
     assert_ne!(addr.port(), 0);
     let socket = client("127.0.0.1");
     let from = py_addr(socket.local_addr().unwrap());
@@ -63,7 +69,11 @@ fn truncates_large_datagrams_to_8192_bytes_and_says_so() {
     let from = py_addr(socket.local_addr().unwrap());
     for len in [8193, 65507] {
         let payload = pattern(len);
-        assert_eq!(echo(&socket, addr, &payload), payload[..8192], "{len}-byte datagram");
+        assert_eq!(
+            echo(&socket, addr, &payload),
+            payload[..8192],
+            "{len}-byte datagram"
+        );
         let wanted =
             format!("Got data from {from} (truncated: {len} bytes, echoing the first 8192)");
         assert_eq!(server.line(), wanted);
@@ -111,7 +121,10 @@ fn keeps_serving_after_a_client_vanishes() {
     assert_eq!(echo(&socket, addr, b"still there?"), b"still there?");
     let wanted = format!("Got data from {}", py_addr(socket.local_addr().unwrap()));
     let seen: Vec<String> = (0..4).map(|_| server.line()).collect();
-    assert!(seen.iter().all(|l| l.starts_with("Got data from ")), "{seen:?}");
+    assert!(
+        seen.iter().all(|l| l.starts_with("Got data from ")),
+        "{seen:?}"
+    );
     assert_eq!(seen[3], wanted);
     assert!(server.is_running());
 }
@@ -128,17 +141,29 @@ fn does_not_answer_a_privileged_source_port() {
         return;
     };
     let (mut server, addr) = start(&["0"]);
-    privileged.send_to(b"are you an echo service too?", addr).unwrap();
+    privileged
+        .send_to(b"are you an echo service too?", addr)
+        .unwrap();
     // The server handles datagrams in order: once a later client has its echo, the first datagram
     // has been dealt with, so an empty queue now means no reply was sent, not "not yet".
     let later = client("127.0.0.1");
     assert_eq!(echo(&later, addr, b"after"), b"after");
     privileged.set_nonblocking(true).unwrap();
     let got = privileged.recv_from(&mut [0u8; 64]).map_err(|e| e.kind());
-    assert_eq!(got, Err(ErrorKind::WouldBlock), "a privileged port must not be answered");
+    assert_eq!(
+        got,
+        Err(ErrorKind::WouldBlock),
+        "a privileged port must not be answered"
+    );
     let from = py_addr(privileged.local_addr().unwrap());
-    assert_eq!(server.line(), format!("Got data from {from} (not echoed: source port below 1024)"));
-    assert_eq!(server.line(), format!("Got data from {}", py_addr(later.local_addr().unwrap())));
+    assert_eq!(
+        server.line(),
+        format!("Got data from {from} (not echoed: source port below 1024)")
+    );
+    assert_eq!(
+        server.line(),
+        format!("Got data from {}", py_addr(later.local_addr().unwrap()))
+    );
 }
 
 /// `--bind ::1` serves IPv6 and prints addresses as Python does for AF_INET6 (four fields).
@@ -149,11 +174,17 @@ fn serves_ipv6_with_python_notation() {
         return;
     }
     let (mut server, addr) = start(&["--bind", "::1", "0"]);
-    assert_eq!(py_addr(addr).to_string(), format!("('::1', {}, 0, 0)", addr.port()));
+    assert_eq!(
+        py_addr(addr).to_string(),
+        format!("('::1', {}, 0, 0)", addr.port())
+    );
     let socket = client("::1");
     assert_eq!(echo(&socket, addr, b"six"), b"six");
     let port = socket.local_addr().unwrap().port();
-    assert_eq!(server.line(), format!("Got data from ('::1', {port}, 0, 0)"));
+    assert_eq!(
+        server.line(),
+        format!("Got data from ('::1', {port}, 0, 0)")
+    );
 }
 
 /// Without a port the server takes the listing's 51423.
@@ -196,5 +227,8 @@ fn bad_arguments_fail_cleanly() {
         assert_exit(BIN, args, code);
     }
     let help = run(BIN, &["-h"], b"", LIMIT);
-    assert!(help.stdout_text().starts_with("usage: udp-echo-server [--bind ADDR] [PORT]"));
+    assert!(
+        help.stdout_text()
+            .starts_with("usage: udp-echo-server [--bind ADDR] [PORT]")
+    );
 }

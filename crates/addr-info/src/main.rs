@@ -11,13 +11,15 @@ use std::io::{self, Write};
 use std::process::ExitCode;
 
 use dns_lookup::AddrInfoHints;
-use lesson_common::{Args, Exit, fail, gai_reason, py_addr, usage};
+use lesson_common::{Args, Exit, fail, py_addr, usage};
 use socket2::{Domain, Protocol, Type};
 
 const USAGE: &str = "HOST [PORT|SERVICE]";
+/// What `--help` prints below the usage line.
+const HELP: &str = "TODO";
 
 fn main() -> ExitCode {
-    lesson_common::report(USAGE, run())
+    lesson_common::report(USAGE, HELP, run())
 }
 
 fn run() -> Result<(), Exit> {
@@ -49,7 +51,7 @@ fn run() -> Result<(), Exit> {
         let service = service.as_ref().map_or("None".into(), |s| format!("'{s}'"));
         fail(format!(
             "getaddrinfo('{host}', {service}): {}",
-            gai_reason(&e)
+            lesson_common::GaiError::from(e)
         ))
     })?;
 

@@ -13,12 +13,14 @@ use std::net::IpAddr;
 use std::process::ExitCode;
 
 use dns_lookup::{AddrInfoHints, LookupError, LookupErrorKind, SockType};
-use lesson_common::{Args, Exit, fail, gai_reason, usage};
+use lesson_common::{Args, Exit, fail, usage};
 
 const USAGE: &str = "IP_ADDRESS";
+/// What `--help` prints below the usage line.
+const HELP: &str = "TODO";
 
 fn main() -> ExitCode {
-    lesson_common::report(USAGE, run())
+    lesson_common::report(USAGE, HELP, run())
 }
 
 /// The listing's `getipaddrs()`: a forward lookup with family 0 and SOCK_STREAM, so each address
@@ -93,7 +95,7 @@ impl From<LookupError> for Failure {
     fn from(error: LookupError) -> Failure {
         Failure {
             kind: error.kind(),
-            reason: gai_reason(&error),
+            reason: lesson_common::GaiError(error).to_string(),
         }
     }
 }

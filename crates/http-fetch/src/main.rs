@@ -7,7 +7,7 @@
 //! Try: `python3 -m http.server --bind 127.0.0.1 8000` beside it; stop it during the pause.
 
 use dns_lookup::AddrInfoHints;
-use lesson_common::{Args, Exit, Protocol, fail, gai_reason, parse_port, usage};
+use lesson_common::{Args, Exit, Transport, fail, parse_port, usage};
 use socket2::{Domain, Socket, Type};
 use std::io::{self, BufRead, BufReader, BufWriter, ErrorKind, Write};
 use std::net::{Shutdown, TcpStream};
@@ -15,11 +15,13 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 const USAGE: &str = "[--pause SECONDS] [--timeout SECONDS] HOST PORT|SERVICE PATH";
+/// What `--help` prints below the usage line.
+const HELP: &str = "TODO";
 /// How much of the response head we keep to look for `Content-Length`; the body is never kept.
 const HEAD_LIMIT: usize = 16 * 1024;
 
 fn main() -> ExitCode {
-    lesson_common::report(USAGE, run())
+    lesson_common::report(USAGE, HELP, run())
 }
 
 fn run() -> Result<(), Exit> {
@@ -48,7 +50,7 @@ fn run() -> Result<(), Exit> {
     // 1. Create the socket. Python makes an IPv4 socket before anything else; we wait until the name
     //    is resolved, so an IPv6 address gets an IPv6 socket (step 3, "Strange error creating socket").
     // 2. Look up the port: a number, else a service name such as "http" (from /etc/services).
-    let port = parse_port(&textport, Protocol::TCP)
+    let port = parse_port(&textport, Transport::Tcp)
         .map_err(|e| fail(format!("Couldn't find your port: {e}")))?;
 
     // 3. Connect. dns_lookup's LookupError is Python's `socket.gaierror` (std would blur it into an
@@ -62,7 +64,7 @@ fn run() -> Result<(), Exit> {
         .map_err(|e| {
             fail(format!(
                 "Address-related error connecting to server: {}",
-                gai_reason(&e)
+                lesson_common::GaiError::from(e)
             ))
         })?;
     let mut outcome = Err(fail(

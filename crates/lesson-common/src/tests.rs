@@ -1,68 +1,74 @@
 use super::*;
-use std::net::{Ipv6Addr, SocketAddrV6};
+use std::error::Error;
+use std::io;
+use std::net::{Ipv6Addr, SocketAddr, SocketAddrV6};
+use std::process::ExitCode;
 use std::time::Duration;
 
 fn args(list: &[&str]) -> Result<Args, Exit> {
     Args::parse(list.iter().map(|s| s.to_string()))
 }
 
-/// Decimal ports across the whole range parse; anything else is an error that names the value.
+/// Decimal ports across the whole range parse; a malformed port is a usage error naming the value.
 #[test]
 fn parse_port_table() {
     for (text, port) in [("0", 0), ("80", 80), ("51423", 51423), ("65535", 65535)] {
-        assert_eq!(parse_port(text, Protocol::TCP).unwrap(), port, "{text}");
+        assert_eq!(parse_port(text, Transport::Tcp).unwrap(), port, "{text}");
     }
-    for bad in [
-        "abc",
-        "-1",
-        "65536",
-        "",
-        "no-such-service",
-        "8 0",
-        "99999999999",
-        "+",
-    ] {
-        let message = parse_port(bad, Protocol::TCP).unwrap_err().to_string();
-        assert!(
-            message.contains(&format!("'{bad}'")),
-            "{bad:?} gave {message:?}"
-        );
-        assert!(!message.contains('\n'), "{message:?}");
+    for bad in ["-1", "65536", "", "8 0", "99999999999", "+", "80x", "\u{7}"] {
+        let error = parse_port(bad, Transport::Tcp).unwrap_err();
+        assert_eq!(error, PortError::NotAPort(bad.to_string()));
+        assert!(error.to_string().contains(&format!("'{bad}'")), "{bad:?} gave {error}");
+        assert!(matches!(Exit::from(error), Exit::Usage(_)), "{bad:?} is a usage error");
     }
 }
 
-/// Service names resolve as Python's getservbyname does, per protocol (needs /etc/services).
+/// Service names resolve as Python's getservbyname does, per transport; an unknown name is a
+/// run-time failure (needs /etc/services).
 #[test]
 fn parse_port_service_names() {
     if !std::path::Path::new("/etc/services").exists() {
         eprintln!("skipped: no /etc/services on this machine (package netbase)");
         return;
     }
-    assert_eq!(parse_port("http", Protocol::TCP).unwrap(), 80);
-    assert_eq!(parse_port("ssh", Protocol::TCP).unwrap(), 22);
-    assert_eq!(parse_port("domain", Protocol::UDP).unwrap(), 53);
-    let message = parse_port("no-such-service", Protocol::UDP)
-        .unwrap_err()
-        .to_string();
-    assert_eq!(message, "unknown udp service 'no-such-service'");
+    assert_eq!(parse_port("http", Transport::Tcp).unwrap(), 80);
+    assert_eq!(parse_port("ssh", Transport::Tcp).unwrap(), 22);
+    assert_eq!(parse_port("domain", Transport::Udp).unwrap(), 53);
+    let error = parse_port("no-such-service", Transport::Udp).unwrap_err();
+    assert_eq!(error.to_string(), "unknown udp service 'no-such-service'");
+    assert!(matches!(Exit::from(error), Exit::Failed(_)));
+    let error = parse_port("no-such-service", Transport::Tcp).unwrap_err();
+    let Exit::Failed(with_context) = error.context("Couldn't find your port") else {
+        panic!("an unknown service is a run-time failure");
+    };
+    assert_eq!(
+        with_context.to_string() + ": " + &with_context.source().unwrap().to_string(),
+        "Couldn't find your port: unknown tcp service 'no-such-service'"
+    );
+}
+
+/// Numeric hosts resolve without a lookup; a failure reads as Python's `[Errno N] text`, and
+/// an unknown IPv6 scope fails inside the resolver (no DNS query leaves the machine).
+#[test]
+fn resolve_numeric_hosts_and_python_words() {
+    let found = resolve("127.0.0.1", 7, Transport::Udp).unwrap();
+    assert_eq!(found, ["127.0.0.1:7".parse::<SocketAddr>().unwrap()]);
+    let found = resolve("::1", 80, Transport::Tcp).unwrap();
+    assert_eq!(found, ["[::1]:80".parse::<SocketAddr>().unwrap()]);
+    let error = resolve("::1%no-such-interface", 80, Transport::Tcp).unwrap_err();
+    let words = error.to_string();
+    assert!(words.starts_with("[Errno -"), "{words}");
+    assert!(!words.contains("failed to lookup"), "{words}");
 }
 
 /// Addresses print exactly as Python 2 prints getsockname()/getpeername() tuples.
 #[test]
 fn python_address_notation() {
-    assert_eq!(
-        py_addr("127.0.0.1:51423".parse().unwrap()).to_string(),
-        "('127.0.0.1', 51423)"
-    );
-    assert_eq!(
-        py_addr("[::1]:80".parse().unwrap()).to_string(),
-        "('::1', 80, 0, 0)"
-    );
+    let v4: SocketAddr = "127.0.0.1:51423".parse().unwrap();
+    assert_eq!(py_addr(v4).to_string(), "('127.0.0.1', 51423)");
+    assert_eq!(py_addr("[::1]:80".parse().unwrap()).to_string(), "('::1', 80, 0, 0)");
     let scoped = SocketAddrV6::new(Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, 1), 8080, 7, 2);
-    assert_eq!(
-        py_addr(scoped.into()).to_string(),
-        "('fe80::1', 8080, 7, 2)"
-    );
+    assert_eq!(py_addr(scoped.into()).to_string(), "('fe80::1', 8080, 7, 2)");
     let mapped: SocketAddr = "[::ffff:127.0.0.1]:5".parse().unwrap();
     assert_eq!(py_addr(mapped).to_string(), "('::ffff:127.0.0.1', 5, 0, 0)");
 }
@@ -80,42 +86,50 @@ fn command_line() {
     assert_eq!(a.positional(1).unwrap(), ["0"]);
 
     let mut a = args(&["--pause", "0.5", "--timeout=-1", "--wait", "x"]).unwrap();
-    assert_eq!(
-        a.seconds("--pause", Duration::ZERO).unwrap(),
-        Duration::from_millis(500)
-    );
-    assert_eq!(
-        a.seconds("--other", Duration::from_secs(3)).unwrap(),
-        Duration::from_secs(3)
-    );
-    assert!(
-        matches!(a.seconds("--timeout", Duration::ZERO), Err(Exit::Usage(m)) if m.contains("'-1'"))
-    );
-    assert!(
-        matches!(a.seconds("--wait", Duration::ZERO), Err(Exit::Usage(m)) if m.contains("--wait"))
-    );
+    assert_eq!(a.seconds("--pause", Duration::ZERO).unwrap(), Duration::from_millis(500));
+    let three = Duration::from_secs(3);
+    assert_eq!(a.seconds("--other", three).unwrap(), three);
+    let timeout = a.seconds("--timeout", Duration::ZERO);
+    assert!(matches!(timeout, Err(Exit::Usage(m)) if m.contains("'-1'")));
+    let wait = a.seconds("--wait", Duration::ZERO);
+    assert!(matches!(wait, Err(Exit::Usage(m)) if m.contains("--wait")));
 
     let mut a = args(&["80", "--bind"]).unwrap();
     assert!(matches!(a.option("--bind"), Err(Exit::Usage(m)) if m.contains("--bind")));
-    assert!(
-        matches!(args(&["--bogus"]).unwrap().positional(3), Err(Exit::Usage(m)) if m.contains("--bogus"))
-    );
-    assert!(matches!(
-        args(&["a", "b", "c"]).unwrap().positional(2),
-        Err(Exit::Usage(_))
-    ));
+    let bogus = args(&["--bogus"]).unwrap().positional(3);
+    assert!(matches!(bogus, Err(Exit::Usage(m)) if m.contains("--bogus")));
+    assert!(matches!(args(&["a", "b", "c"]).unwrap().positional(2), Err(Exit::Usage(_))));
     // A negative number is a value, not an option: it reaches parse_port, which names it.
     assert_eq!(args(&["-1"]).unwrap().positional(1).unwrap(), ["-1"]);
 }
 
-/// Run-time failures keep their causes on one line; usage and help pick their own exit codes.
+/// `fail_with` keeps its cause as the error's source, and the report walks the chain onto one line.
+#[test]
+fn failures_keep_their_cause() {
+    let refused = io::Error::from(io::ErrorKind::ConnectionRefused);
+    let Exit::Failed(error) = fail_with("Connection error", refused) else {
+        panic!("fail_with is a run-time failure");
+    };
+    assert_eq!(error.to_string(), "Connection error");
+    let cause = error.source().unwrap().downcast_ref::<io::Error>().unwrap();
+    assert_eq!(cause.kind(), io::ErrorKind::ConnectionRefused);
+    assert_eq!(cli_one_line(error.as_ref()), "Connection error: connection refused");
+    let Exit::Failed(plain) = fail("two\nlines") else { panic!() };
+    assert!(plain.source().is_none());
+    assert_eq!(cli_one_line(plain.as_ref()), "two lines");
+}
+
+fn cli_one_line(error: &dyn Error) -> String {
+    cli::one_line(error)
+}
+
+/// Run-time failures exit 1; usage 2; help and success 0.
 #[test]
 fn report_exit_codes() {
-    assert_eq!(report("X", Ok(())), ExitCode::SUCCESS);
-    assert_eq!(report("X", Err(Exit::Help)), ExitCode::SUCCESS);
-    assert_eq!(report("X", Err(usage("bad"))), ExitCode::from(2));
+    assert_eq!(report("X", "H", Ok(())), ExitCode::SUCCESS);
+    assert_eq!(report("X", "H", Err(usage("bad"))), ExitCode::from(2));
     let refused = io::Error::from(io::ErrorKind::ConnectionRefused);
-    assert_eq!(report("X", Err(refused.into())), ExitCode::FAILURE);
-    assert_eq!(report("X", Err(fail("two\nlines"))), ExitCode::FAILURE);
-    assert_eq!(report("X", Err(Exit::Quiet)), ExitCode::FAILURE);
+    assert_eq!(report("X", "H", Err(refused.into())), ExitCode::FAILURE);
+    assert_eq!(report("X", "H", Err(fail("two\nlines"))), ExitCode::FAILURE);
+    assert_eq!(report("X", "H", Err(Exit::Quiet)), ExitCode::FAILURE);
 }

@@ -5,7 +5,7 @@
 //! Run: `cargo run -p socket-info -- 127.0.0.1 51423`
 //! Try: `cargo run -p tcp-listener` in another terminal first: it prints the address we connect from.
 
-use lesson_common::{Args, Exit, Protocol, fail, parse_port, py_addr};
+use lesson_common::{Args, Exit, Transport, fail, parse_port, py_addr};
 use socket2::{Domain, Socket, Type};
 use std::io::{self, Write};
 use std::net::{IpAddr, ToSocketAddrs};
@@ -13,13 +13,15 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 const USAGE: &str = "[HOST [PORT|SERVICE]]   (default: www.google.com http)";
+/// What `--help` prints below the usage line.
+const HELP: &str = "TODO";
 
 /// The listing has no timeout: a connect to a silent host waits as long as the kernel retries SYNs
 /// (about two minutes on Linux). Ten seconds is plenty for a lesson and says so when it runs out.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 fn main() -> ExitCode {
-    lesson_common::report(USAGE, run())
+    lesson_common::report(USAGE, HELP, run())
 }
 
 fn run() -> Result<(), Exit> {
@@ -45,7 +47,7 @@ fn run() -> Result<(), Exit> {
     // 2. Look up the port: a number, or a service name from /etc/services like getservbyname().
     write!(out, "Looking up port number...")?;
     out.flush()?;
-    let port = parse_port(service, Protocol::TCP).map_err(|e| unfinished(&mut out, e))?;
+    let port = parse_port(service, Transport::Tcp).map_err(|e| unfinished(&mut out, e))?;
     writeln!(out, " done.")?;
 
     // 3. Connect. Python's connect() resolves the name itself; Rust's socket2 wants an address, so we

@@ -8,7 +8,7 @@
 //! Run: `cargo run -p tcp-listener` (port 51423, as the listing; `0` picks any free port)
 //! Try: `cargo run -p socket-info -- 127.0.0.1 51423` or `nc 127.0.0.1 51423` in another terminal.
 
-use lesson_common::{Args, Exit, Protocol, fail, parse_port, py_addr, usage};
+use lesson_common::{Args, Exit, Transport, fail, parse_port, py_addr, usage};
 use socket2::{Domain, Socket, Type};
 use std::io::{self, Write};
 use std::net::{IpAddr, SocketAddr, TcpListener};
@@ -17,9 +17,11 @@ use std::thread;
 use std::time::Duration;
 
 const USAGE: &str = "[--bind ADDR] [PORT]   (default: --bind 127.0.0.1, port 51423)";
+/// What `--help` prints below the usage line.
+const HELP: &str = "TODO";
 
 fn main() -> ExitCode {
-    lesson_common::report(USAGE, run())
+    lesson_common::report(USAGE, HELP, run())
 }
 
 fn run() -> Result<(), Exit> {
@@ -31,7 +33,7 @@ fn run() -> Result<(), Exit> {
         .map_err(|_| usage(format!("--bind '{host}' is not an IP address")))?;
     let port = rest
         .first()
-        .map_or(Ok(51423), |p| parse_port(p, Protocol::TCP))?;
+        .map_or(Ok(51423), |p| parse_port(p, Transport::Tcp))?;
     let address = SocketAddr::new(ip, port);
 
     // std's `TcpListener::bind` would do all four steps in one call — and hide steps 2 and 4 (it

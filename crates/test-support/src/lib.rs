@@ -1,134 +1,138 @@
-//! Plumbing for the lessons' integration tests (std only): start a lesson binary, read the lines it
-//! prints with a deadline, find the address a server announces, and always kill what was started.
-//! A test that fails here panics with the child's stderr in the message, so the cause is visible.
+//! The one harness every lesson test uses (std only). Start a lesson binary with [`cmd`] (args,
+//! stdin, a time limit), then either run it to the end ([`Cmd::run`], [`Cmd::assert_exit`]) or keep
+//! it running in the background ([`Cmd::start`] → [`Running`]: read its lines, find the address it
+//! announces; dropping it kills it). Every wait is bounded by [`PATIENCE`]; every helper that
+//! panics is `#[track_caller]`, so a failure points at the test, not at this file.
+//!
+//! The plumbing underneath, without panics, is [`process`]; the course tool uses it too.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{IpAddr, SocketAddr};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
-use std::thread::{self, JoinHandle};
-use std::time::{Duration, Instant};
+pub mod process;
 
-/// How long a test waits for any one line or exit before it gives up (generous for a loaded CI box).
+use std::ffi::OsString;
+use std::net::{IpAddr, SocketAddr, UdpSocket};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use process::{NoLine, Spawned};
+
+/// How long a test waits for any one line, exit or peer before it gives up (generous for a
+/// loaded CI box). A passing test never waits this long.
 pub const PATIENCE: Duration = Duration::from_secs(20);
 
-/// A lesson binary running in the background (usually a server). Dropping it kills it.
-/// Its stdout and stderr are drained on threads, so its `println!` never meets a closed pipe.
-pub struct Running {
-    child: Child,
-    stdout: Receiver<String>,
-    stderr: Receiver<String>,
+/// A command to run a lesson binary (or any program), built up like ripgrep's `TestCommand`:
+/// `cmd(BIN).args(["127.0.0.1", "80"]).stdin(b"hello\n").run()`.
+#[must_use]
+pub struct Cmd {
+    program: PathBuf,
+    args: Vec<OsString>,
+    stdin: Vec<u8>,
+    limit: Duration,
 }
 
-impl Running {
-    /// Start `bin` with `args`; stdin is closed.
-    pub fn start(bin: &str, args: &[&str]) -> Running {
-        let mut child = Command::new(bin)
-            .args(args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {bin}: {e}"));
-        let stdout = lines(child.stdout.take().expect("piped stdout"));
-        let stderr = lines(child.stderr.take().expect("piped stderr"));
-        Running {
-            child,
-            stdout,
-            stderr,
+/// Start building a run of `program` (usually `env!("CARGO_BIN_EXE_<lesson>")`).
+pub fn cmd(program: impl AsRef<Path>) -> Cmd {
+    Cmd {
+        program: program.as_ref().to_path_buf(),
+        args: Vec::new(),
+        stdin: Vec::new(),
+        limit: PATIENCE,
+    }
+}
+
+/// The partner lesson `name`, for a test that runs a lesson against its partner. Cargo hands a test
+/// only its own package's binaries, but every workspace binary lands in the same folder: under
+/// `cargo test --workspace` (what `scripts/check.sh` runs) it is always built. Under
+/// `cargo test -p ONE` it may be missing; then this says the test is skipped and gives `None`.
+pub fn partner(name: &str) -> Option<Cmd> {
+    match process::binary(name) {
+        Some(path) => Some(cmd(path)),
+        None => {
+            eprintln!("skipped: {name} is not built; run `cargo test --workspace`");
+            None
         }
     }
+}
 
-    /// The next line on stdout (without its newline); panics after [`PATIENCE`] or at EOF.
-    pub fn line(&mut self) -> String {
-        self.next(false)
+impl Cmd {
+    pub fn arg(mut self, arg: impl Into<OsString>) -> Cmd {
+        self.args.push(arg.into());
+        self
     }
 
-    /// The next line on stderr; panics after [`PATIENCE`] or at EOF.
-    pub fn err_line(&mut self) -> String {
-        self.next(true)
+    pub fn args<I: IntoIterator<Item = S>, S: Into<OsString>>(mut self, args: I) -> Cmd {
+        self.args.extend(args.into_iter().map(Into::into));
+        self
     }
 
-    /// Read stdout up to the `Listening on ('127.0.0.1', 5555)` line and return that address.
-    pub fn listening_addr(&mut self) -> SocketAddr {
-        let line = self.line();
-        let tuple = line
-            .strip_prefix("Listening on ")
-            .unwrap_or_else(|| panic!("no banner: {line:?}"));
-        parse_py_addr(tuple)
+    /// Bytes written to the program's stdin, which is then closed (default: closed at once).
+    pub fn stdin(mut self, bytes: impl AsRef<[u8]>) -> Cmd {
+        self.stdin = bytes.as_ref().to_vec();
+        self
     }
 
-    /// Wait (bounded) for the program to exit by itself; returns its exit code.
-    pub fn wait(&mut self) -> Option<i32> {
-        let deadline = Instant::now() + PATIENCE;
-        while Instant::now() < deadline {
-            if let Some(status) = self.child.try_wait().expect("try_wait") {
-                return status.code();
-            }
-            thread::sleep(Duration::from_millis(10));
-        }
-        panic!("the program did not exit within {PATIENCE:?}");
+    /// How long [`Cmd::run`] lets the program run before it fails the test (default [`PATIENCE`]).
+    pub fn limit(mut self, limit: Duration) -> Cmd {
+        self.limit = limit;
+        self
     }
 
-    /// Whether the program is still running.
-    pub fn is_running(&mut self) -> bool {
-        self.child.try_wait().expect("try_wait").is_none()
+    fn command(&self) -> Command {
+        let mut command = Command::new(&self.program);
+        command.args(&self.args);
+        command
     }
 
-    /// Lines already printed on stdout, without waiting for more.
-    pub fn lines_so_far(&mut self) -> Vec<String> {
-        self.stdout.try_iter().collect()
+    fn shown(&self) -> String {
+        process::shown(&self.program, &self.args)
     }
 
-    fn next(&mut self, from_stderr: bool) -> String {
-        let (wanted, other) = match from_stderr {
-            true => (&self.stderr, &self.stdout),
-            false => (&self.stdout, &self.stderr),
+    /// Run to completion; the test fails if the program cannot start or outlives its limit.
+    #[track_caller]
+    pub fn run(self) -> Finished {
+        let outcome = process::run_bounded(&mut self.command(), &self.stdin, self.limit)
+            .unwrap_or_else(|e| panic!("cannot run {}: {e}", self.shown()));
+        let stderr = String::from_utf8_lossy(&outcome.stderr).into_owned();
+        let Some(status) = outcome.status else {
+            panic!("{} still running after {:?}; stderr: {stderr:?}", self.shown(), self.limit);
         };
-        match wanted.recv_timeout(PATIENCE) {
-            Ok(line) => line,
-            Err(why) => {
-                let _ = self.child.kill();
-                let rest: Vec<String> = other.try_iter().collect();
-                let what = if matches!(why, RecvTimeoutError::Timeout) {
-                    "no line within"
-                } else {
-                    "EOF before"
-                };
-                panic!("{what} {PATIENCE:?}; the other stream had: {rest:?}");
-            }
-        }
+        Finished { code: status.code(), stdout: outcome.stdout, stderr }
     }
-}
 
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn lines(stream: impl Read + Send + 'static) -> Receiver<String> {
-    let (tx, rx) = mpsc::channel();
-    thread::spawn(move || {
-        let mut reader = BufReader::new(stream);
-        let mut line = Vec::new();
-        while reader
-            .read_until(b'\n', &mut line)
-            .map(|n| n > 0)
-            .unwrap_or(false)
-        {
-            let text = String::from_utf8_lossy(&line)
-                .trim_end_matches(['\r', '\n'])
-                .to_string();
-            if tx.send(text).is_err() {
-                // The test is done with us; keep draining so the child never sees EPIPE.
+    /// Run to completion and check the course's error contract for exit `code`: never a panic; a
+    /// run-time error (1) is exactly one `error: …` line on stderr; a usage error (2) names the
+    /// problem on an `error: …` line, then prints the usage line.
+    #[track_caller]
+    pub fn assert_exit(self, code: i32) -> Finished {
+        let shown = self.shown();
+        let done = self.run();
+        let context = format!("`{shown}` gave {:?}: {:?}", done.code, done.stderr);
+        assert_eq!(done.code, Some(code), "{context}");
+        assert!(!done.stderr.contains("panicked"), "{context}");
+        match code {
+            1 => assert!(
+                done.stderr.starts_with("error: ") && done.stderr.lines().count() == 1,
+                "{context}"
+            ),
+            2 => {
+                let lines: Vec<&str> = done.stderr.lines().collect();
+                assert!(lines.len() == 2, "{context}");
+                assert!(lines[0].starts_with("error: "), "{context}");
+                assert!(lines[1].starts_with("usage: "), "{context}");
             }
-            line.clear();
+            _ => {}
         }
-    });
-    rx
+        done
+    }
+
+    /// Start in the background (a server, usually); stdout and stderr are drained as they come.
+    #[track_caller]
+    pub fn start(self) -> Running {
+        let spawned = Spawned::start(&mut self.command(), &self.stdin)
+            .unwrap_or_else(|e| panic!("cannot start {}: {e}", self.shown()));
+        Running { spawned, shown: self.shown() }
+    }
 }
 
 /// What a finished run left behind.
@@ -143,121 +147,100 @@ impl Finished {
     pub fn stdout_text(&self) -> String {
         String::from_utf8_lossy(&self.stdout).into_owned()
     }
-}
 
-/// Run `bin` to completion with `stdin` fed in; killed (and the test failed) after `limit`.
-pub fn run(bin: &str, args: &[&str], stdin: &[u8], limit: Duration) -> Finished {
-    let mut child = Command::new(bin)
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot start {bin}: {e}"));
-    let mut input = child.stdin.take().expect("piped stdin");
-    let stdin = stdin.to_vec();
-    // A program may exit before reading its input: a failed write is not the test's concern.
-    thread::spawn(move || input.write_all(&stdin));
-    let out = collect(child.stdout.take().expect("piped stdout"));
-    let err = collect(child.stderr.take().expect("piped stderr"));
-    let deadline = Instant::now() + limit;
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("try_wait") {
-            break status;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            let stderr = String::from_utf8_lossy(&err.join().unwrap_or_default()).into_owned();
-            panic!("{bin} {args:?} still running after {limit:?}; stderr: {stderr:?}");
-        }
-        thread::sleep(Duration::from_millis(5));
-    };
-    Finished {
-        code: status.code(),
-        stdout: out.join().expect("stdout reader"),
-        stderr: String::from_utf8_lossy(&err.join().expect("stderr reader")).into_owned(),
+    /// The stdout lines, without their line ends.
+    pub fn lines(&self) -> Vec<String> {
+        self.stdout_text().lines().map(String::from).collect()
     }
 }
 
-fn collect(mut stream: impl Read + Send + 'static) -> JoinHandle<Vec<u8>> {
-    thread::spawn(move || {
-        let mut all = Vec::new();
-        let _ = stream.read_to_end(&mut all);
-        all
-    })
+/// A program running in the background; dropping it kills it.
+pub struct Running {
+    spawned: Spawned,
+    shown: String,
+}
+
+impl Running {
+    /// The next line on stdout; the test fails after [`PATIENCE`] or at EOF.
+    #[track_caller]
+    pub fn line(&mut self) -> String {
+        let got = self.spawned.line(PATIENCE);
+        self.expect_line(got, "stdout")
+    }
+
+    /// The next line on stderr; the test fails after [`PATIENCE`] or at EOF.
+    #[track_caller]
+    pub fn err_line(&mut self) -> String {
+        let got = self.spawned.err_line(PATIENCE);
+        self.expect_line(got, "stderr")
+    }
+
+    #[track_caller]
+    fn expect_line(&mut self, got: Result<String, NoLine>, stream: &str) -> String {
+        match got {
+            Ok(line) => line,
+            Err(why) => {
+                self.spawned.stop();
+                let (out, err) = self.spawned.lines_so_far();
+                let what = match why {
+                    NoLine::Timeout => format!("no line on {stream} within {PATIENCE:?}"),
+                    NoLine::Closed => format!("{stream} ended"),
+                };
+                panic!("{}: {what}; stdout had {out:?}, stderr {err:?}", self.shown);
+            }
+        }
+    }
+
+    /// Read stdout up to the `Listening on ('127.0.0.1', 5555)` line and return that address.
+    #[track_caller]
+    pub fn listening_addr(&mut self) -> SocketAddr {
+        let line = self.line();
+        match line.strip_prefix("Listening on ") {
+            Some(tuple) => parse_py_addr(tuple),
+            None => panic!("{}: no `Listening on` banner, got {line:?}", self.shown),
+        }
+    }
+
+    /// Wait (bounded) for the program to exit by itself; returns its exit code.
+    #[track_caller]
+    pub fn wait(&mut self) -> Option<i32> {
+        match self.spawned.wait(PATIENCE) {
+            Ok(Some(status)) => status.code(),
+            Ok(None) => panic!("{} did not exit within {PATIENCE:?}", self.shown),
+            Err(e) => panic!("{}: cannot wait: {e}", self.shown),
+        }
+    }
+
+    /// Whether the program is still running.
+    pub fn is_running(&mut self) -> bool {
+        self.spawned.is_running()
+    }
+
+    /// Lines already printed on stdout, without waiting for more.
+    pub fn lines_so_far(&mut self) -> Vec<String> {
+        self.spawned.lines_so_far().0
+    }
 }
 
 /// Parse Python's address notation back: `('127.0.0.1', 5)` or `('::1', 5, 0, 0)`.
+#[track_caller]
 pub fn parse_py_addr(text: &str) -> SocketAddr {
-    let inner = text
-        .trim()
-        .strip_prefix("('")
-        .and_then(|t| t.strip_suffix(')'));
-    let (ip, rest) = inner
-        .and_then(|t| t.split_once("', "))
-        .unwrap_or_else(|| panic!("not an address: {text:?}"));
+    let inner = text.trim().strip_prefix("('").and_then(|t| t.strip_suffix(')'));
+    let Some((ip, rest)) = inner.and_then(|t| t.split_once("', ")) else {
+        panic!("not an address: {text:?}");
+    };
     let port = rest.split(", ").next().and_then(|p| p.parse().ok());
     let ip: IpAddr = ip.parse().unwrap_or_else(|_| panic!("bad IP in {text:?}"));
     SocketAddr::new(ip, port.unwrap_or_else(|| panic!("bad port in {text:?}")))
 }
 
-/// Another lesson's binary, for a test that runs a lesson against its partner (`socket-info`
-/// against `tcp-listener`). Cargo only hands a test its own package's binaries, but every
-/// workspace binary lands in the same folder, so look there. `cargo test --workspace` (what
-/// `scripts/check.sh` runs) always builds it first; under `cargo test -p ONE` it may be missing or
-/// stale, and the caller skips with a message.
-pub fn partner_binary(own: &str, partner: &str) -> Option<std::path::PathBuf> {
-    let path = std::path::Path::new(own)
-        .with_file_name(format!("{partner}{}", std::env::consts::EXE_SUFFIX));
-    path.is_file().then_some(path)
-}
-
-/// Start the partner lesson (see [`partner_binary`]) with `args`; `None`, after saying the test is
-/// skipped, when it is not built.
-pub fn start_partner(own: &str, partner: &str, args: &[&str]) -> Option<Running> {
-    let Some(path) = partner_binary(own, partner) else {
-        eprintln!("skipped: {partner} is not built; run `cargo test --workspace`");
-        return None;
-    };
-    Some(Running::start(
-        path.to_str().expect("a UTF-8 target path"),
-        args,
-    ))
-}
-
 /// `recv_from` that retries a receive interrupted by a signal: on Linux a receive with a timeout
 /// fails with EINTR when the process is stopped and resumed (Ctrl-Z, then `fg`, or a busy CI box).
-pub fn recv_from(
-    socket: &std::net::UdpSocket,
-    buf: &mut [u8],
-) -> std::io::Result<(usize, SocketAddr)> {
+pub fn recv_from(socket: &UdpSocket, buf: &mut [u8]) -> std::io::Result<(usize, SocketAddr)> {
     loop {
         match socket.recv_from(buf) {
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
             done => return done,
         }
     }
-}
-
-/// Run a lesson that must end at once with `code` (bad arguments, `--help`), and check the course's
-/// error contract: never a panic; a runtime error (1) is exactly one `error: …` line on stderr; a
-/// usage error (2) names the problem and prints the usage line.
-pub fn assert_exit(bin: &str, args: &[&str], code: i32) -> Finished {
-    let done = run(bin, args, b"", PATIENCE);
-    let context = format!("{args:?} gave {:?}: {}", done.code, done.stderr);
-    assert_eq!(done.code, Some(code), "{context}");
-    assert!(!done.stderr.contains("panicked"), "{context}");
-    match code {
-        1 => assert!(
-            done.stderr.starts_with("error: ") && done.stderr.lines().count() == 1,
-            "{context}"
-        ),
-        2 => assert!(
-            done.stderr.starts_with("error: ") && done.stderr.contains("\nusage: "),
-            "{context}"
-        ),
-        _ => {}
-    }
-    done
 }

@@ -8,13 +8,15 @@ use std::net::{Shutdown, SocketAddr, ToSocketAddrs, UdpSocket};
 use std::process::ExitCode;
 use std::time::Duration;
 
-use lesson_common::{Args, Exit, Protocol, fail, parse_port, py_addr, usage};
+use lesson_common::{Args, Exit, Transport, fail, parse_port, py_addr, usage};
 use socket2::{Domain, Socket, Type};
 
 const USAGE: &str = "[--timeout SECONDS] HOST PORT|SERVICE";
+/// What `--help` prints below the usage line.
+const HELP: &str = "TODO";
 
 fn main() -> ExitCode {
-    lesson_common::report(USAGE, run())
+    lesson_common::report(USAGE, HELP, run())
 }
 
 fn run() -> Result<(), Exit> {
@@ -30,7 +32,7 @@ fn run() -> Result<(), Exit> {
     let [host, port] = <[String; 2]>::try_from(args.positional(2)?)
         .map_err(|_| usage("give the server's HOST and PORT (a number or a udp service name)"))?;
     // 1. The port: a number, else a service name looked up for udp (`getservbyname(…, 'udp')`).
-    let port = parse_port(&port, Protocol::UDP)?;
+    let port = parse_port(&port, Transport::Udp)?;
     // The listing's socket is AF_INET, so like it we take the host's IPv4 address; an IPv6-only
     // name still works. (`localhost` often lists ::1 first, where our server is not listening.)
     let found: Vec<SocketAddr> = (host.as_str(), port)

@@ -7,17 +7,19 @@ use std::io::{self, ErrorKind, Write};
 use std::net::{IpAddr, SocketAddr, UdpSocket};
 use std::process::ExitCode;
 
-use lesson_common::{Args, Exit, Protocol, fail, parse_port, py_addr, usage};
+use lesson_common::{Args, Exit, Transport, fail, parse_port, py_addr, usage};
 use socket2::{Domain, Socket, Type};
 
 const USAGE: &str = "[--bind ADDR] [PORT]";
+/// What `--help` prints below the usage line.
+const HELP: &str = "TODO";
 /// The listing's `recvfrom(8192)`: the most we echo back.
 const ECHO_LIMIT: usize = 8192;
 /// Source ports below this belong to services (echo, chargen, DNS…) that could answer us back.
 const PRIVILEGED: u16 = 1024;
 
 fn main() -> ExitCode {
-    lesson_common::report(USAGE, run())
+    lesson_common::report(USAGE, HELP, run())
 }
 
 fn run() -> Result<(), Exit> {
@@ -31,7 +33,7 @@ fn run() -> Result<(), Exit> {
         .parse()
         .map_err(|_| usage(format!("--bind '{bind}' is not an IP address")))?;
     let port = match args.positional(1)?.first() {
-        Some(text) => parse_port(text, Protocol::UDP)?,
+        Some(text) => parse_port(text, Transport::Udp)?,
         None => 51423,
     };
     let addr = SocketAddr::new(ip, port);

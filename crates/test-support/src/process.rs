@@ -1,0 +1,203 @@
+//! Child processes that never block their caller for long and never outlive it, without panics:
+//! the plumbing under both the test harness ([`crate::Cmd`]) and the course tool.
+
+use std::ffi::OsString;
+use std::io::{self, BufRead, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// A program running in the background. Its stdout and stderr are read line by line on threads
+/// (so its `println!` never meets a full or closed pipe); dropping it kills it.
+pub struct Spawned {
+    child: Child,
+    stdout: Receiver<String>,
+    stderr: Receiver<String>,
+}
+
+/// Why no line came.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NoLine {
+    /// Nothing within the time given.
+    Timeout,
+    /// The stream ended (the program closed it or exited).
+    Closed,
+}
+
+impl Spawned {
+    /// Start `command` with `stdin` written to it and then closed (an empty `stdin` is closed at
+    /// once); stdout and stderr are captured.
+    pub fn start(command: &mut Command, stdin: &[u8]) -> io::Result<Spawned> {
+        let mut child = command
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()?;
+        feed(&mut child, stdin);
+        let stdout = lines(child.stdout.take());
+        let stderr = lines(child.stderr.take());
+        Ok(Spawned { child, stdout, stderr })
+    }
+
+    /// The next line on stdout (without its line end), waiting at most `wait`.
+    pub fn line(&self, wait: Duration) -> Result<String, NoLine> {
+        next(&self.stdout, wait)
+    }
+
+    /// The next line on stderr, waiting at most `wait`.
+    pub fn err_line(&self, wait: Duration) -> Result<String, NoLine> {
+        next(&self.stderr, wait)
+    }
+
+    /// Lines already printed on stdout and stderr, without waiting for more.
+    pub fn lines_so_far(&self) -> (Vec<String>, Vec<String>) {
+        (self.stdout.try_iter().collect(), self.stderr.try_iter().collect())
+    }
+
+    /// Wait up to `wait` for the program to exit by itself: its status, or `None` if it still runs.
+    pub fn wait(&mut self, wait: Duration) -> io::Result<Option<ExitStatus>> {
+        let deadline = Instant::now() + wait;
+        loop {
+            if let Some(status) = self.child.try_wait()? {
+                return Ok(Some(status));
+            }
+            if Instant::now() >= deadline {
+                return Ok(None);
+            }
+            thread::sleep(Duration::from_millis(5));
+        }
+    }
+
+    /// Whether the program is still running.
+    pub fn is_running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+
+    /// The program's process id.
+    pub fn id(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Kill the program (if it still runs) and reap it.
+    pub fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Spawned {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// What a bounded run left behind.
+#[derive(Debug)]
+pub struct Outcome {
+    /// The exit status, or `None` when the run was killed at its time limit.
+    pub status: Option<ExitStatus>,
+    pub stdout: Vec<u8>,
+    pub stderr: Vec<u8>,
+}
+
+/// Run `command` to completion with `stdin` fed in, killing it after `limit`.
+pub fn run_bounded(command: &mut Command, stdin: &[u8], limit: Duration) -> io::Result<Outcome> {
+    let mut child = command
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()?;
+    feed(&mut child, stdin);
+    let stdout = collect(child.stdout.take());
+    let stderr = collect(child.stderr.take());
+    let deadline = Instant::now() + limit;
+    let status = loop {
+        if let Some(status) = child.try_wait()? {
+            break Some(status);
+        }
+        if Instant::now() >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        thread::sleep(Duration::from_millis(5));
+    };
+    // A grandchild that kept the pipes open would keep these readers waiting: the run is over,
+    // so wait only a moment for what is already there.
+    Ok(Outcome { status, stdout: join(stdout), stderr: join(stderr) })
+}
+
+/// Where cargo put the workspace's binaries: the folder of the running program, or its parent when
+/// that is `deps` (an integration test runs from `target/debug/deps`).
+pub fn binary_dir() -> io::Result<PathBuf> {
+    let exe = std::env::current_exe()?;
+    let dir = exe.parent().unwrap_or(Path::new("."));
+    Ok(if dir.ends_with("deps") { dir.parent().unwrap_or(dir) } else { dir }.to_path_buf())
+}
+
+/// The workspace binary `name` (a lesson, or the course tool), if it has been built.
+pub fn binary(name: &str) -> Option<PathBuf> {
+    let path = binary_dir().ok()?.join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
+    path.is_file().then_some(path)
+}
+
+/// `program args…` as a person would type it, for messages.
+pub fn shown(program: &Path, args: &[OsString]) -> String {
+    let name = program.file_name().unwrap_or(program.as_os_str()).to_string_lossy();
+    let mut line = name.into_owned();
+    for arg in args {
+        line.push(' ');
+        line.push_str(&arg.to_string_lossy());
+    }
+    line
+}
+
+fn feed(child: &mut Child, stdin: &[u8]) {
+    if let Some(mut input) = child.stdin.take() {
+        let bytes = stdin.to_vec();
+        // A program may exit before reading its input: a failed write is not our concern.
+        thread::spawn(move || input.write_all(&bytes));
+    }
+}
+
+fn lines(stream: Option<impl Read + Send + 'static>) -> Receiver<String> {
+    let (tx, rx) = mpsc::channel();
+    if let Some(stream) = stream {
+        thread::spawn(move || {
+            let mut reader = BufReader::new(stream);
+            let mut line = Vec::new();
+            while matches!(reader.read_until(b'\n', &mut line), Ok(n) if n > 0) {
+                let text = String::from_utf8_lossy(&line);
+                // The receiver may be gone; keep draining so the child never sees EPIPE.
+                let _ = tx.send(text.trim_end_matches(['\r', '\n']).to_string());
+                line.clear();
+            }
+        });
+    }
+    rx
+}
+
+fn next(lines: &Receiver<String>, wait: Duration) -> Result<String, NoLine> {
+    lines.recv_timeout(wait).map_err(|e| match e {
+        RecvTimeoutError::Timeout => NoLine::Timeout,
+        RecvTimeoutError::Disconnected => NoLine::Closed,
+    })
+}
+
+fn collect(stream: Option<impl Read + Send + 'static>) -> Receiver<Vec<u8>> {
+    let (tx, rx) = mpsc::channel();
+    if let Some(mut stream) = stream {
+        thread::spawn(move || {
+            let mut all = Vec::new();
+            let _ = stream.read_to_end(&mut all);
+            let _ = tx.send(all);
+        });
+    }
+    rx
+}
+
+fn join(bytes: Receiver<Vec<u8>>) -> Vec<u8> {
+    bytes.recv_timeout(Duration::from_secs(2)).unwrap_or_default()
+}

@@ -78,6 +78,22 @@ impl Cmd {
         self
     }
 
+    /// The same run inside a private network namespace (`unshare -rn`, no root needed): only a
+    /// loopback interface that is down, so no packet can leave — a DNS query fails at once with
+    /// "Temporary failure in name resolution" — while `/etc/hosts` still answers. For tests of
+    /// name lookups that must never ask a real DNS server. `None`, after saying the test is
+    /// skipped, where unprivileged namespaces are not allowed.
+    pub fn offline(self) -> Option<Cmd> {
+        let works = Command::new("unshare").args(["-rn", "true"]).output();
+        if !works.is_ok_and(|out| out.status.success()) {
+            eprintln!("skipped: `unshare -rn` (an unprivileged network namespace) is not available");
+            return None;
+        }
+        let mut args = vec![OsString::from("-rn"), self.program.into_os_string()];
+        args.extend(self.args);
+        Some(Cmd { program: PathBuf::from("unshare"), args, ..self })
+    }
+
     fn command(&self) -> Command {
         let mut command = Command::new(&self.program);
         command.args(&self.args);

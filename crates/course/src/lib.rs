@@ -1,0 +1,66 @@
+//! course — the course's own tool, run as `cargo course COMMAND` from anywhere in the checkout.
+//!
+//! Every command reads one table, [`registry::LESSONS`]: adding a lesson is its crate, its page and
+//! one row there. The binary (`src/main.rs`) only hands [`run`] to the common reporter; the
+//! modules are a library so that the course's own tests can read the registry too.
+
+use lesson_common::{Exit, usage};
+
+pub mod book;
+pub mod compare;
+pub mod list;
+pub mod registry;
+pub mod tour;
+pub mod trace;
+pub mod transcripts;
+
+pub const USAGE: &str = "COMMAND [ARGS…]";
+pub const HELP: &str = "\
+The course's own tool: run the lessons, hold them next to the Python listings, watch them on the wire.
+
+Commands:
+  list                             the course map: lesson, chapter, run command, partner
+  tour [LESSON…]                   build once, run every lesson with its partner on loopback, check both sides
+  compare LESSON LISTING.py [ARGS…] your copy of the Python listing and the lesson against the same peer
+  trace LESSON [ARGS…]             the system calls and packets of a real run, as a ladder diagram
+  transcripts [--check]            rewrite (or check) the expected-output blocks on the lesson pages
+  book [--check]                   build the site into target/book (and check it in headless Chromium)
+
+Run `cargo course COMMAND --help` for a command's own options.";
+
+pub fn run() -> Result<(), Exit> {
+    let mut args: Vec<String> = Vec::new();
+    for arg in std::env::args_os().skip(1) {
+        let arg = arg.into_string().map_err(|bad| usage(format!("{bad:?} is not valid UTF-8")))?;
+        args.push(arg);
+    }
+    let Some(command) = args.first().cloned() else {
+        return Err(usage("give a COMMAND: list, tour, compare, trace, transcripts or book"));
+    };
+    if command == "--help" || command == "-h" {
+        return Err(Exit::Help);
+    }
+    let rest = args.split_off(1);
+    match command.as_str() {
+        "list" => list::main(rest),
+        "tour" => tour::main(rest),
+        "compare" => compare::main(rest),
+        "trace" => trace::main(rest),
+        "transcripts" => transcripts::main(rest),
+        "book" => book::main(rest),
+        other => Err(usage(format!(
+            "unknown command '{other}' (one of: list, tour, compare, trace, transcripts, book)"
+        ))),
+    }
+}
+
+/// Write `text` to stdout. A reader that left on purpose (`cargo course list | head -3`) is not an
+/// error; any other failed write is.
+pub fn print(text: &str) -> Result<(), Exit> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
+        _ => Ok(()),
+    }
+}

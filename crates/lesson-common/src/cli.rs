@@ -35,7 +35,10 @@ pub fn fail(message: impl Display) -> Exit {
 /// A run-time failure that keeps its cause: `fail_with("Connection error", e)` reports
 /// `error: Connection error: Connection refused (os error 111)`.
 pub fn fail_with(context: impl Display, cause: impl Error + 'static) -> Exit {
-    Exit::Failed(Box::new(Context { context: context.to_string(), cause: Box::new(cause) }))
+    Exit::Failed(Box::new(Context {
+        context: context.to_string(),
+        cause: Box::new(cause),
+    }))
 }
 
 /// A usage error: the words say what was wrong with the command line.
@@ -70,33 +73,62 @@ pub fn report(usage: &str, help: &str, outcome: Result<(), Exit>) -> ExitCode {
     let program = std::env::args_os().next().unwrap_or_default();
     let program = program.to_string_lossy();
     let program = program.rsplit(['/', '\\']).next().unwrap_or_default();
+    let end = ending(program, usage, help, outcome);
     // stderr is the last resort: if even that write fails there is nobody left to tell.
     let mut stderr = io::stderr().lock();
-    match outcome {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(Exit::Help) => {
-            let mut out = io::stdout().lock();
-            let written = write!(out, "usage: {program} {usage}\n\n{help}\n").and_then(|()| out.flush());
-            match written {
-                // A reader that left on purpose (`--help | head -1`) is not an error…
-                Ok(()) => ExitCode::SUCCESS,
-                Err(e) if e.kind() == ErrorKind::BrokenPipe => ExitCode::SUCCESS,
-                // …but help that could not be written (`> /dev/full`) is a failure like any other.
-                Err(e) => {
-                    let _ = writeln!(stderr, "error: cannot write the help: {e}");
-                    ExitCode::FAILURE
-                }
+    if !end.stdout.is_empty() {
+        let mut out = io::stdout().lock();
+        match out
+            .write_all(end.stdout.as_bytes())
+            .and_then(|()| out.flush())
+        {
+            // A reader that left on purpose (`--help | head -1`) is not an error…
+            Err(e) if e.kind() == ErrorKind::BrokenPipe => {}
+            // …but help that could not be written (`> /dev/full`) is a failure like any other.
+            Err(e) => {
+                let _ = writeln!(stderr, "error: cannot write the help: {e}");
+                return ExitCode::FAILURE;
             }
+            Ok(()) => {}
         }
-        Err(Exit::Usage(why)) => {
-            let _ = writeln!(stderr, "error: {why}\nusage: {program} {usage}");
-            ExitCode::from(2)
-        }
-        Err(Exit::Failed(error)) => {
-            let _ = writeln!(stderr, "error: {}", one_line(error.as_ref()));
-            ExitCode::FAILURE
-        }
-        Err(Exit::Quiet) => ExitCode::FAILURE,
+    }
+    let _ = stderr.write_all(end.stderr.as_bytes());
+    ExitCode::from(end.code)
+}
+
+/// How a run ends: its exit code and what it still has to print.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct Ending {
+    pub code: u8,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// The decision behind [`report`], without the writing (so it can be tested quietly).
+pub(crate) fn ending(program: &str, usage: &str, help: &str, outcome: Result<(), Exit>) -> Ending {
+    let (code, stdout, stderr) = match outcome {
+        Ok(()) => (0, String::new(), String::new()),
+        Err(Exit::Help) => (
+            0,
+            format!("usage: {program} {usage}\n\n{help}\n"),
+            String::new(),
+        ),
+        Err(Exit::Usage(why)) => (
+            2,
+            String::new(),
+            format!("error: {why}\nusage: {program} {usage}\n"),
+        ),
+        Err(Exit::Failed(error)) => (
+            1,
+            String::new(),
+            format!("error: {}\n", one_line(error.as_ref())),
+        ),
+        Err(Exit::Quiet) => (1, String::new(), String::new()),
+    };
+    Ending {
+        code,
+        stdout,
+        stderr,
     }
 }
 
@@ -138,7 +170,10 @@ impl Args {
     /// Take `--name VALUE` or `--name=VALUE` out of the arguments, if present.
     pub fn option(&mut self, name: &str) -> Result<Option<String>, Exit> {
         let with_value = format!("{name}=");
-        let found = self.0.iter().position(|a| a == name || a.starts_with(&with_value));
+        let found = self
+            .0
+            .iter()
+            .position(|a| a == name || a.starts_with(&with_value));
         let Some(at) = found else {
             return Ok(None);
         };
@@ -162,7 +197,9 @@ impl Args {
         let seconds: Option<f64> = text.parse().ok();
         match seconds.and_then(|s| Duration::try_from_secs_f64(s).ok()) {
             Some(duration) => Ok(duration),
-            None => Err(usage(format!("{name} wants a number of seconds, not '{text}'"))),
+            None => Err(usage(format!(
+                "{name} wants a number of seconds, not '{text}'"
+            ))),
         }
     }
 

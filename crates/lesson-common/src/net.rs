@@ -42,14 +42,22 @@ pub enum PortError {
     NotAPort(String),
     /// A well-formed service name that this system does not know: a run-time failure, as the
     /// listings' `Couldn't find your port`.
-    UnknownService { name: String, transport: Transport, no_services_file: bool },
+    UnknownService {
+        name: String,
+        transport: Transport,
+        no_services_file: bool,
+    },
 }
 
 impl Display for PortError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             PortError::NotAPort(text) => write!(f, "port '{text}' is not a number from 0 to 65535"),
-            PortError::UnknownService { name, transport, no_services_file } => {
+            PortError::UnknownService {
+                name,
+                transport,
+                no_services_file,
+            } => {
                 write!(f, "unknown {} service '{name}'", transport.name())?;
                 if *no_services_file {
                     f.write_str(" (no /etc/services here: install netbase, or give a number)")?;
@@ -95,11 +103,16 @@ pub fn parse_port(text: &str, transport: Transport) -> Result<u16, PortError> {
     }
     // Anything that starts like a number must be one (`-1`, `+5`, `65536`, `8o`), and a service
     // name has a letter in it (`+` or `--` is neither).
-    let numeric = text.trim_start_matches(['-', '+']).starts_with(|c: char| c.is_ascii_digit());
+    let numeric = text
+        .trim_start_matches(['-', '+'])
+        .starts_with(|c: char| c.is_ascii_digit());
     if numeric || !text.contains(|c: char| c.is_ascii_alphabetic()) {
         return text.parse().map_err(|_| not_a_port());
     }
-    let hints = AddrInfoHints { socktype: transport.socktype().into(), ..Default::default() };
+    let hints = AddrInfoHints {
+        socktype: transport.socktype().into(),
+        ..Default::default()
+    };
     let found = dns_lookup::getaddrinfo(None, Some(text), Some(hints));
     match found.ok().and_then(|mut results| results.next()) {
         Some(Ok(info)) => Ok(info.sockaddr.port()),
@@ -126,7 +139,9 @@ impl GaiError {
 impl Display for GaiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let text = self.0.to_string();
-        let text = text.strip_prefix("failed to lookup address information: ").unwrap_or(&text);
+        let text = text
+            .strip_prefix("failed to lookup address information: ")
+            .unwrap_or(&text);
         write!(f, "[Errno {}] {text}", self.0.error_num())
     }
 }
@@ -155,7 +170,10 @@ impl From<GaiError> for Exit {
 /// Every address of `host` for `transport`, in the resolver's order, each with `port`: what
 /// Python's `connect((host, port))` resolves before it connects. A numeric host needs no lookup.
 pub fn resolve(host: &str, port: u16, transport: Transport) -> Result<Vec<SocketAddr>, GaiError> {
-    let hints = AddrInfoHints { socktype: transport.socktype().into(), ..Default::default() };
+    let hints = AddrInfoHints {
+        socktype: transport.socktype().into(),
+        ..Default::default()
+    };
     let mut addresses = Vec::new();
     for info in dns_lookup::getaddrinfo(Some(host), None, Some(hints))? {
         let mut address = info?.sockaddr;
@@ -180,7 +198,14 @@ impl Display for PyAddr {
         match self.0 {
             SocketAddr::V4(a) => write!(f, "('{}', {})", a.ip(), a.port()),
             SocketAddr::V6(a) => {
-                write!(f, "('{}', {}, {}, {})", a.ip(), a.port(), a.flowinfo(), a.scope_id())
+                write!(
+                    f,
+                    "('{}', {}, {}, {})",
+                    a.ip(),
+                    a.port(),
+                    a.flowinfo(),
+                    a.scope_id()
+                )
             }
         }
     }

@@ -18,8 +18,14 @@ fn parse_port_table() {
     for bad in ["-1", "65536", "", "8 0", "99999999999", "+", "80x", "\u{7}"] {
         let error = parse_port(bad, Transport::Tcp).unwrap_err();
         assert_eq!(error, PortError::NotAPort(bad.to_string()));
-        assert!(error.to_string().contains(&format!("'{bad}'")), "{bad:?} gave {error}");
-        assert!(matches!(Exit::from(error), Exit::Usage(_)), "{bad:?} is a usage error");
+        assert!(
+            error.to_string().contains(&format!("'{bad}'")),
+            "{bad:?} gave {error}"
+        );
+        assert!(
+            matches!(Exit::from(error), Exit::Usage(_)),
+            "{bad:?} is a usage error"
+        );
     }
 }
 
@@ -66,9 +72,15 @@ fn resolve_numeric_hosts_and_python_words() {
 fn python_address_notation() {
     let v4: SocketAddr = "127.0.0.1:51423".parse().unwrap();
     assert_eq!(py_addr(v4).to_string(), "('127.0.0.1', 51423)");
-    assert_eq!(py_addr("[::1]:80".parse().unwrap()).to_string(), "('::1', 80, 0, 0)");
+    assert_eq!(
+        py_addr("[::1]:80".parse().unwrap()).to_string(),
+        "('::1', 80, 0, 0)"
+    );
     let scoped = SocketAddrV6::new(Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, 1), 8080, 7, 2);
-    assert_eq!(py_addr(scoped.into()).to_string(), "('fe80::1', 8080, 7, 2)");
+    assert_eq!(
+        py_addr(scoped.into()).to_string(),
+        "('fe80::1', 8080, 7, 2)"
+    );
     let mapped: SocketAddr = "[::ffff:127.0.0.1]:5".parse().unwrap();
     assert_eq!(py_addr(mapped).to_string(), "('::ffff:127.0.0.1', 5, 0, 0)");
 }
@@ -86,7 +98,10 @@ fn command_line() {
     assert_eq!(a.positional(1).unwrap(), ["0"]);
 
     let mut a = args(&["--pause", "0.5", "--timeout=-1", "--wait", "x"]).unwrap();
-    assert_eq!(a.seconds("--pause", Duration::ZERO).unwrap(), Duration::from_millis(500));
+    assert_eq!(
+        a.seconds("--pause", Duration::ZERO).unwrap(),
+        Duration::from_millis(500)
+    );
     let three = Duration::from_secs(3);
     assert_eq!(a.seconds("--other", three).unwrap(), three);
     let timeout = a.seconds("--timeout", Duration::ZERO);
@@ -98,7 +113,10 @@ fn command_line() {
     assert!(matches!(a.option("--bind"), Err(Exit::Usage(m)) if m.contains("--bind")));
     let bogus = args(&["--bogus"]).unwrap().positional(3);
     assert!(matches!(bogus, Err(Exit::Usage(m)) if m.contains("--bogus")));
-    assert!(matches!(args(&["a", "b", "c"]).unwrap().positional(2), Err(Exit::Usage(_))));
+    assert!(matches!(
+        args(&["a", "b", "c"]).unwrap().positional(2),
+        Err(Exit::Usage(_))
+    ));
     // A negative number is a value, not an option: it reaches parse_port, which names it.
     assert_eq!(args(&["-1"]).unwrap().positional(1).unwrap(), ["-1"]);
 }
@@ -113,8 +131,13 @@ fn failures_keep_their_cause() {
     assert_eq!(error.to_string(), "Connection error");
     let cause = error.source().unwrap().downcast_ref::<io::Error>().unwrap();
     assert_eq!(cause.kind(), io::ErrorKind::ConnectionRefused);
-    assert_eq!(cli_one_line(error.as_ref()), "Connection error: connection refused");
-    let Exit::Failed(plain) = fail("two\nlines") else { panic!() };
+    assert_eq!(
+        cli_one_line(error.as_ref()),
+        "Connection error: connection refused"
+    );
+    let Exit::Failed(plain) = fail("two\nlines") else {
+        panic!()
+    };
     assert!(plain.source().is_none());
     assert_eq!(cli_one_line(plain.as_ref()), "two lines");
 }
@@ -123,13 +146,34 @@ fn cli_one_line(error: &dyn Error) -> String {
     cli::one_line(error)
 }
 
-/// Run-time failures exit 1; usage 2; help and success 0.
+/// Run-time failures exit 1 with one line; usage 2 with the usage line; help and success 0.
 #[test]
-fn report_exit_codes() {
-    assert_eq!(report("X", "H", Ok(())), ExitCode::SUCCESS);
-    assert_eq!(report("X", "H", Err(usage("bad"))), ExitCode::from(2));
+fn endings_and_exit_codes() {
+    use cli::{Ending, ending};
+    let end = |outcome| ending("lesson", "[PORT]", "Does a thing.", outcome);
+    let quiet = Ending {
+        code: 0,
+        stdout: String::new(),
+        stderr: String::new(),
+    };
+    assert_eq!(end(Ok(())), quiet);
+    let help = end(Err(Exit::Help));
+    assert_eq!(
+        (help.code, help.stdout.as_str()),
+        (0, "usage: lesson [PORT]\n\nDoes a thing.\n")
+    );
+    let bad = end(Err(usage("bad")));
+    assert_eq!(
+        (bad.code, bad.stderr.as_str()),
+        (2, "error: bad\nusage: lesson [PORT]\n")
+    );
     let refused = io::Error::from(io::ErrorKind::ConnectionRefused);
-    assert_eq!(report("X", "H", Err(refused.into())), ExitCode::FAILURE);
-    assert_eq!(report("X", "H", Err(fail("two\nlines"))), ExitCode::FAILURE);
-    assert_eq!(report("X", "H", Err(Exit::Quiet)), ExitCode::FAILURE);
+    let failed = end(Err(fail_with("Connection error", refused)));
+    assert_eq!(
+        (failed.code, failed.stderr.as_str()),
+        (1, "error: Connection error: connection refused\n")
+    );
+    assert_eq!(end(Err(fail("two\nlines"))).stderr, "error: two lines\n");
+    assert_eq!(end(Err(Exit::Quiet)).code, 1);
+    assert_eq!(report("X", "H", Ok(())), ExitCode::SUCCESS);
 }

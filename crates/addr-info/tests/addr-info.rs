@@ -2,17 +2,15 @@
 //! (called here with the same all-zero hints, as Python calls it) returns, in its order.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::time::Duration;
 
 use dns_lookup::{AddrFamily, AddrInfoHints, Protocol, SockType};
 use lesson_common::py_addr;
-use test_support::{Finished, run};
+use test_support::{Finished, cmd};
 
 const BIN: &str = env!("CARGO_BIN_EXE_addr-info");
-const LIMIT: Duration = Duration::from_secs(20);
 
 fn addr_info(args: &[&str]) -> Finished {
-    run(BIN, args, b"", LIMIT)
+    cmd(BIN).args(args).run()
 }
 
 /// The constant names for this OS's numbers, from dns-lookup's constants (the lesson uses socket2's).

@@ -4,16 +4,14 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::net::IpAddr;
-use std::time::Duration;
 
 use dns_lookup::LookupErrorKind;
-use test_support::{Finished, run};
+use test_support::{Finished, cmd};
 
 const BIN: &str = env!("CARGO_BIN_EXE_dns-validate");
-const LIMIT: Duration = Duration::from_secs(20);
 
 fn validate(arg: &str) -> Finished {
-    run(BIN, &[arg], b"", LIMIT)
+    cmd(BIN).args(&[arg]).run()
 }
 
 /// The ending the design gives for an address, derived from the resolver's own answers.
@@ -107,7 +105,7 @@ fn non_address_is_a_usage_error() {
 #[test]
 fn wrong_number_of_arguments_is_a_usage_error() {
     for args in [&[][..], &["127.0.0.1", "127.0.0.2"][..]] {
-        let got = run(BIN, args, b"", LIMIT);
+        let got = cmd(BIN).args(args).run();
         assert_eq!(got.code, Some(2), "{args:?}");
         assert!(
             got.stderr.contains("usage: dns-validate IP_ADDRESS"),

@@ -1,22 +1,40 @@
 //! http-fetch — fetch one page over HTTP/1.0 and show *where* each kind of network error surfaces.
 //!
-//! Ports "Error Handling Example With Shutdown and File-Like Objects" (chapter 2): look up the
-//! port, connect, pause, write the request, flush, shut down the sending side, read to EOF.
+//! Ports the Error Handling Example With Shutdown and File-Like Objects of chapter 2 (Foundations of
+//! Python Network Programming, 1st edition): look up the port, connect, pause, write the request,
+//! flush, shut down the sending side, read to EOF. Deviations: timeouts, a Host header, IPv6, and a
+//! response that breaks its own Content-Length is an error.
 //!
 //! Run: `cargo run -p http-fetch -- --pause 0 127.0.0.1 8000 /`
 //! Try: `python3 -m http.server --bind 127.0.0.1 8000` beside it; stop it during the pause.
 
-use dns_lookup::AddrInfoHints;
-use lesson_common::{Args, Exit, Transport, fail, parse_port, usage};
-use socket2::{Domain, Socket, Type};
 use std::io::{self, BufRead, BufReader, BufWriter, ErrorKind, Write};
 use std::net::{Shutdown, TcpStream};
 use std::process::ExitCode;
 use std::time::Duration;
 
+use lesson_common::{Args, Exit, Transport, fail, fail_with, parse_port, resolve, usage};
+use socket2::{Domain, Socket, Type};
+
 const USAGE: &str = "[--pause SECONDS] [--timeout SECONDS] HOST PORT|SERVICE PATH";
-/// What `--help` prints below the usage line.
-const HELP: &str = "TODO";
+const HELP: &str = "\
+Fetch one page over HTTP/1.0, copy the response to stdout, and say at which step a failure shows up.
+Ports the Error Handling Example With Shutdown and File-Like Objects of chapter 2 (Foundations of
+Python Network Programming, 1st edition).
+
+Arguments:
+  HOST                 the server's name or IP address
+  PORT|SERVICE         a port number 0-65535, or a tcp service name such as http
+  PATH                 the path to ask for; starts with /, no spaces or control characters
+
+Options:
+  --pause SECONDS      how long to sleep between connecting and sending, as the listing's
+                       sleep(10) (default: 10)
+  --timeout SECONDS    the longest wait for the connect and for each read and write (default: 10)
+  -h, --help           print this help
+
+Example:
+  cargo run -p http-fetch -- --pause 0 127.0.0.1 8000 /    (with `python3 -m http.server --bind 127.0.0.1 8000`)";
 /// How much of the response head we keep to look for `Content-Length`; the body is never kept.
 const HEAD_LIMIT: usize = 16 * 1024;
 
@@ -34,8 +52,9 @@ fn run() -> Result<(), Exit> {
             "--timeout wants a number of seconds above 0, not '0'",
         ));
     }
-    let [host, textport, path] = <[String; 3]>::try_from(args.positional(3)?)
-        .map_err(|_| usage("need HOST, PORT|SERVICE and PATH"))?;
+    let Ok([host, textport, path]) = <[String; 3]>::try_from(args.positional(3)?) else {
+        return Err(usage("need HOST, PORT|SERVICE and PATH"));
+    };
     // Not in the listing: a CR, LF or space in PATH would smuggle in a second header or request.
     let unsafe_char = |c: char| c.is_control() || c.is_whitespace();
     if !path.starts_with('/') || path.contains(unsafe_char) {
@@ -47,63 +66,63 @@ fn run() -> Result<(), Exit> {
         return Err(usage("HOST must not contain spaces or control characters"));
     }
 
-    // 1. Create the socket. Python makes an IPv4 socket before anything else; we wait until the name
-    //    is resolved, so an IPv6 address gets an IPv6 socket (step 3, "Strange error creating socket").
-    // 2. Look up the port: a number, else a service name such as "http" (from /etc/services).
-    let port = parse_port(&textport, Transport::Tcp)
-        .map_err(|e| fail(format!("Couldn't find your port: {e}")))?;
+    // 1. Look up the port: a number, else a service name such as "http" (from /etc/services). A
+    //    malformed number is a usage error; a name the system does not know is the listing's
+    //    "Couldn't find your port".
+    let port =
+        parse_port(&textport, Transport::Tcp).map_err(|e| e.context("Couldn't find your port"))?;
 
-    // 3. Connect. dns_lookup's LookupError is Python's `socket.gaierror` (std would blur it into an
-    //    io::Error). Unlike the listing: every address the name has, each with a timeout.
-    let hints = AddrInfoHints {
-        socktype: Type::STREAM.into(),
-        ..AddrInfoHints::default()
+    // 2. Create the socket and connect. Python makes one IPv4 socket before anything else; we
+    //    resolve first (a failure is Python's `socket.gaierror`: "Address-related error") and make a
+    //    socket of each address's family, so IPv6 works. Unlike the listing we try every address
+    //    the name has, each with a timeout, and report the last failure.
+    // ANCHOR: connect
+    let addresses = match resolve(&host, port, Transport::Tcp) {
+        Ok(addresses) => addresses,
+        Err(e) => return Err(fail_with("Address-related error connecting to server", e)),
     };
-    let addresses = dns_lookup::getaddrinfo(Some(&host), None, Some(hints))
-        .and_then(|found| found.collect::<io::Result<Vec<_>>>().map_err(Into::into))
-        .map_err(|e| {
-            fail(format!(
-                "Address-related error connecting to server: {}",
-                lesson_common::GaiError::from(e)
-            ))
-        })?;
-    let mut outcome = Err(fail(
-        "Address-related error connecting to server: no address found",
-    ));
-    for mut address in addresses.into_iter().map(|info| info.sockaddr) {
-        address.set_port(port);
-        outcome = Socket::new(Domain::for_address(address), Type::STREAM, None)
-            .map_err(|e| fail(format!("Strange error creating socket: {e}")))
-            .and_then(
-                |socket| match socket.connect_timeout(&address.into(), timeout) {
-                    Ok(()) => Ok(TcpStream::from(socket)),
-                    Err(e) => Err(fail(format!("Connection error: {}", explain(&e, timeout)))),
-                },
-            );
-        if outcome.is_ok() {
-            break;
+    let mut failure = fail("Address-related error connecting to server: no address found");
+    let mut connected = None;
+    for address in addresses {
+        let socket = match Socket::new(Domain::for_address(address), Type::STREAM, None) {
+            Ok(socket) => socket,
+            Err(e) => {
+                failure = fail_with("Strange error creating socket", e);
+                continue;
+            }
+        };
+        match socket.connect_timeout(&address.into(), timeout) {
+            Ok(()) => {
+                connected = Some(TcpStream::from(socket));
+                break;
+            }
+            Err(e) => failure = fail(format!("Connection error: {}", explain(&e, timeout))),
         }
     }
-    let stream = outcome?;
+    let Some(stream) = connected else {
+        return Err(failure);
+    };
+    // ANCHOR_END: connect
     // The listing waits forever on a silent server; we give every read and write a deadline.
-    stream
-        .set_read_timeout(Some(timeout))
-        .and(stream.set_write_timeout(Some(timeout)))?;
+    stream.set_read_timeout(Some(timeout))?;
+    stream.set_write_timeout(Some(timeout))?;
 
-    // 4. `makefile('rw', 0)`. Python's unbuffered file sends at each write(); a BufWriter keeps the
+    // 3. `makefile('rw', 0)`. Python's unbuffered file sends at each write(); a BufWriter keeps the
     //    bytes until flush (step 6) unless they outgrow its 8 KiB. BufReader reads big chunks and
     //    lends them out (`fill_buf`), so the body goes from socket to stdout with no second copy.
     let mut writer = BufWriter::new(&stream);
     let mut reader = BufReader::with_capacity(64 * 1024, &stream);
     let mut out = io::stdout().lock(); // one lock for the whole run, not one per write
-    let to_stdout = |e: io::Error| fail(format!("Error writing output: {e}"));
+    let to_stdout = |e: io::Error| fail_with("Error writing output", e);
 
+    // 4. Pause, as the listing's `time.sleep(10)`: the time to stop the server and watch the errors.
     writeln!(out, "sleeping").map_err(to_stdout)?; // Rust's stdout sends each line at its newline
     std::thread::sleep(pause);
     writeln!(out, "Continuing.").map_err(to_stdout)?;
 
+    // ANCHOR: send
     // 5. Write the request. Deviation: a Host header (the listing sends none; HTTP/1.1-era servers
-    //    pick the site by it). This fails only for a PATH longer than the buffer; see step 4.
+    //    pick the site by it). This fails only for a PATH longer than the buffer; see step 3.
     let name = if host.contains(':') {
         format!("[{host}]")
     } else {
@@ -114,20 +133,25 @@ fn run() -> Result<(), Exit> {
     } else {
         format!("{name}:{port}")
     };
-    write!(writer, "GET {path} HTTP/1.0\r\nHost: {authority}\r\n\r\n")
-        .map_err(|e| fail(format!("Error sending data: {e}")))?;
+    let request = format!("GET {path} HTTP/1.0\r\nHost: {authority}\r\n\r\n");
+    if let Err(e) = writer.write_all(request.as_bytes()) {
+        return Err(fail_with("Error sending data", e));
+    }
     // 6. Flush: here the bytes are handed to the kernel; a reset peer shows up here.
-    writer
-        .flush()
-        .map_err(|e| fail(format!("Error sending data (detected by flush): {e}")))?;
+    if let Err(e) = writer.flush() {
+        return Err(fail_with("Error sending data (detected by flush)", e));
+    }
     // 7. Shut down our sending side (the listing's `shutdown(1)`): the server reads EOF after the
     //    request. If the peer is already gone, Linux says "not connected" here.
-    stream
-        .shutdown(Shutdown::Write)
-        .map_err(|e| fail(format!("Error sending data (detected by shutdown): {e}")))?;
+    if let Err(e) = stream.shutdown(Shutdown::Write) {
+        return Err(fail_with("Error sending data (detected by shutdown)", e));
+    }
+    // ANCHOR_END: send
 
     // 8. Read until EOF and pass every byte through unchanged, watching the head for Content-Length.
-    let (mut received, mut head, mut declared) = (0u64, Vec::new(), None);
+    let mut received = 0u64;
+    let mut head = Vec::new();
+    let mut declared = None; // (head length, what the head says of the body's length)
     loop {
         let chunk = match reader.fill_buf() {
             Ok([]) => break, // a read of 0 bytes: the server closed its side, the response is done
@@ -154,12 +178,19 @@ fn run() -> Result<(), Exit> {
     }
     out.flush().map_err(to_stdout)?;
 
-    // 9. Not in the listing: a close before Content-Length bytes is a failure, not a short success.
-    match declared.and_then(|(head_len, want)| Some((received - head_len, want?))) {
-        Some((body, want)) if body < want => Err(fail(format!(
+    // 9. Not in the listing: the response must keep its own word. A length we cannot use, or a
+    //    close before Content-Length bytes, is a failure, not a short success (every byte received
+    //    has been passed on all the same).
+    let Some((head_len, length)) = declared else {
+        return Ok(());
+    };
+    let body = received - head_len;
+    match length {
+        Err(why) => Err(fail(format!("Error receiving data: {why}"))),
+        Ok(Some(want)) if body < want => Err(fail(format!(
             "Error receiving data: connection closed after {body} of {want} body bytes"
         ))),
-        _ => Ok(()),
+        Ok(_) => Ok(()),
     }
 }
 
@@ -171,11 +202,37 @@ fn explain(e: &io::Error, timeout: Duration) -> String {
     }
 }
 
-/// The `Content-Length` value in a response head (status line and headers, no blank line).
-fn content_length(head: &[u8]) -> Option<u64> {
+/// What a response head (status line and headers, no blank line) says of the body's length:
+/// `Ok(None)` without Content-Length. Per RFC 9110 §8.6 a value must be digits only; several
+/// headers, or a comma list, are one length when every value is the same, and an error otherwise.
+fn content_length(head: &[u8]) -> Result<Option<u64>, String> {
     let head = String::from_utf8_lossy(head);
-    let mut headers = head.lines().skip(1).filter_map(|line| line.split_once(':'));
-    let (_, value) =
-        headers.find(|(name, _)| name.trim().eq_ignore_ascii_case("content-length"))?;
-    value.trim().parse().ok()
+    let mut length = None;
+    for line in head.lines().skip(1) {
+        let Some((name, values)) = line.split_once(':') else {
+            continue;
+        };
+        if !name.trim().eq_ignore_ascii_case("content-length") {
+            continue;
+        }
+        for value in values.split(',').map(str::trim) {
+            if value.is_empty() || !value.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(format!("invalid Content-Length '{value}'"));
+            }
+            let Ok(value) = value.parse::<u64>() else {
+                return Err(format!(
+                    "Content-Length {value} is not a number we can hold"
+                ));
+            };
+            match length {
+                Some(earlier) if earlier != value => {
+                    return Err(format!(
+                        "conflicting Content-Length values {earlier} and {value}"
+                    ));
+                }
+                _ => length = Some(value),
+            }
+        }
+    }
+    Ok(length)
 }

@@ -10,7 +10,7 @@ use std::net::{TcpListener, TcpStream};
 use std::process::{Command, Stdio};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
-use test_support::{Finished, PATIENCE, run};
+use test_support::{Finished, PATIENCE, cmd};
 
 const BIN: &str = env!("CARGO_BIN_EXE_http-fetch");
 /// What the lesson prints around its pause, before any byte of the response.
@@ -66,7 +66,7 @@ fn reset(stream: TcpStream) {
 }
 
 fn fetch(args: &[&str]) -> Finished {
-    run(BIN, args, b"", PATIENCE)
+    cmd(BIN).args(args).run()
 }
 
 /// A response with a head that declares `body.len()` and the body itself.

@@ -215,3 +215,53 @@ impl Args {
         Ok(self.0)
     }
 }
+
+/// A server's log on stdout, with the course's one policy for a log that cannot be written
+/// (stdout closed, `| head -1`): a server's job is to serve, so it says so once on stderr and
+/// serves on without a log — as the listings' `except: traceback.print_exc()` keeps looping, but
+/// without one error line per client (a flood of datagrams would make it a flood of errors).
+pub struct ServerLog {
+    out: io::StdoutLock<'static>,
+    broken: bool,
+}
+
+impl ServerLog {
+    pub fn new() -> ServerLog {
+        ServerLog {
+            out: io::stdout().lock(),
+            broken: false,
+        }
+    }
+
+    /// Log one line: `log.line(format_args!("Got connection from {}", py_addr(peer)))`.
+    pub fn line(&mut self, line: fmt::Arguments) {
+        if !self.broken {
+            let written = writeln!(self.out, "{line}");
+            self.check(written);
+        }
+    }
+
+    /// Log a line already made, newline included, in one write (no formatting on the hot path).
+    pub fn bytes(&mut self, line: &[u8]) {
+        if !self.broken {
+            let written = self.out.write_all(line);
+            self.check(written);
+        }
+    }
+
+    fn check(&mut self, written: io::Result<()>) {
+        if let Err(e) = written {
+            self.broken = true;
+            let _ = writeln!(
+                io::stderr(),
+                "error: cannot write the log: {e}; serving on without it"
+            );
+        }
+    }
+}
+
+impl Default for ServerLog {
+    fn default() -> ServerLog {
+        ServerLog::new()
+    }
+}

@@ -17,7 +17,7 @@
 pub mod cli;
 pub mod net;
 
-pub use cli::{Args, Exit, fail, fail_with, report, usage};
+pub use cli::{Args, Exit, ServerLog, fail, fail_with, report, usage};
 pub use net::{GaiError, PortError, PyAddr, Transport, parse_port, py_addr, resolve};
 
 #[cfg(test)]

@@ -1,20 +1,33 @@
 //! socket-info — connect to a TCP server and print the addresses of both ends of the connection.
 //!
-//! Ports the "Information Example" listing of chapter 2.
+//! Ports the Information Example of chapter 2 (Foundations of Python Network Programming, 1st
+//! edition). Deviations: HOST and PORT are arguments, IPv6 literals work, the connect times out.
 //!
 //! Run: `cargo run -p socket-info -- 127.0.0.1 51423`
-//! Try: `cargo run -p tcp-listener` in another terminal first: it prints the address we connect from.
+//! Try: `cargo run -p tcp-listener` in another terminal first: it logs the address we connect from.
 
-use lesson_common::{Args, Exit, Transport, fail, parse_port, py_addr};
-use socket2::{Domain, Socket, Type};
 use std::io::{self, Write};
-use std::net::{IpAddr, ToSocketAddrs};
+use std::net::IpAddr;
 use std::process::ExitCode;
 use std::time::Duration;
 
-const USAGE: &str = "[HOST [PORT|SERVICE]]   (default: www.google.com http)";
-/// What `--help` prints below the usage line.
-const HELP: &str = "TODO";
+use lesson_common::{Args, Exit, Transport, fail, fail_with, parse_port, py_addr, resolve};
+use socket2::{Domain, Socket, Type};
+
+const USAGE: &str = "[HOST [PORT|SERVICE]]";
+const HELP: &str = "\
+Connect to a TCP server and print the addresses of both ends of the connection.
+Ports the Information Example of chapter 2 (Foundations of Python Network Programming, 1st edition).
+
+Arguments:
+  HOST            the server's name or IP address (default: www.google.com)
+  PORT|SERVICE    a port number 0-65535, or a tcp service name such as http (default: http)
+
+Options:
+  -h, --help      print this help
+
+Example:
+  cargo run -p socket-info -- 127.0.0.1 51423    (start tcp-listener first)";
 
 /// The listing has no timeout: a connect to a silent host waits as long as the kernel retries SYNs
 /// (about two minutes on Linux). Ten seconds is plenty for a lesson and says so when it runs out.
@@ -37,40 +50,49 @@ fn run() -> Result<(), Exit> {
     write!(out, "Creating socket...")?;
     out.flush()?;
     let ipv6 = host.parse::<IpAddr>().is_ok_and(|ip| ip.is_ipv6());
-    let socket = Socket::new(
-        if ipv6 { Domain::IPV6 } else { Domain::IPV4 },
-        Type::STREAM,
-        None,
-    )?;
+    let domain = if ipv6 { Domain::IPV6 } else { Domain::IPV4 };
+    let socket = Socket::new(domain, Type::STREAM, None)?;
     writeln!(out, " done.")?;
 
     // 2. Look up the port: a number, or a service name from /etc/services like getservbyname().
     write!(out, "Looking up port number...")?;
     out.flush()?;
-    let port = parse_port(service, Transport::Tcp).map_err(|e| unfinished(&mut out, e))?;
+    let port = match parse_port(service, Transport::Tcp) {
+        Ok(port) => port,
+        Err(e) => return Err(unfinished(&mut out, e.into())),
+    };
     writeln!(out, " done.")?;
 
-    // 3. Connect. Python's connect() resolves the name itself; Rust's socket2 wants an address, so we
-    //    resolve here and, like an AF_INET socket would, keep the first address of the socket's family.
+    // 3. Connect. Python's connect() resolves the name itself; socket2 wants an address, so we
+    //    resolve here and, as an AF_INET socket would, keep the first address of the socket's family.
     write!(out, "Connecting to remote host on port {port}...")?;
     out.flush()?;
-    let target = (host, port)
-        .to_socket_addrs()
-        .map_err(|e| unfinished(&mut out, format!("cannot resolve '{host}': {e}")))?
-        .find(|addr| addr.is_ipv6() == ipv6)
-        .ok_or_else(|| unfinished(&mut out, format!("'{host}' has no IPv4 address")))?;
-    socket
-        .connect_timeout(&target.into(), CONNECT_TIMEOUT)
-        .map_err(|e| {
-            unfinished(
+    // ANCHOR: connect
+    let addresses = match resolve(host, port, Transport::Tcp) {
+        Ok(addresses) => addresses,
+        Err(e) => {
+            return Err(unfinished(
                 &mut out,
-                format!("cannot connect to {}: {e}", py_addr(target)),
-            )
-        })?;
+                fail_with(format!("cannot resolve '{host}'"), e),
+            ));
+        }
+    };
+    let Some(target) = addresses.into_iter().find(|a| a.is_ipv6() == ipv6) else {
+        return Err(unfinished(
+            &mut out,
+            fail(format!("'{host}' has no IPv4 address")),
+        ));
+    };
+    if let Err(e) = socket.connect_timeout(&target.into(), CONNECT_TIMEOUT) {
+        let context = format!("cannot connect to {}", py_addr(target));
+        return Err(unfinished(&mut out, fail_with(context, e)));
+    }
+    // ANCHOR_END: connect
     writeln!(out, " done.")?;
 
     // 4. Ask the connected socket for both ends: getsockname() is our side — the kernel picked an
     //    ephemeral port for us — and getpeername() is the server's side.
+    // ANCHOR: names
     let ours = socket.local_addr()?.as_socket();
     let theirs = socket.peer_addr()?.as_socket();
     let (Some(ours), Some(theirs)) = (ours, theirs) else {
@@ -78,14 +100,15 @@ fn run() -> Result<(), Exit> {
     };
     writeln!(out, "Connected from {}", py_addr(ours))?;
     writeln!(out, "Connected to {}", py_addr(theirs))?;
+    // ANCHOR_END: names
     // Dropping `socket` here closes the connection, as the end of the Python script does.
     Ok(())
 }
 
 /// End the open progress line before the error goes to stderr, as Python 2 does when it exits
 /// mid-`print …,`.
-fn unfinished(out: &mut impl Write, error: impl std::fmt::Display) -> Exit {
+fn unfinished(out: &mut impl Write, error: Exit) -> Exit {
     // If stdout is gone too there is nothing better to do than report the first error.
     let _ = writeln!(out);
-    fail(error)
+    error
 }

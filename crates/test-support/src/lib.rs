@@ -9,10 +9,11 @@
 
 pub mod process;
 
-use std::ffi::OsString;
+use std::ffi::{OsStr, OsString};
+use std::fs::File;
 use std::net::{IpAddr, SocketAddr, UdpSocket};
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use process::{NoLine, Spawned};
@@ -29,6 +30,18 @@ pub struct Cmd {
     args: Vec<OsString>,
     stdin: Vec<u8>,
     limit: Duration,
+    stdout: Sink,
+}
+
+/// Where the program's stdout goes.
+#[derive(Clone, Copy)]
+enum Sink {
+    /// Captured into [`Finished::stdout`].
+    Captured,
+    /// `/dev/full`: every write fails with "No space left on device".
+    Full,
+    /// A pipe whose reader is already gone (`| head -0`): every write fails with "Broken pipe".
+    Closed,
 }
 
 /// Start building a run of `program` (usually `env!("CARGO_BIN_EXE_<lesson>")`).
@@ -38,6 +51,7 @@ pub fn cmd(program: impl AsRef<Path>) -> Cmd {
         args: Vec::new(),
         stdin: Vec::new(),
         limit: PATIENCE,
+        stdout: Sink::Captured,
     }
 }
 
@@ -56,13 +70,14 @@ pub fn partner(name: &str) -> Option<Cmd> {
 }
 
 impl Cmd {
-    pub fn arg(mut self, arg: impl Into<OsString>) -> Cmd {
-        self.args.push(arg.into());
+    pub fn arg(mut self, arg: impl AsRef<OsStr>) -> Cmd {
+        self.args.push(arg.as_ref().to_os_string());
         self
     }
 
-    pub fn args<I: IntoIterator<Item = S>, S: Into<OsString>>(mut self, args: I) -> Cmd {
-        self.args.extend(args.into_iter().map(Into::into));
+    pub fn args<I: IntoIterator<Item = S>, S: AsRef<OsStr>>(mut self, args: I) -> Cmd {
+        self.args
+            .extend(args.into_iter().map(|a| a.as_ref().to_os_string()));
         self
     }
 
@@ -86,12 +101,64 @@ impl Cmd {
     pub fn offline(self) -> Option<Cmd> {
         let works = Command::new("unshare").args(["-rn", "true"]).output();
         if !works.is_ok_and(|out| out.status.success()) {
-            eprintln!("skipped: `unshare -rn` (an unprivileged network namespace) is not available");
+            eprintln!(
+                "skipped: `unshare -rn` (an unprivileged network namespace) is not available"
+            );
             return None;
         }
         let mut args = vec![OsString::from("-rn"), self.program.into_os_string()];
         args.extend(self.args);
-        Some(Cmd { program: PathBuf::from("unshare"), args, ..self })
+        Some(Cmd {
+            program: PathBuf::from("unshare"),
+            args,
+            ..self
+        })
+    }
+
+    /// Send stdout to `/dev/full`, where every write fails ("No space left on device").
+    pub fn stdout_full(mut self) -> Cmd {
+        self.stdout = Sink::Full;
+        self
+    }
+
+    /// Send stdout into a pipe whose reader has already gone, as `| head -0` leaves it: every
+    /// write fails with "Broken pipe".
+    pub fn stdout_closed(mut self) -> Cmd {
+        self.stdout = Sink::Closed;
+        self
+    }
+
+    /// Run, then check the error contract as [`Cmd::assert_exit`] does, and that the error line
+    /// starts with `error: {prefix}`.
+    #[track_caller]
+    pub fn assert_error(self, code: i32, prefix: &str) -> Finished {
+        let shown = self.shown();
+        let done = self.assert_exit(code);
+        let wanted = format!("error: {prefix}");
+        assert!(
+            done.stderr.starts_with(&wanted),
+            "`{shown}`: wanted {wanted:?}…, got {:?}",
+            done.stderr
+        );
+        done
+    }
+
+    #[track_caller]
+    fn stdout_stdio(&self) -> Stdio {
+        match self.stdout {
+            Sink::Captured => Stdio::piped(),
+            Sink::Full => Stdio::from(File::create("/dev/full").expect("/dev/full")),
+            Sink::Closed => {
+                // The stdin of a program that exits at once is a pipe with no reader.
+                let mut reader = Command::new("true")
+                    .stdin(Stdio::piped())
+                    .spawn()
+                    .expect("true");
+                let pipe = reader.stdin.take().expect("piped stdin");
+                reader.wait().expect("true exits");
+                Stdio::from(pipe)
+            }
+        }
     }
 
     fn command(&self) -> Command {
@@ -107,13 +174,22 @@ impl Cmd {
     /// Run to completion; the test fails if the program cannot start or outlives its limit.
     #[track_caller]
     pub fn run(self) -> Finished {
-        let outcome = process::run_bounded(&mut self.command(), &self.stdin, self.limit)
+        let stdout = self.stdout_stdio();
+        let outcome = process::run_bounded_to(&mut self.command(), &self.stdin, self.limit, stdout)
             .unwrap_or_else(|e| panic!("cannot run {}: {e}", self.shown()));
         let stderr = String::from_utf8_lossy(&outcome.stderr).into_owned();
         let Some(status) = outcome.status else {
-            panic!("{} still running after {:?}; stderr: {stderr:?}", self.shown(), self.limit);
+            panic!(
+                "{} still running after {:?}; stderr: {stderr:?}",
+                self.shown(),
+                self.limit
+            );
         };
-        Finished { code: status.code(), stdout: outcome.stdout, stderr }
+        Finished {
+            code: status.code(),
+            stdout: outcome.stdout,
+            stderr,
+        }
     }
 
     /// Run to completion and check the course's error contract for exit `code`: never a panic; a
@@ -142,12 +218,27 @@ impl Cmd {
         done
     }
 
+    /// Start in the background, read the first line of stdout (a server's `Listening on` line),
+    /// then close the reading end of its stdout, as `server | head -1` leaves it.
+    #[track_caller]
+    pub fn start_head_1(self) -> Running {
+        let spawned = Spawned::start_head(&mut self.command(), &self.stdin, 1)
+            .unwrap_or_else(|e| panic!("cannot start {}: {e}", self.shown()));
+        Running {
+            spawned,
+            shown: self.shown(),
+        }
+    }
+
     /// Start in the background (a server, usually); stdout and stderr are drained as they come.
     #[track_caller]
     pub fn start(self) -> Running {
         let spawned = Spawned::start(&mut self.command(), &self.stdin)
             .unwrap_or_else(|e| panic!("cannot start {}: {e}", self.shown()));
-        Running { spawned, shown: self.shown() }
+        Running {
+            spawned,
+            shown: self.shown(),
+        }
     }
 }
 
@@ -236,12 +327,26 @@ impl Running {
     pub fn lines_so_far(&mut self) -> Vec<String> {
         self.spawned.lines_so_far().0
     }
+
+    /// Kill the program and return every stderr line it printed that was not read yet.
+    pub fn stop_and_collect_stderr(mut self) -> Vec<String> {
+        self.spawned.stop();
+        let mut lines = Vec::new();
+        // After the kill the pipe ends; what was written before is still on its way.
+        while let Ok(line) = self.spawned.err_line(Duration::from_millis(500)) {
+            lines.push(line);
+        }
+        lines
+    }
 }
 
 /// Parse Python's address notation back: `('127.0.0.1', 5)` or `('::1', 5, 0, 0)`.
 #[track_caller]
 pub fn parse_py_addr(text: &str) -> SocketAddr {
-    let inner = text.trim().strip_prefix("('").and_then(|t| t.strip_suffix(')'));
+    let inner = text
+        .trim()
+        .strip_prefix("('")
+        .and_then(|t| t.strip_suffix(')'));
     let Some((ip, rest)) = inner.and_then(|t| t.split_once("', ")) else {
         panic!("not an address: {text:?}");
     };

@@ -30,15 +30,29 @@ impl Spawned {
     /// Start `command` with `stdin` written to it and then closed (an empty `stdin` is closed at
     /// once); stdout and stderr are captured.
     pub fn start(command: &mut Command, stdin: &[u8]) -> io::Result<Spawned> {
+        Spawned::start_with(command, stdin, None)
+    }
+
+    /// As [`Spawned::start`], but only the first `lines` lines of stdout are read; then the reading
+    /// end of the pipe is closed, as `program | head -1` leaves it, and later writes fail.
+    pub fn start_head(command: &mut Command, stdin: &[u8], lines: usize) -> io::Result<Spawned> {
+        Spawned::start_with(command, stdin, Some(lines))
+    }
+
+    fn start_with(command: &mut Command, stdin: &[u8], head: Option<usize>) -> io::Result<Spawned> {
         let mut child = command
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()?;
         feed(&mut child, stdin);
-        let stdout = lines(child.stdout.take());
-        let stderr = lines(child.stderr.take());
-        Ok(Spawned { child, stdout, stderr })
+        let stdout = read_lines(child.stdout.take(), head);
+        let stderr = read_lines(child.stderr.take(), None);
+        Ok(Spawned {
+            child,
+            stdout,
+            stderr,
+        })
     }
 
     /// The next line on stdout (without its line end), waiting at most `wait`.
@@ -53,7 +67,10 @@ impl Spawned {
 
     /// Lines already printed on stdout and stderr, without waiting for more.
     pub fn lines_so_far(&self) -> (Vec<String>, Vec<String>) {
-        (self.stdout.try_iter().collect(), self.stderr.try_iter().collect())
+        (
+            self.stdout.try_iter().collect(),
+            self.stderr.try_iter().collect(),
+        )
     }
 
     /// Wait up to `wait` for the program to exit by itself: its status, or `None` if it still runs.
@@ -104,9 +121,19 @@ pub struct Outcome {
 
 /// Run `command` to completion with `stdin` fed in, killing it after `limit`.
 pub fn run_bounded(command: &mut Command, stdin: &[u8], limit: Duration) -> io::Result<Outcome> {
+    run_bounded_to(command, stdin, limit, Stdio::piped())
+}
+
+/// [`run_bounded`] with stdout sent to `stdout` (captured only when that is `Stdio::piped()`).
+pub fn run_bounded_to(
+    command: &mut Command,
+    stdin: &[u8],
+    limit: Duration,
+    stdout: Stdio,
+) -> io::Result<Outcome> {
     let mut child = command
         .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
+        .stdout(stdout)
         .stderr(Stdio::piped())
         .spawn()?;
     feed(&mut child, stdin);
@@ -126,7 +153,11 @@ pub fn run_bounded(command: &mut Command, stdin: &[u8], limit: Duration) -> io::
     };
     // A grandchild that kept the pipes open would keep these readers waiting: the run is over,
     // so wait only a moment for what is already there.
-    Ok(Outcome { status, stdout: join(stdout), stderr: join(stderr) })
+    Ok(Outcome {
+        status,
+        stdout: join(stdout),
+        stderr: join(stderr),
+    })
 }
 
 /// Where cargo put the workspace's binaries: the folder of the running program, or its parent when
@@ -134,18 +165,28 @@ pub fn run_bounded(command: &mut Command, stdin: &[u8], limit: Duration) -> io::
 pub fn binary_dir() -> io::Result<PathBuf> {
     let exe = std::env::current_exe()?;
     let dir = exe.parent().unwrap_or(Path::new("."));
-    Ok(if dir.ends_with("deps") { dir.parent().unwrap_or(dir) } else { dir }.to_path_buf())
+    Ok(if dir.ends_with("deps") {
+        dir.parent().unwrap_or(dir)
+    } else {
+        dir
+    }
+    .to_path_buf())
 }
 
 /// The workspace binary `name` (a lesson, or the course tool), if it has been built.
 pub fn binary(name: &str) -> Option<PathBuf> {
-    let path = binary_dir().ok()?.join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
+    let path = binary_dir()
+        .ok()?
+        .join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
     path.is_file().then_some(path)
 }
 
 /// `program args…` as a person would type it, for messages.
 pub fn shown(program: &Path, args: &[OsString]) -> String {
-    let name = program.file_name().unwrap_or(program.as_os_str()).to_string_lossy();
+    let name = program
+        .file_name()
+        .unwrap_or(program.as_os_str())
+        .to_string_lossy();
     let mut line = name.into_owned();
     for arg in args {
         line.push(' ');
@@ -162,13 +203,17 @@ fn feed(child: &mut Child, stdin: &[u8]) {
     }
 }
 
-fn lines(stream: Option<impl Read + Send + 'static>) -> Receiver<String> {
+/// Read `stream` line by line onto a channel, on a thread: all of it, or only the first `head`
+/// lines, after which the stream is dropped (closed).
+fn read_lines(stream: Option<impl Read + Send + 'static>, head: Option<usize>) -> Receiver<String> {
     let (tx, rx) = mpsc::channel();
     if let Some(stream) = stream {
         thread::spawn(move || {
             let mut reader = BufReader::new(stream);
             let mut line = Vec::new();
-            while matches!(reader.read_until(b'\n', &mut line), Ok(n) if n > 0) {
+            let mut left = head.unwrap_or(usize::MAX);
+            while left > 0 && matches!(reader.read_until(b'\n', &mut line), Ok(n) if n > 0) {
+                left -= 1;
                 let text = String::from_utf8_lossy(&line);
                 // The receiver may be gone; keep draining so the child never sees EPIPE.
                 let _ = tx.send(text.trim_end_matches(['\r', '\n']).to_string());
@@ -199,5 +244,7 @@ fn collect(stream: Option<impl Read + Send + 'static>) -> Receiver<Vec<u8>> {
 }
 
 fn join(bytes: Receiver<Vec<u8>>) -> Vec<u8> {
-    bytes.recv_timeout(Duration::from_secs(2)).unwrap_or_default()
+    bytes
+        .recv_timeout(Duration::from_secs(2))
+        .unwrap_or_default()
 }

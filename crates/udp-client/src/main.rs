@@ -1,19 +1,39 @@
-//! udp-client: send one line of input to a UDP server, then print every datagram it sends back.
-//! Ports `udp.py`, chapter 2 ("UDP Example") of *Foundations of Python Network Programming*.
-//! Run: `echo hello | cargo run -p udp-client -- [--timeout SECONDS] 127.0.0.1 51423`
-//! Try: `cargo run -p udp-echo-server` in a first terminal.
+//! udp-client — send one line of input to a UDP server, then print every datagram it sends back.
+//!
+//! Ports `udp.py`, the UDP Example of chapter 2 (Foundations of Python Network Programming, 1st
+//! edition). Deviation: it stops after a few seconds without a reply instead of waiting forever.
+//!
+//! Run: `echo hello | cargo run -p udp-client -- 127.0.0.1 51423`
+//! Try: `cargo run -p udp-echo-server` in another terminal first.
 
 use std::io::{self, BufRead, ErrorKind, Write};
-use std::net::{Shutdown, SocketAddr, ToSocketAddrs, UdpSocket};
+use std::net::{Shutdown, UdpSocket};
 use std::process::ExitCode;
 use std::time::Duration;
 
-use lesson_common::{Args, Exit, Transport, fail, parse_port, py_addr, usage};
+use lesson_common::{Args, Exit, Transport, fail, fail_with, parse_port, py_addr, resolve, usage};
 use socket2::{Domain, Socket, Type};
 
 const USAGE: &str = "[--timeout SECONDS] HOST PORT|SERVICE";
-/// What `--help` prints below the usage line.
-const HELP: &str = "TODO";
+const HELP: &str = "\
+Send one line of standard input to a UDP server as one datagram, then print every datagram it sends
+back, until an empty one arrives or none comes for a while.
+Ports udp.py, the UDP Example of chapter 2 (Foundations of Python Network Programming, 1st edition).
+
+Arguments:
+  HOST                 the server's name or IP address
+  PORT|SERVICE         a port number 0-65535, or a udp service name such as echo
+
+Options:
+  --timeout SECONDS    how long to wait for a reply before stopping (default: 5)
+  -h, --help           print this help
+
+Example:
+  echo hello | cargo run -p udp-client -- 127.0.0.1 51423    (start udp-echo-server first)";
+
+/// What Python 2's `str.strip()` removes from both ends: C's isspace() in the "C" locale. Rust's
+/// `trim_ascii` leaves out the vertical tab (\x0b).
+const PYTHON_WHITESPACE: &[u8] = b" \t\n\x0b\x0c\r";
 
 fn main() -> ExitCode {
     lesson_common::report(USAGE, HELP, run())
@@ -29,42 +49,63 @@ fn run() -> Result<(), Exit> {
             "--timeout wants a number of seconds above 0, not '0'",
         ));
     }
-    let [host, port] = <[String; 2]>::try_from(args.positional(2)?)
-        .map_err(|_| usage("give the server's HOST and PORT (a number or a udp service name)"))?;
+    let Ok([host, port]) = <[String; 2]>::try_from(args.positional(2)?) else {
+        return Err(usage(
+            "give the server's HOST and PORT (a number or a udp service name)",
+        ));
+    };
+
     // 1. The port: a number, else a service name looked up for udp (`getservbyname(…, 'udp')`).
     let port = parse_port(&port, Transport::Udp)?;
     // The listing's socket is AF_INET, so like it we take the host's IPv4 address; an IPv6-only
     // name still works. (`localhost` often lists ::1 first, where our server is not listening.)
-    let found: Vec<SocketAddr> = (host.as_str(), port)
-        .to_socket_addrs()
-        .map_err(|e| fail(format!("cannot look up '{host}': {e}")))?
-        .collect();
-    let server = found
+    let found = match resolve(&host, port, Transport::Udp) {
+        Ok(found) => found,
+        Err(e) => return Err(fail_with(format!("cannot resolve '{host}'"), e)),
+    };
+    let Some(server) = found
         .iter()
         .find(|a| a.is_ipv4())
         .or(found.first())
         .copied()
-        .ok_or_else(|| fail(format!("'{host}' has no address")))?;
+    else {
+        return Err(fail(format!("'{host}' has no address")));
+    };
 
+    // ANCHOR: connect
     // 2. Create a UDP socket and connect() it, as the listing does. (The listing creates its socket
-    //    first; we create it once the address is known, so its family matches the address.) No packet is sent: connecting
-    //    only fixes the peer, so the kernel drops datagrams from anyone else and reports an ICMP
-    //    "port unreachable" to us as a refused error on the next receive.
+    //    first; we create it once the address is known, so its family matches the address.) No
+    //    packet is sent: connecting only fixes the peer, so the kernel drops datagrams from anyone
+    //    else and reports an ICMP "port unreachable" to us as a refused error on the next receive.
     let socket = Socket::new(Domain::for_address(server), Type::DGRAM, None)?;
     socket.connect(&server.into())?;
+    // ANCHOR_END: connect
 
-    // 3. Ask for one line. Bytes, not a String: any input is sent as typed, and `trim_ascii` is
-    //    Python's `strip()`. At EOF the line is empty and an empty datagram is sent, as in Python.
+    // 3. Ask for one line. Bytes, not a String: any input is sent as typed, stripped as Python's
+    //    `strip()` strips. At EOF the line is empty and an empty datagram is sent, as in Python.
     let mut out = io::stdout().lock();
     writeln!(out, "Enter data to transmit: ")?;
     out.flush()?;
     let mut input = Vec::new();
     io::stdin().lock().read_until(b'\n', &mut input)?;
+    let start = input
+        .iter()
+        .position(|b| !PYTHON_WHITESPACE.contains(b))
+        .unwrap_or(input.len());
+    let end = input
+        .iter()
+        .rposition(|b| !PYTHON_WHITESPACE.contains(b))
+        .map_or(start, |i| i + 1);
+
+    // ANCHOR: send
     // 4. One send is one datagram; it goes whole or not at all (too big: "Message too long").
-    socket.send(input.trim_ascii())?;
+    if let Err(e) = socket.send(&input[start..end]) {
+        return Err(fail_with(format!("cannot send {} bytes", end - start), e));
+    }
     // 5. Shut down the sending side, as the listing does (`shutdown(1)`). On UDP nothing goes on the
     //    wire — there is no connection to close, no FIN — it only forbids this socket further sends.
     socket.shutdown(Shutdown::Write)?;
+    // ANCHOR_END: send
     // std's UdpSocket from here: its recv fills a plain `&mut [u8]` (socket2's wants MaybeUninit).
     let socket = UdpSocket::from(socket);
     socket.set_read_timeout(Some(timeout))?;
@@ -94,16 +135,14 @@ fn run() -> Result<(), Exit> {
             Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
                 let waited = timeout.as_secs_f64();
                 if replies == 0 {
-                    return Err(fail(format!(
-                        "no reply from {} within {waited} s",
-                        py_addr(server)
-                    )));
+                    let server = py_addr(server);
+                    return Err(fail(format!("no reply from {server} within {waited} s")));
                 }
                 eprintln!("(no further reply within {waited} s; stopping)");
                 return Ok(());
             }
             // Refused: our datagram drew ICMP "port unreachable", so nothing listens there.
-            Err(e) => return Err(fail(format!("no reply from {}: {e}", py_addr(server)))),
+            Err(e) => return Err(fail_with(format!("no reply from {}", py_addr(server)), e)),
         }
     }
 }

@@ -7,10 +7,9 @@ use lesson_common::py_addr;
 use std::net::{SocketAddr, UdpSocket};
 use std::thread::{self, JoinHandle};
 use std::time::Duration;
-use test_support::{Finished, assert_exit, recv_from, run, start_partner};
+use test_support::{PATIENCE, Finished, cmd, partner, recv_from};
 
 const BIN: &str = env!("CARGO_BIN_EXE_udp-client");
-const LIMIT: Duration = Duration::from_secs(15);
 const PROMPT: &str = "Enter data to transmit: \n";
 const LOOKING: &str = "Looking for replies; press Ctrl-C or Ctrl-Break to stop.\n";
 
@@ -35,7 +34,7 @@ fn peer(
 }
 
 fn client(port: &str, stdin: &[u8]) -> Finished {
-    run(BIN, &["--timeout", "0.5", "127.0.0.1", port], stdin, LIMIT)
+    cmd(BIN).args(&["--timeout", "0.5", "127.0.0.1", port]).stdin(stdin).run()
 }
 
 /// The listing's lines, one `Received:` per reply; an empty datagram ends the run quietly (exit 0).
@@ -170,12 +169,7 @@ fn no_server_is_connection_refused() {
         .port();
     // The socket is dropped: nothing listens on `port` now. A 10 s timeout would be seen in the
     // message below; "refused" proves the ICMP answer ended the wait.
-    let done = run(
-        BIN,
-        &["--timeout", "10", "127.0.0.1", &port.to_string()],
-        b"hi\n",
-        LIMIT,
-    );
+    let done = cmd(BIN).args(&["--timeout", "10", "127.0.0.1", &port.to_string()]).stdin(b"hi\n").run();
     assert_eq!(done.code, Some(1));
     assert!(
         done.stderr.contains("Connection refused"),
@@ -198,14 +192,14 @@ fn bad_arguments_fail_cleanly() {
         (&["127.0.0.1", "no-such-service"], 1),
         (&["--help"], 0),
     ] {
-        assert_exit(BIN, args, code);
+        cmd(BIN).args(args).assert_exit(code);
     }
 }
 
 /// Against the partner lesson: the echo comes back; an empty line gets an empty echo and ends it.
 #[test]
 fn talks_to_udp_echo_server() {
-    let Some(mut server) = start_partner(BIN, "udp-echo-server", &["0"]) else {
+    let Some(mut server) = partner("udp-echo-server").map(|p| p.args(&["0"]).start()) else {
         return;
     };
     let port = server.listening_addr().port().to_string();
@@ -228,7 +222,7 @@ fn keeps_waiting_after_being_stopped_and_resumed() {
     use std::process::{Command, Stdio};
     let (go, stopped) = std::sync::mpsc::channel::<()>();
     let (port, peer) = peer(move |s, to| {
-        stopped.recv_timeout(LIMIT).unwrap(); // reply only after the stop and the resume
+        stopped.recv_timeout(PATIENCE).unwrap(); // reply only after the stop and the resume
         s.send_to(b"late", to).unwrap();
         s.send_to(b"", to).unwrap();
     });

@@ -1,18 +1,34 @@
-//! udp-echo-server: send every UDP datagram straight back to whoever sent it, logging the sender.
-//! Ports `udpechoserver.py`, chapter 3 ("UDP Echo Server") of *Foundations of Python Network Programming*.
-//! Run: `cargo run -p udp-echo-server -- [--bind ADDR] [PORT]` (PORT 51423, `0` for any free port)
-//! Try: `echo hello | cargo run -p udp-client -- 127.0.0.1 51423` in a second terminal.
+//! udp-echo-server — send every UDP datagram straight back to whoever sent it, logging the sender.
+//!
+//! Ports `udpechoserver.py`, the UDP Echo Server of chapter 3 (Foundations of Python Network
+//! Programming, 1st edition). Deviations: it binds 127.0.0.1 unless told otherwise, says when a
+//! datagram was truncated, and never answers a privileged port.
+//!
+//! Run: `cargo run -p udp-echo-server`
+//! Try: `echo hello | cargo run -p udp-client -- 127.0.0.1 51423` in another terminal.
 
-use std::io::{self, ErrorKind, Write};
+use std::io::{ErrorKind, Write};
 use std::net::{IpAddr, SocketAddr, UdpSocket};
 use std::process::ExitCode;
 
-use lesson_common::{Args, Exit, Transport, fail, parse_port, py_addr, usage};
+use lesson_common::{Args, Exit, ServerLog, Transport, fail_with, parse_port, py_addr, usage};
 use socket2::{Domain, Socket, Type};
 
-const USAGE: &str = "[--bind ADDR] [PORT]";
-/// What `--help` prints below the usage line.
-const HELP: &str = "TODO";
+const USAGE: &str = "[--bind ADDR] [PORT|SERVICE]";
+const HELP: &str = "\
+A UDP echo server: every datagram goes straight back to its sender, and the sender is logged.
+Ports udpechoserver.py, the UDP Echo Server of chapter 3 (Foundations of Python Network
+Programming, 1st edition).
+
+Arguments:
+  PORT|SERVICE    the port to listen on, 0 for any free port, or a udp service name (default: 51423)
+
+Options:
+  --bind ADDR     the IP address to listen on; 0.0.0.0 or :: for every interface (default: 127.0.0.1)
+  -h, --help      print this help
+
+Example:
+  cargo run -p udp-echo-server -- 0    (then send it a line with udp-client)";
 /// The listing's `recvfrom(8192)`: the most we echo back.
 const ECHO_LIMIT: usize = 8192;
 /// Source ports below this belong to services (echo, chargen, DNS…) that could answer us back.
@@ -29,38 +45,45 @@ fn run() -> Result<(), Exit> {
     let bind = args
         .option("--bind")?
         .unwrap_or_else(|| "127.0.0.1".to_string());
-    let ip: IpAddr = bind
-        .parse()
-        .map_err(|_| usage(format!("--bind '{bind}' is not an IP address")))?;
-    let port = match args.positional(1)?.first() {
+    let rest = args.positional(1)?;
+    let Ok(ip) = bind.parse::<IpAddr>() else {
+        return Err(usage(format!("--bind '{bind}' is not an IP address")));
+    };
+    let port = match rest.first() {
         Some(text) => parse_port(text, Transport::Udp)?,
         None => 51423,
     };
     let addr = SocketAddr::new(ip, port);
 
-    // 1. Create a datagram socket. socket2 gives us the bare socket, as Python's socket.socket() does,
-    //    so we can set an option before binding; the family follows the address (--bind ::1 is IPv6).
+    // ANCHOR: setup
+    // 1. Create a datagram socket. socket2 gives us the bare socket, as Python's socket.socket()
+    //    does, so we can set an option before binding; the family follows the address.
     let socket = Socket::new(Domain::for_address(addr), Type::DGRAM, None)?;
     // 2. SO_REUSEADDR, set by hand as the listing does. Unix only: on Windows the same flag lets
     //    another program bind a port that is already in use and steal its datagrams.
     #[cfg(unix)]
     socket.set_reuse_address(true)?;
     // 3. Bind. No listen() or accept(): UDP has no connections, every datagram carries its sender.
-    socket
-        .bind(&addr.into())
-        .map_err(|e| fail(format!("cannot bind {}: {e}", py_addr(addr))))?;
+    if let Err(e) = socket.bind(&addr.into()) {
+        return Err(fail_with(format!("cannot bind {}", py_addr(addr)), e));
+    }
+    // ANCHOR_END: setup
     // From here on std's UdpSocket: socket2's recv_from fills `MaybeUninit` bytes, which needs
     // unsafe code to read; std's takes a plain `&mut [u8]`.
     let socket = UdpSocket::from(socket);
+    let mut log = ServerLog::new();
     // Deviation: the listing prints nothing here; we announce the address (port 0 picks a free one).
-    let mut out = io::stdout().lock();
-    writeln!(out, "Listening on {}", py_addr(socket.local_addr()?))?;
+    log.line(format_args!(
+        "Listening on {}",
+        py_addr(socket.local_addr()?)
+    ));
 
     // Buffers made once and reused: the loop allocates nothing per datagram. `buf` holds any
     // datagram (65,507 bytes is the IPv4 maximum), because std's recv_from would cut a longer one
     // silently to the buffer's size, the very thing the listing's recvfrom(8192) does unseen.
     let mut buf = vec![0u8; 65536];
     let mut line: Vec<u8> = Vec::with_capacity(256);
+    // ANCHOR: loop
     // 4. Serve forever; one bad datagram must not stop the server (the listing's bare `except:`).
     loop {
         let (size, peer) = match socket.recv_from(&mut buf) {
@@ -74,8 +97,7 @@ fn run() -> Result<(), Exit> {
             }
         };
         // 5. Log the sender, as `print "Got data from", address`. `py_addr` formats straight into
-        //    the reused `line` (no String per datagram), and the whole line goes to the locked
-        //    stdout in one write.
+        //    the reused `line` (no String per datagram), and the whole line goes out in one write.
         line.clear();
         write!(line, "Got data from {}", py_addr(peer))?;
         let echo = size.min(ECHO_LIMIT);
@@ -93,8 +115,7 @@ fn run() -> Result<(), Exit> {
             write!(line, " (not echoed: source port below {PRIVILEGED})")?;
         }
         line.push(b'\n');
-        out.write_all(&line)
-            .map_err(|e| fail(format!("cannot write the log: {e}")))?;
+        log.bytes(&line);
 
         // 6. Echo it back: `&buf[..echo]`, never the whole buffer. A datagram goes out whole or not
         //    at all, so there is no partial send to finish (and no `write_all`). A zero-length
@@ -105,4 +126,5 @@ fn run() -> Result<(), Exit> {
             }
         }
     }
+    // ANCHOR_END: loop
 }

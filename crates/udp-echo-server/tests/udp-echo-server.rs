@@ -6,13 +6,12 @@ use lesson_common::py_addr;
 use std::io::ErrorKind;
 use std::net::{SocketAddr, UdpSocket};
 use std::time::Duration;
-use test_support::{Running, assert_exit, recv_from, run};
+use test_support::{cmd, recv_from, Running};
 
 const BIN: &str = env!("CARGO_BIN_EXE_udp-echo-server");
-const LIMIT: Duration = Duration::from_secs(15);
 
 fn start(args: &[&str]) -> (Running, SocketAddr) {
-    let mut server = Running::start(BIN, args);
+    let mut server = cmd(BIN).args(args).start();
     let addr = server.listening_addr();
     (server, addr)
 }
@@ -195,7 +194,7 @@ fn defaults_to_the_listings_port() {
         eprintln!("skipped: 127.0.0.1:51423 is in use");
         return;
     }
-    let mut server = Running::start(BIN, &[]);
+    let mut server = cmd(BIN).start();
     assert_eq!(server.line(), "Listening on ('127.0.0.1', 51423)");
 }
 
@@ -204,7 +203,7 @@ fn defaults_to_the_listings_port() {
 fn bind_failure_is_one_line_and_exit_1() {
     let holder = UdpSocket::bind("127.0.0.1:0").unwrap();
     let port = holder.local_addr().unwrap().port().to_string();
-    let done = run(BIN, &[&port], b"", LIMIT);
+    let done = cmd(BIN).args(&[&port]).run();
     assert_eq!(done.code, Some(1));
     assert!(done.stdout.is_empty());
     let wanted = format!("error: cannot bind ('127.0.0.1', {port}): ");
@@ -224,9 +223,9 @@ fn bad_arguments_fail_cleanly() {
         (&["no-such-service"], 1),
         (&["--help"], 0),
     ] {
-        assert_exit(BIN, args, code);
+        cmd(BIN).args(args).assert_exit(code);
     }
-    let help = run(BIN, &["-h"], b"", LIMIT);
+    let help = cmd(BIN).args(&["-h"]).run();
     assert!(
         help.stdout_text()
             .starts_with("usage: udp-echo-server [--bind ADDR] [PORT]")

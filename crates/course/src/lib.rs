@@ -31,11 +31,15 @@ Run `cargo course COMMAND --help` for a command's own options.";
 pub fn run() -> Result<(), Exit> {
     let mut args: Vec<String> = Vec::new();
     for arg in std::env::args_os().skip(1) {
-        let arg = arg.into_string().map_err(|bad| usage(format!("{bad:?} is not valid UTF-8")))?;
+        let arg = arg
+            .into_string()
+            .map_err(|bad| usage(format!("{bad:?} is not valid UTF-8")))?;
         args.push(arg);
     }
     let Some(command) = args.first().cloned() else {
-        return Err(usage("give a COMMAND: list, tour, compare, trace, transcripts or book"));
+        return Err(usage(
+            "give a COMMAND: list, tour, compare, trace, transcripts or book",
+        ));
     };
     if command == "--help" || command == "-h" {
         return Err(Exit::Help);

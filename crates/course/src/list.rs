@@ -30,12 +30,17 @@ pub fn main(args: Vec<String>) -> Result<(), Exit> {
     }
     let mut out = String::new();
     for row in std::iter::once(&header).chain(&rows) {
-        let cells: Vec<String> =
-            row.iter().zip(widths).map(|(cell, w)| format!("{cell:<w$}")).collect();
+        let cells: Vec<String> = row
+            .iter()
+            .zip(widths)
+            .map(|(cell, w)| format!("{cell:<w$}"))
+            .collect();
         out.push_str(cells.join("  ").trim_end());
         out.push('\n');
     }
-    out.push_str("\nStart a lesson's partner first, in a second terminal (servers: lessons 4 and 5).\n");
+    out.push_str(
+        "\nStart a lesson's partner first, in a second terminal (servers: lessons 4 and 5).\n",
+    );
     out.push_str("`cargo course tour` runs every pair on loopback in one go.\n");
     crate::print(&out)
 }

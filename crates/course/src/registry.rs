@@ -136,7 +136,10 @@ pub static LESSONS: &[Lesson] = &[
 pub fn find(name: &str) -> Result<&'static Lesson, lesson_common::Exit> {
     LESSONS.iter().find(|l| l.name == name).ok_or_else(|| {
         let names: Vec<&str> = LESSONS.iter().map(|l| l.name).collect();
-        lesson_common::usage(format!("unknown lesson '{name}' (one of: {})", names.join(", ")))
+        lesson_common::usage(format!(
+            "unknown lesson '{name}' (one of: {})",
+            names.join(", ")
+        ))
     })
 }
 

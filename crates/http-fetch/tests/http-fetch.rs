@@ -5,8 +5,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use socket2::Socket;
+use std::ffi::OsStr;
 use std::io::{ErrorKind, Read, Write};
 use std::net::{TcpListener, TcpStream};
+use std::os::unix::ffi::OsStrExt;
 use std::process::{Command, Stdio};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
@@ -308,58 +310,99 @@ fn close_during_pause_is_detected_by_shutdown() {
     failed_with(&done, "Error sending data (detected by shutdown)");
 }
 
-/// Bad command lines are usage errors (exit 2) and never reach the server.
+/// Hostile command lines: a usage error (exit 2) or a run-time error (exit 1) with the words that
+/// name the problem, and none of them reaches the server.
 #[test]
-fn bad_input_is_a_usage_error_before_connecting() {
+fn hostile_command_lines_never_connect() {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port().to_string();
     let p = port.as_str();
-    let table: &[&[&str]] = &[
-        &["127.0.0.1", p, "no-slash"],
-        &["127.0.0.1", p, "/a b"],
-        &["127.0.0.1", p, "/a\r\nX-Injected: 1"],
-        &["127.0.0.1", p, "/a\nGET /b"],
-        &["127.0.0.1", p, "/tab\there"],
-        &["127.0.0.1", p, "/del\x7f"],
-        &["127.0.0.1", p, ""],
-        &["127.0.0.1\r\nX: 1", p, "/"],
-        &["127.0.0.1", p],
-        &[],
-        &["--pause", "-1", "127.0.0.1", p, "/"],
-        &["--pause", "abc", "127.0.0.1", p, "/"],
-        &["--pause", "inf", "127.0.0.1", p, "/"],
-        &["--timeout", "0", "127.0.0.1", p, "/"],
-        &["--pause"],
-        &["--bogus", "127.0.0.1", p, "/"],
+    let path_words = "PATH must start with '/'; no spaces or control characters in it";
+    let rows: Vec<(Vec<&str>, i32, &str)> = vec![
+        (vec!["127.0.0.1", p, "no-slash"], 2, path_words),
+        (vec!["127.0.0.1", p, "/a b"], 2, path_words),
+        (vec!["127.0.0.1", p, "/a\r\nX-Injected: 1"], 2, path_words),
+        (vec!["127.0.0.1", p, "/a\nGET /b"], 2, path_words),
+        (vec!["127.0.0.1", p, "/tab\there"], 2, path_words),
+        (vec!["127.0.0.1", p, "/del\x7f"], 2, path_words),
+        (vec!["127.0.0.1", p, ""], 2, path_words),
+        (
+            vec!["127.0.0.1\r\nX: 1", p, "/"],
+            2,
+            "HOST must not contain",
+        ),
+        (vec!["127.0.0.1 ", p, "/"], 2, "HOST must not contain"),
+        (vec!["127.0.0.1", p], 2, "need HOST, PORT|SERVICE and PATH"),
+        (vec![], 2, "need HOST, PORT|SERVICE and PATH"),
+        (
+            vec!["--pause", "-1", "127.0.0.1", p, "/"],
+            2,
+            "--pause wants a number of seconds, not '-1'",
+        ),
+        (
+            vec!["--pause", "abc", "127.0.0.1", p, "/"],
+            2,
+            "--pause wants",
+        ),
+        (
+            vec!["--pause", "inf", "127.0.0.1", p, "/"],
+            2,
+            "--pause wants",
+        ),
+        (
+            vec!["--pause", "nan", "127.0.0.1", p, "/"],
+            2,
+            "--pause wants",
+        ),
+        (
+            vec!["--timeout", "1e400", "127.0.0.1", p, "/"],
+            2,
+            "--timeout wants",
+        ),
+        (
+            vec!["--timeout", "0", "127.0.0.1", p, "/"],
+            2,
+            "--timeout wants a number of seconds above 0",
+        ),
+        (vec!["--pause"], 2, "--pause needs a value"),
+        (
+            vec!["--bogus", "127.0.0.1", p, "/"],
+            2,
+            "unknown option '--bogus'",
+        ),
+        (
+            vec!["127.0.0.1", "65536", "/"],
+            2,
+            "port '65536' is not a number from 0 to 65535",
+        ),
+        (vec!["127.0.0.1", "-1", "/"], 2, "port '-1'"),
+        (
+            vec!["127.0.0.1", "99999999999999999999", "/"],
+            2,
+            "port '9999",
+        ),
+        (
+            vec!["127.0.0.1", "no-such-service-xyz", "/"],
+            1,
+            "Couldn't find your port: unknown tcp service 'no-such-service-xyz'",
+        ),
+        (
+            vec!["::1%nosuchif", p, "/"],
+            1,
+            "Address-related error connecting to server: [Errno -2] ",
+        ),
     ];
-    for args in table {
-        let done = fetch(args);
-        assert_eq!(done.code, Some(2), "{args:?}: {}", done.stderr);
-        assert!(
-            done.stderr.starts_with("error: "),
-            "{args:?}: {}",
-            done.stderr
-        );
-        assert!(
-            done.stderr.contains("usage: http-fetch"),
-            "{args:?}: {}",
-            done.stderr
-        );
+    assert!(rows.len() >= 15, "{} rows", rows.len());
+    for (args, code, words) in rows {
+        let done = cmd(BIN).args(&args).assert_error(code, words);
         assert!(done.stdout.is_empty(), "{args:?}");
     }
-    // Each message blames the argument that is wrong.
-    let bad_host = fetch(&["127.0.0.1 ", p, "/"]);
-    assert!(
-        bad_host.stderr.starts_with("error: HOST must not"),
-        "{}",
-        bad_host.stderr
-    );
-    let bad_path = fetch(&["127.0.0.1", p, "/a b"]);
-    assert!(
-        bad_path.stderr.starts_with("error: PATH must"),
-        "{}",
-        bad_path.stderr
-    );
+    let not_utf8 = cmd(BIN).args([OsStr::from_bytes(b"\xff"), OsStr::new(p), OsStr::new("/")]);
+    not_utf8.assert_error(2, "\"\\xFF\" is not valid UTF-8");
+    cmd(BIN)
+        .arg("--help")
+        .stdout_full()
+        .assert_error(1, "cannot write the help: No space left");
     listener.set_nonblocking(true).unwrap();
     let accepted = listener.accept().map(|_| ()).map_err(|e| e.kind());
     assert_eq!(
@@ -367,6 +410,60 @@ fn bad_input_is_a_usage_error_before_connecting() {
         Err(ErrorKind::WouldBlock),
         "a bad command line connected"
     );
+}
+
+/// Hostile servers: a response whose Content-Length cannot be used. Every byte still reaches
+/// stdout, then one `Error receiving data: …` line names what was wrong, exit 1. Identical repeated
+/// values are one length (RFC 9110 §8.6 lets a recipient take them as one).
+#[test]
+fn unusable_content_length_is_a_receive_error() {
+    let rows: &[(&str, Option<&str>)] = &[
+        (
+            "Content-Length: 3\r\nContent-Length: 10",
+            Some("conflicting Content-Length values 3 and 10"),
+        ),
+        (
+            "Content-Length: 3, 10",
+            Some("conflicting Content-Length values 3 and 10"),
+        ),
+        (
+            "Content-Length: 99999999999999999999",
+            Some("Content-Length 99999999999999999999 is not a number we can hold"),
+        ),
+        ("Content-Length: -1", Some("invalid Content-Length '-1'")),
+        ("Content-Length: abc", Some("invalid Content-Length 'abc'")),
+        ("Content-Length: +3", Some("invalid Content-Length '+3'")),
+        ("Content-Length:", Some("invalid Content-Length ''")),
+        ("Content-Length: 3\r\ncontent-length: 3", None),
+        ("Content-Length: 3, 3", None),
+        ("Content-Length: 3", None),
+    ];
+    for &(header, error) in rows {
+        let canned = format!("HTTP/1.0 200 OK\r\n{header}\r\n\r\nabc").into_bytes();
+        let reply = canned.clone();
+        let (port, server) = serve(move |mut stream| {
+            read_request(&mut stream);
+            stream.write_all(&reply).unwrap();
+        });
+        let done = fetch(&["--pause", "0", "127.0.0.1", &port, "/"]);
+        server.join().unwrap();
+        assert_eq!(done.stdout, [PAUSE_LINES, &canned].concat(), "{header:?}");
+        match error {
+            Some(words) => {
+                let line = failed_with(&done, "Error receiving data");
+                assert_eq!(
+                    line,
+                    format!("error: Error receiving data: {words}"),
+                    "{header:?}"
+                );
+            }
+            None => assert_eq!(
+                (done.code, done.stderr.as_str()),
+                (Some(0), ""),
+                "{header:?}"
+            ),
+        }
+    }
 }
 
 /// A reader that goes away (`| head`) ends the run with one line, not a panic.

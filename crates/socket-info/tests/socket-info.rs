@@ -26,9 +26,7 @@ fn listener(host: &str) -> (SocketAddr, thread::JoinHandle<SocketAddr>) {
 #[test]
 fn prints_both_ends_of_the_connection() {
     let (addr, peer) = listener("127.0.0.1");
-    let done = cmd(BIN)
-        .args(&["127.0.0.1", &addr.port().to_string()])
-        .run();
+    let done = cmd(BIN).args(["127.0.0.1", &addr.port().to_string()]).run();
     assert_eq!(done.code, Some(0), "{}", done.stderr);
     let seen_by_listener = peer.join().unwrap();
     assert_eq!(
@@ -52,7 +50,7 @@ fn works_over_ipv6() {
         return;
     }
     let (addr, peer) = listener("::1");
-    let done = cmd(BIN).args(&["::1", &addr.port().to_string()]).run();
+    let done = cmd(BIN).args(["::1", &addr.port().to_string()]).run();
     assert_eq!(done.code, Some(0), "{}", done.stderr);
     let out = lines(&done);
     assert_eq!(
@@ -68,14 +66,12 @@ fn works_over_ipv6() {
 /// The lesson pair: the address socket-info connects from is the one tcp-listener logs.
 #[test]
 fn pairs_with_tcp_listener() {
-    let Some(mut server) = partner("tcp-listener").map(|p| p.args(&["0"]).start()) else {
+    let Some(mut server) = partner("tcp-listener").map(|p| p.args(["0"]).start()) else {
         return;
     };
     let addr = server.listening_addr();
     assert_eq!(server.line(), "Waiting for connections...");
-    let done = cmd(BIN)
-        .args(&["127.0.0.1", &addr.port().to_string()])
-        .run();
+    let done = cmd(BIN).args(["127.0.0.1", &addr.port().to_string()]).run();
     assert_eq!(done.code, Some(0), "{}", done.stderr);
     let out = lines(&done);
     let from = out[3].strip_prefix("Connected from ").unwrap();
@@ -219,14 +215,14 @@ fn hostile_input_table() {
 /// Too many arguments is a usage error (exit 2); `--help` prints the usage and exits 0.
 #[test]
 fn usage() {
-    let done = cmd(BIN).args(&["a", "b", "c"]).run();
+    let done = cmd(BIN).args(["a", "b", "c"]).run();
     assert_eq!(done.code, Some(2));
     assert!(
         done.stderr
             .contains("usage: socket-info [HOST [PORT|SERVICE]]")
     );
     assert_eq!(done.stdout, b"");
-    let help = cmd(BIN).args(&["--help"]).run();
+    let help = cmd(BIN).args(["--help"]).run();
     assert_eq!(help.code, Some(0));
     assert!(help.stdout_text().starts_with("usage: socket-info"));
 }

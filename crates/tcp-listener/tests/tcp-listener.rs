@@ -122,7 +122,7 @@ fn serves_ipv6_when_asked() {
 fn port_in_use_is_one_line_and_exit_1() {
     let (mut first, addr) = start(&["0"]);
     let second = cmd(BIN)
-        .args(&[&addr.port().to_string()])
+        .args([&addr.port().to_string()])
         .limit(Duration::from_secs(10))
         .run();
     assert_eq!(second.code, Some(1));

@@ -4,10 +4,12 @@
 #![allow(clippy::unwrap_used)]
 
 use lesson_common::py_addr;
+use std::ffi::OsStr;
 use std::net::{SocketAddr, UdpSocket};
+use std::os::unix::ffi::OsStrExt;
 use std::thread::{self, JoinHandle};
 use std::time::Duration;
-use test_support::{PATIENCE, Finished, cmd, partner, recv_from};
+use test_support::{Cmd, Finished, PATIENCE, cmd, partner, recv_from};
 
 const BIN: &str = env!("CARGO_BIN_EXE_udp-client");
 const PROMPT: &str = "Enter data to transmit: \n";
@@ -34,7 +36,10 @@ fn peer(
 }
 
 fn client(port: &str, stdin: &[u8]) -> Finished {
-    cmd(BIN).args(&["--timeout", "0.5", "127.0.0.1", port]).stdin(stdin).run()
+    cmd(BIN)
+        .args(["--timeout", "0.5", "127.0.0.1", port])
+        .stdin(stdin)
+        .run()
 }
 
 /// The listing's lines, one `Received:` per reply; an empty datagram ends the run quietly (exit 0).
@@ -169,7 +174,10 @@ fn no_server_is_connection_refused() {
         .port();
     // The socket is dropped: nothing listens on `port` now. A 10 s timeout would be seen in the
     // message below; "refused" proves the ICMP answer ended the wait.
-    let done = cmd(BIN).args(&["--timeout", "10", "127.0.0.1", &port.to_string()]).stdin(b"hi\n").run();
+    let done = cmd(BIN)
+        .args(["--timeout", "10", "127.0.0.1", &port.to_string()])
+        .stdin(b"hi\n")
+        .run();
     assert_eq!(done.code, Some(1));
     assert!(
         done.stderr.contains("Connection refused"),
@@ -179,27 +187,149 @@ fn no_server_is_connection_refused() {
     assert_eq!(done.stderr.lines().count(), 1, "{}", done.stderr);
 }
 
-/// Bad command lines: missing arguments or a bad timeout exit 2, a bad port or service exits 1.
+/// Hostile command lines, input and outputs: each ends with the course's error contract (a usage
+/// error, exit 2; a run-time failure, exit 1) and the words that name the problem.
 #[test]
-fn bad_arguments_fail_cleanly() {
-    for (args, code) in [
-        (&["127.0.0.1"][..], 2),
-        (&["127.0.0.1", "7", "extra"], 2),
-        (&["--timeout", "0", "127.0.0.1", "7"], 2),
-        (&["--timeout", "soon", "127.0.0.1", "7"], 2),
-        (&["--timeout", "-1", "127.0.0.1", "7"], 2),
-        (&["127.0.0.1", "99999"], 1),
-        (&["127.0.0.1", "no-such-service"], 1),
-        (&["--help"], 0),
-    ] {
-        cmd(BIN).args(args).assert_exit(code);
+fn hostile_input_table() {
+    let silent = UdpSocket::bind("127.0.0.1:0").unwrap(); // receives, never answers
+    let port = silent.local_addr().unwrap().port().to_string();
+    let p = port.as_str();
+    let refused = UdpSocket::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+        .to_string();
+    let line_70k = vec![b'x'; 70_000];
+    let name300 = "c".repeat(300);
+    let fast = |args: &[&str]| cmd(BIN).args(["--timeout", "0.2"]).args(args);
+    let rows: Vec<(Cmd, i32, String)> = vec![
+        (
+            cmd(BIN).arg("127.0.0.1"),
+            2,
+            "give the server's HOST and PORT".into(),
+        ),
+        (
+            cmd(BIN).args(["127.0.0.1", "7", "extra"]),
+            2,
+            "too many arguments".into(),
+        ),
+        (
+            cmd(BIN).args(["--timeout", "0", "127.0.0.1", p]),
+            2,
+            "--timeout wants a number of seconds above 0".into(),
+        ),
+        (
+            cmd(BIN).args(["--timeout", "soon", "127.0.0.1", p]),
+            2,
+            "--timeout wants a number of seconds, not 'soon'".into(),
+        ),
+        (
+            cmd(BIN).args(["--timeout", "-1", "127.0.0.1", p]),
+            2,
+            "--timeout wants".into(),
+        ),
+        (
+            cmd(BIN).args(["--timeout", "nan", "127.0.0.1", p]),
+            2,
+            "--timeout wants".into(),
+        ),
+        (
+            cmd(BIN).args(["--timeout", "1e400", "127.0.0.1", p]),
+            2,
+            "--timeout wants".into(),
+        ),
+        (
+            cmd(BIN).args(["127.0.0.1", "99999"]),
+            2,
+            "port '99999' is not a number from 0 to 65535".into(),
+        ),
+        (cmd(BIN).args(["127.0.0.1", "-1"]), 2, "port '-1'".into()),
+        (
+            cmd(BIN).args(["127.0.0.1", "12345678901234567890"]),
+            2,
+            "port '1234".into(),
+        ),
+        (
+            cmd(BIN).args(["127.0.0.1", "no-such-service"]),
+            1,
+            "unknown udp service 'no-such-service'".into(),
+        ),
+        (
+            cmd(BIN).args([OsStr::from_bytes(b"\xff"), OsStr::new(p)]),
+            2,
+            "\"\\xFF\" is not valid UTF-8".into(),
+        ),
+        (
+            cmd(BIN).args(["::1%nosuchif", p]),
+            1,
+            "cannot resolve '::1%nosuchif': [Errno -2] ".into(),
+        ),
+        (
+            cmd(BIN).args([name300.as_str(), p]),
+            1,
+            "cannot resolve 'cccc".into(),
+        ),
+        // More than one datagram can carry: the send fails whole, nothing is cut.
+        (
+            fast(&["127.0.0.1", p]).stdin(&line_70k),
+            1,
+            "cannot send 70000 bytes: Message too long".into(),
+        ),
+        // A closed stdin sends an empty datagram; the silent peer never answers.
+        (
+            fast(&["127.0.0.1", p]),
+            1,
+            format!("no reply from ('127.0.0.1', {p}) within 0.2 s"),
+        ),
+        (
+            fast(&["127.0.0.1", &refused]).stdin(b"hi\n"),
+            1,
+            format!("no reply from ('127.0.0.1', {refused}): Connection refused"),
+        ),
+        (
+            fast(&["127.0.0.1", p]).stdin(b"hi\n").stdout_full(),
+            1,
+            "No space left on device".into(),
+        ),
+        (
+            fast(&["127.0.0.1", p]).stdin(b"hi\n").stdout_closed(),
+            1,
+            "Broken pipe".into(),
+        ),
+        (
+            cmd(BIN).arg("--help").stdout_full(),
+            1,
+            "cannot write the help: No space left".into(),
+        ),
+    ];
+    assert!(rows.len() >= 15, "{} rows", rows.len());
+    for (run, code, words) in rows {
+        run.assert_error(code, &words);
     }
+    let help = cmd(BIN).arg("--help").run();
+    assert_eq!(help.code, Some(0));
+    assert!(
+        help.stdout_text()
+            .starts_with("usage: udp-client [--timeout SECONDS] HOST PORT|SERVICE\n\n")
+    );
+}
+
+/// Input is stripped exactly as Python 2's `strip()` strips: the vertical tab and form feed too.
+#[test]
+fn strips_what_python_strips() {
+    let (port, peer) = peer(|s, to| {
+        s.send_to(b"", to).unwrap();
+    });
+    let done = client(&port, b"\x0b\x0c hello \x0b\r\n");
+    assert_eq!(peer.join().unwrap(), b"hello");
+    assert_eq!(done.code, Some(0), "{}", done.stderr);
 }
 
 /// Against the partner lesson: the echo comes back; an empty line gets an empty echo and ends it.
 #[test]
 fn talks_to_udp_echo_server() {
-    let Some(mut server) = partner("udp-echo-server").map(|p| p.args(&["0"]).start()) else {
+    let Some(mut server) = partner("udp-echo-server").map(|p| p.args(["0"]).start()) else {
         return;
     };
     let port = server.listening_addr().port().to_string();

@@ -9,6 +9,7 @@ use lesson_common::{Exit, usage};
 pub mod book;
 pub mod compare;
 pub mod list;
+pub mod pair;
 pub mod registry;
 pub mod tour;
 pub mod trace;
@@ -45,6 +46,7 @@ pub fn run() -> Result<(), Exit> {
         return Err(Exit::Help);
     }
     let rest = args.split_off(1);
+    stop_children_on_interrupt();
     match command.as_str() {
         "list" => list::main(rest),
         "tour" => tour::main(rest),
@@ -67,4 +69,22 @@ pub fn print(text: &str) -> Result<(), Exit> {
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
         _ => Ok(()),
     }
+}
+
+/// Ctrl-C at a terminal reaches every program the tool started (they share its process group);
+/// a SIGINT or SIGTERM sent to the tool alone must stop them too, so nothing is left running.
+/// std cannot catch a signal without unsafe code, so the `ctrlc` crate does.
+fn stop_children_on_interrupt() {
+    let _ = ctrlc::set_handler(|| {
+        for pid in test_support::process::live_children() {
+            let _ = std::process::Command::new("kill")
+                .arg(pid.to_string())
+                .status();
+        }
+        eprintln!("\ncourse: interrupted; every program it started is stopped");
+        // The handler runs on its own thread while the main one waits on children: ending the
+        // process from here is the one way out that does not wait for them.
+        #[allow(clippy::exit)]
+        std::process::exit(130);
+    });
 }

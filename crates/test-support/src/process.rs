@@ -5,9 +5,31 @@ use std::ffi::OsString;
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::Mutex;
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::thread;
 use std::time::{Duration, Instant};
+
+/// The process ids of the children started here that have not been reaped yet, so that a signal
+/// handler (the course tool's Ctrl-C) can stop them all.
+static LIVE: Mutex<Vec<u32>> = Mutex::new(Vec::new());
+
+/// The children started through this module that are still running (or not yet reaped).
+pub fn live_children() -> Vec<u32> {
+    LIVE.lock().map(|live| live.clone()).unwrap_or_default()
+}
+
+fn born(child: &Child) {
+    if let Ok(mut live) = LIVE.lock() {
+        live.push(child.id());
+    }
+}
+
+fn reaped(child: &Child) {
+    if let Ok(mut live) = LIVE.lock() {
+        live.retain(|&pid| pid != child.id());
+    }
+}
 
 /// A program running in the background. Its stdout and stderr are read line by line on threads
 /// (so its `println!` never meets a full or closed pipe); dropping it kills it.
@@ -45,6 +67,7 @@ impl Spawned {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()?;
+        born(&child);
         feed(&mut child, stdin);
         let stdout = read_lines(child.stdout.take(), head);
         let stderr = read_lines(child.stderr.take(), None);
@@ -101,6 +124,7 @@ impl Spawned {
     pub fn stop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        reaped(&self.child);
     }
 }
 
@@ -136,17 +160,20 @@ pub fn run_bounded_to(
         .stdout(stdout)
         .stderr(Stdio::piped())
         .spawn()?;
+    born(&child);
     feed(&mut child, stdin);
     let stdout = collect(child.stdout.take());
     let stderr = collect(child.stderr.take());
     let deadline = Instant::now() + limit;
     let status = loop {
         if let Some(status) = child.try_wait()? {
+            reaped(&child);
             break Some(status);
         }
         if Instant::now() >= deadline {
             let _ = child.kill();
             let _ = child.wait();
+            reaped(&child);
             break None;
         }
         thread::sleep(Duration::from_millis(5));

@@ -1,0 +1,222 @@
+//! Running a lesson beside its partner on loopback: what the tour, the transcripts and compare
+//! share. Every child is a [`Spawned`] (killed when dropped) or a bounded run, so nothing outlives
+//! the course tool and nothing waits forever.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use lesson_common::{Exit, fail, fail_with};
+use test_support::process::{self, NoLine, Outcome, Spawned};
+
+use crate::registry::{Lesson, Partner};
+
+/// How long a partner may take to say where it listens, and a lesson to finish.
+pub const STARTUP: Duration = Duration::from_secs(10);
+pub const LIMIT: Duration = Duration::from_secs(20);
+
+/// The file the HTTP partner serves, as the http-fetch page's recipe makes it.
+pub const HELLO_PATH: &str = "hello.txt";
+pub const HELLO_BODY: &str = "hello from the course\n";
+
+/// Build the whole workspace once (quietly), so every binary below is fresh.
+pub fn build() -> Result<(), Exit> {
+    let root = workspace_root();
+    let status = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+        .args([
+            "build",
+            "--workspace",
+            "--locked",
+            "--quiet",
+            "--manifest-path",
+        ])
+        .arg(root.join("Cargo.toml"))
+        .status();
+    match status {
+        Ok(status) if status.success() => Ok(()),
+        Ok(_) => Err(fail("cargo build --workspace failed (see above)")),
+        Err(e) => Err(fail_with("cannot run cargo", e)),
+    }
+}
+
+/// The checkout this tool belongs to (it is built from `crates/course`).
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// A built lesson binary.
+pub fn binary(name: &str) -> Result<PathBuf, Exit> {
+    process::binary(name).ok_or_else(|| {
+        fail(format!(
+            "{name} is not built: run `cargo build --workspace`"
+        ))
+    })
+}
+
+/// A partner up and listening on an ephemeral loopback port.
+pub struct Peer {
+    pub spawned: Spawned,
+    /// The port it listens on.
+    pub port: u16,
+    /// What a person would type to start it, with its real port.
+    pub shown: String,
+    /// Lines it printed while starting (its `Listening on` banner, say).
+    pub banner: Vec<String>,
+    /// The served folder of an HTTP partner, removed when the peer is dropped.
+    site: Option<PathBuf>,
+}
+
+impl Drop for Peer {
+    fn drop(&mut self) {
+        self.spawned.stop();
+        if let Some(site) = &self.site {
+            let _ = fs::remove_dir_all(site);
+        }
+    }
+}
+
+/// Start the partner that `lesson` talks to; `Ok(None)` for a lesson without one.
+pub fn start_partner(lesson: &Lesson) -> Result<Option<Peer>, Exit> {
+    match lesson.partner {
+        Partner::None => Ok(None),
+        Partner::Lesson(name) => start_lesson_server(name).map(Some),
+        Partner::HttpServer => start_http_server().map(Some),
+    }
+}
+
+/// Start a server lesson on 127.0.0.1 port 0 and read the port from its `Listening on` line.
+pub fn start_lesson_server(name: &str) -> Result<Peer, Exit> {
+    let mut command = Command::new(binary(name)?);
+    command.args(["--bind", "127.0.0.1", "0"]);
+    let spawned = Spawned::start(&mut command, b"")
+        .map_err(|e| fail_with(format!("cannot start {name}"), e))?;
+    let banner = match spawned.line(STARTUP) {
+        Ok(line) => line,
+        Err(why) => return Err(no_banner(name, &spawned, why)),
+    };
+    let Some(port) = banner.strip_prefix("Listening on ").and_then(port_of_tuple) else {
+        return Err(fail(format!(
+            "{name} printed {banner:?}, not its `Listening on (…)` line"
+        )));
+    };
+    Ok(Peer {
+        spawned,
+        port,
+        shown: format!("{name} --bind 127.0.0.1 0"),
+        banner: vec![banner],
+        site: None,
+    })
+}
+
+/// `python3 -m http.server` on 127.0.0.1 port 0, serving a folder with [`HELLO_PATH`] in it, as the
+/// http-fetch page tells a learner to run it. Its port comes from its own `Serving HTTP on …
+/// port N` line.
+pub fn start_http_server() -> Result<Peer, Exit> {
+    let site = std::env::temp_dir().join(format!("course-site-{}", std::process::id()));
+    fs::create_dir_all(&site).map_err(|e| fail_with("cannot make a folder to serve", e))?;
+    fs::write(site.join(HELLO_PATH), HELLO_BODY)
+        .map_err(|e| fail_with("cannot write the served file", e))?;
+    let mut command = Command::new("python3");
+    // -u: unbuffered, or the "Serving HTTP on … port N" line would wait in Python's buffer.
+    command
+        .args([
+            "-u",
+            "-m",
+            "http.server",
+            "--bind",
+            "127.0.0.1",
+            "0",
+            "--directory",
+        ])
+        .arg(&site);
+    let spawned = match Spawned::start(&mut command, b"") {
+        Ok(spawned) => spawned,
+        Err(e) => {
+            let _ = fs::remove_dir_all(&site);
+            return Err(fail_with(
+                "http-fetch's partner is `python3 -m http.server`, and python3 cannot run",
+                e,
+            ));
+        }
+    };
+    let mut peer = Peer {
+        spawned,
+        port: 0,
+        shown: String::new(),
+        banner: Vec::new(),
+        site: Some(site),
+    };
+    let banner = match peer.spawned.line(STARTUP) {
+        Ok(line) => line,
+        Err(why) => return Err(no_banner("python3 -m http.server", &peer.spawned, why)),
+    };
+    let port = banner
+        .split(" port ")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next()?.parse().ok());
+    let Some(port) = port else {
+        return Err(fail(format!(
+            "python3 -m http.server printed {banner:?}, not its port"
+        )));
+    };
+    peer.port = port;
+    peer.shown = "python3 -m http.server --bind 127.0.0.1 0 --directory SITE".to_string();
+    peer.banner.push(banner);
+    Ok(peer)
+}
+
+fn no_banner(name: &str, spawned: &Spawned, why: NoLine) -> Exit {
+    let (_, err) = spawned.lines_so_far();
+    let what = match why {
+        NoLine::Timeout => format!("said nothing within {STARTUP:?}"),
+        NoLine::Closed => "exited".to_string(),
+    };
+    fail(format!(
+        "{name} {what} instead of saying where it listens: {}",
+        err.join(" / ")
+    ))
+}
+
+/// The port of Python's address notation: `('127.0.0.1', 5555)` → 5555.
+pub fn port_of_tuple(tuple: &str) -> Option<u16> {
+    tuple.split(", ").nth(1)?.trim_end_matches(')').parse().ok()
+}
+
+/// The lesson's arguments for a run against `peer`: the word PORT becomes its port.
+pub fn peer_args(lesson: &Lesson, peer: Option<&Peer>) -> Vec<String> {
+    let port = peer.map(|p| p.port.to_string()).unwrap_or_default();
+    lesson
+        .peer_args
+        .iter()
+        .map(|a| {
+            if *a == "PORT" {
+                port.clone()
+            } else {
+                a.to_string()
+            }
+        })
+        .collect()
+}
+
+/// Run `lesson` to its end (bounded) with `args`, feeding it the registry's stdin.
+pub fn run_lesson(lesson: &Lesson, args: &[String]) -> Result<Outcome, Exit> {
+    let mut command = Command::new(binary(lesson.name)?);
+    command.args(args);
+    process::run_bounded(&mut command, lesson.stdin.as_bytes(), LIMIT)
+        .map_err(|e| fail_with(format!("cannot run {}", lesson.name), e))
+}
+
+/// The lines a peer printed on stdout after its banner, waiting up to `settle` for each more.
+pub fn peer_lines(peer: &Peer, settle: Duration) -> Vec<String> {
+    let mut lines = Vec::new();
+    while let Ok(line) = peer.spawned.line(settle) {
+        lines.push(line);
+    }
+    lines
+}
+
+/// The text of `bytes`, lossily, without CRs at line ends.
+pub fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).replace("\r\n", "\n")
+}

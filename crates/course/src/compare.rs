@@ -1,7 +1,597 @@
-//! `cargo course compare`.
+//! `cargo course compare LESSON LISTING.py [ARGS…]`: hold a lesson next to the learner's own copy
+//! of its Python listing. Both run against the same loopback peer (or, for a server lesson, each in
+//! turn on the listing's port with a scripted client); what differs from run to run is masked; the
+//! two outputs are shown side by side. Exit 0 same, 1 different (or the comparison could not run),
+//! 2 a bad command line.
 
-use lesson_common::{Exit, fail};
+use std::fmt::Write as _;
+use std::fs;
+use std::io::Read;
+use std::net::{TcpListener, TcpStream, UdpSocket};
+use std::path::Path;
+use std::process::Command;
+use std::thread;
+use std::time::{Duration, Instant};
 
-pub fn main(_args: Vec<String>) -> Result<(), Exit> {
-    Err(fail("'compare' is being written"))
+use lesson_common::{Exit, fail, fail_with, usage};
+use test_support::process::{self, Outcome, Spawned};
+
+use crate::pair;
+use crate::registry::{LISTING_PORT, Lesson, Role};
+use crate::transcripts::diff_rows;
+
+const HELP: &str = "\
+usage: cargo course compare LESSON LISTING.py [ARGS…]
+
+Run your own copy of a lesson's Python listing (the course does not ship the book's code) and the
+lesson against the same peer on 127.0.0.1, mask what differs from run to run, and show both outputs
+side by side. Exit 0: the same; 1: different; 2: a bad command line.
+
+  ARGS        go to both sides; the word PORT stands for the port of the peer compare starts.
+              Options such as --pause or --timeout go to the lesson only. Without ARGS, the
+              lesson's usual ones (see `cargo course list`).
+  peers       client lessons: their partner on a free port (http-fetch: python3 -m http.server
+              serving hello.txt); server lessons: each side in turn on the listing's port 51423,
+              then a scripted client makes three connections (TCP) or sends three datagrams (UDP);
+              lookup lessons: none.
+  python      $PYTHON (a command, e.g. `env PYENV_VERSION=2.7.18 python2`), else `python2`. With
+              pyenv: PYENV_VERSION=2.7.18 cargo course compare … These are Python 2 listings (the
+              book's 1st edition): python3 cannot run them.
+
+What compare changes in the listing's run, and why: a listing that binds '' (every interface) binds
+127.0.0.1 instead; `--pause SECONDS` for http-fetch also shortens the listing's time.sleep(10) to
+that many seconds. A listing that connects to a fixed host elsewhere is refused: make it read HOST
+and PORT from sys.argv. Masked: ephemeral ports (not 0, 51423, the peer's port, nor ports below
+1024), HTTP dates, CRs at line ends; the lesson's `Listening on (…)` line (the listings print none)
+and anything on stderr are shown, not compared. Exit codes count when both sides ended by
+themselves.";
+
+/// The Python run of a listing: it shortens `time.sleep` to PAUSE seconds when PAUSE is given, and
+/// makes a bind to '' or 0.0.0.0 a bind to 127.0.0.1, then runs the file as `__main__`. It runs
+/// under Python 2 and 3 alike.
+const WRAPPER: &str = r#"
+import socket, sys, time
+listing = sys.argv[1]
+sys.argv = sys.argv[1:]
+pause = PAUSE
+if pause is not None:
+    _sleep = time.sleep
+    time.sleep = lambda seconds: _sleep(min(seconds, pause))
+_bind = socket.socket.bind
+def _loopback_bind(self, address, *rest):
+    if isinstance(address, tuple) and address[0] in ('', '0.0.0.0'):
+        address = ('127.0.0.1',) + tuple(address[1:])
+    return _bind(self, address, *rest)
+socket.socket.bind = _loopback_bind
+code = compile(open(listing).read(), listing, 'exec')
+exec(code, {'__name__': '__main__', '__file__': listing})
+"#;
+
+/// How long each side may run; a listing that waits for ever (udp.py) is stopped at this limit,
+/// and that is not a difference.
+fn limit(lesson: &Lesson, pause: Option<f64>) -> Duration {
+    match lesson.name {
+        "udp-client" => Duration::from_secs(4),
+        _ => Duration::from_secs(15) + Duration::from_secs_f64(pause.unwrap_or(0.0)),
+    }
+}
+
+pub fn main(args: Vec<String>) -> Result<(), Exit> {
+    if args.iter().take(2).any(|a| a == "--help" || a == "-h") {
+        return crate::print(&format!("{HELP}\n"));
+    }
+    let [name, listing, rest @ ..] = args.as_slice() else {
+        return Err(usage(
+            "give a LESSON and your copy of its LISTING.py (cargo course compare --help)",
+        ));
+    };
+    let lesson = crate::registry::find(name)?;
+    let source = match fs::read_to_string(listing) {
+        Ok(source) => source,
+        Err(e) => return Err(usage(format!("cannot read the listing '{listing}': {e}"))),
+    };
+    let listing =
+        fs::canonicalize(listing).map_err(|e| usage(format!("cannot read '{listing}': {e}")))?;
+    if let Some((line, host)) = fixed_remote_host(&source) {
+        return Err(usage(format!(
+            "line {line} of {} connects to the fixed host '{host}'; compare talks only to this machine. \
+             Make the listing take HOST and PORT from sys.argv, as the lesson does — e.g. \
+             `import sys` at the top and `s.connect((sys.argv[1], int(sys.argv[2])))` — then run \
+             `cargo course compare {} {} 127.0.0.1 PORT`",
+            listing.display(),
+            lesson.name,
+            listing.display()
+        )));
+    }
+    let python = interpreter()?;
+    let mut args: Vec<String> = if rest.is_empty() {
+        compare_defaults(lesson)
+    } else {
+        rest.to_vec()
+    };
+    let (_, positional, _) = split_options(&args);
+    if lesson.role == Role::Client {
+        if let Some(host) = positional.first().filter(|h| !is_loopback(h)) {
+            return Err(usage(format!(
+                "HOST '{host}' is not 127.0.0.1 or localhost, where the peer compare starts listens"
+            )));
+        }
+    }
+    pair::build()?;
+
+    let mut report = format!("compare: {} against {}\n", lesson.name, listing.display());
+    let peer = match lesson.role {
+        Role::Client => pair::start_partner(lesson)?,
+        _ => None,
+    };
+    if let Some(peer) = &peer {
+        let _ = writeln!(report, "peer: {} on port {}", peer.shown, peer.port);
+        let port = peer.port.to_string();
+        for arg in args.iter_mut() {
+            if arg == "PORT" {
+                arg.clone_from(&port);
+            }
+        }
+    }
+    let (lesson_args, listing_args, pause) = split_options(&args);
+    if !lesson.stdin.is_empty() {
+        let _ = writeln!(report, "stdin (both sides): {}", lesson.stdin.trim_end());
+    }
+    if let Some(pause) = pause {
+        let _ = writeln!(
+            report,
+            "the listing's time.sleep() is shortened to {pause} s, as --pause does for the lesson"
+        );
+    }
+    if lesson.role == Role::Server {
+        let what = if lesson.name.starts_with("udp") {
+            "sends three datagrams"
+        } else {
+            "makes three connections"
+        };
+        let _ = writeln!(
+            report,
+            "each side in turn on port {LISTING_PORT}; then a scripted client {what}"
+        );
+    }
+    let wrapper = WRAPPER.replace(
+        "PAUSE",
+        &pause.map_or("None".to_string(), |p| format!("{p}")),
+    );
+    let mut python_cmd = Command::new(&python[0]);
+    python_cmd
+        .args(&python[1..])
+        .arg("-c")
+        .arg(&wrapper)
+        .arg(&listing)
+        .args(&listing_args);
+    python_cmd.env("PYTHONUNBUFFERED", "1");
+    let mut rust_cmd = Command::new(pair::binary(lesson.name)?);
+    rust_cmd.args(&lesson_args);
+    let _ = writeln!(
+        report,
+        "$ {} {} {}",
+        python.join(" "),
+        listing.display(),
+        listing_args.join(" ")
+    );
+    let listing_side = run_side(lesson, &mut python_cmd, pause)?;
+    let _ = writeln!(report, "$ {} {}", lesson.name, lesson_args.join(" "));
+    let lesson_side = run_side(lesson, &mut rust_cmd, pause)?;
+
+    let keep: Vec<u16> = [0, LISTING_PORT]
+        .into_iter()
+        .chain(peer.as_ref().map(|p| p.port))
+        .collect();
+    let left = normalize(lesson, &mask(&listing_side.stdout, &keep));
+    let lesson_stdout: String = lesson_side
+        .stdout
+        .lines()
+        .filter(|l| !l.starts_with("Listening on ("))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let right = normalize(lesson, &mask(&lesson_stdout, &keep));
+    let interpreter_name = Path::new(python.last().map_or("python", String::as_str))
+        .file_name()
+        .map_or("python".into(), |n| n.to_string_lossy().into_owned());
+    let (table, same_lines) = side_by_side(
+        &format!("LISTING ({interpreter_name}): {}", listing_side.end),
+        &format!("LESSON ({}): {}", lesson.name, lesson_side.end),
+        &left,
+        &right,
+    );
+    report.push('\n');
+    report.push_str(&table);
+    for (who, side) in [("listing", &listing_side), ("lesson", &lesson_side)] {
+        if !side.stderr.trim().is_empty() {
+            let _ = writeln!(report, "\nstderr of the {who} (not compared):");
+            for line in side.stderr.lines() {
+                let _ = writeln!(report, "    {line}");
+            }
+        }
+    }
+    let mut same = same_lines;
+    if let (Some(a), Some(b)) = (listing_side.code, lesson_side.code) {
+        if a != b {
+            let _ = writeln!(
+                report,
+                "\ncompare: the exit codes differ: listing exit {a}, lesson exit {b}"
+            );
+            same = false;
+        }
+    }
+    if same {
+        report.push_str(
+            "\ncompare: SAME — the outputs agree once ephemeral ports and dates are masked\n",
+        );
+        crate::print(&report)
+    } else {
+        report.push_str("\ncompare: DIFFERENT — see the lines marked |, < or > above\n");
+        crate::print(&report)?;
+        Err(Exit::Quiet)
+    }
+}
+
+/// The arguments compare uses without ARGS: the lesson's own for a run beside its partner, minus
+/// the lesson-only options the listing would not understand (but --pause, which compare applies
+/// to both).
+fn compare_defaults(lesson: &Lesson) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut args = lesson.peer_args.iter();
+    while let Some(arg) = args.next() {
+        if arg.starts_with("--") && *arg != "--pause" {
+            args.next();
+            continue;
+        }
+        out.push(arg.to_string());
+    }
+    if lesson.role == Role::Server {
+        out.clear(); // the listing's own port, 51423, on both sides
+    }
+    out
+}
+
+/// (the lesson's ARGS, the listing's ARGS without `--option VALUE` pairs, the --pause value).
+fn split_options(args: &[String]) -> (Vec<String>, Vec<String>, Option<f64>) {
+    let mut listing = Vec::new();
+    let mut pause = None;
+    let mut words = args.iter();
+    while let Some(arg) = words.next() {
+        if let Some(flag) = arg.strip_prefix("--") {
+            let (name, value) = match flag.split_once('=') {
+                Some((name, value)) => (name, Some(value.to_string())),
+                None => (flag, words.next().cloned()),
+            };
+            if name == "pause" {
+                pause = value
+                    .and_then(|v| v.parse::<f64>().ok())
+                    .filter(|p| p.is_finite() && *p >= 0.0);
+            }
+            continue;
+        }
+        listing.push(arg.clone());
+    }
+    (args.to_vec(), listing, pause)
+}
+
+fn is_loopback(host: &str) -> bool {
+    host == "localhost"
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+/// The first `connect((HOST, …))` with a quoted HOST that is not this machine: (line, host).
+/// A check on the text, not a sandbox: it catches the book's `s.connect(("www.google.com", port))`.
+pub fn fixed_remote_host(source: &str) -> Option<(usize, String)> {
+    for (number, line) in source.lines().enumerate() {
+        let Some(at) = line.find("connect((") else {
+            continue;
+        };
+        let rest = line[at + "connect((".len()..].trim_start();
+        let Some(quote) = rest.chars().next().filter(|c| *c == '\'' || *c == '"') else {
+            continue;
+        };
+        let host: String = rest[1..].chars().take_while(|c| *c != quote).collect();
+        if !host.is_empty() && !is_loopback(&host) {
+            return Some((number + 1, host));
+        }
+    }
+    None
+}
+
+/// `$PYTHON` split on spaces, else `python2`; a usage error, with the pyenv hint, if it cannot run.
+fn interpreter() -> Result<Vec<String>, Exit> {
+    let configured = std::env::var("PYTHON").unwrap_or_else(|_| "python2".to_string());
+    let words: Vec<String> = configured.split_whitespace().map(String::from).collect();
+    let Some(program) = words.first() else {
+        return Err(usage("PYTHON is empty"));
+    };
+    let runs = Command::new(program)
+        .args(&words[1..])
+        .args(["-c", "pass"])
+        .output();
+    if !runs.is_ok_and(|out| out.status.success()) {
+        return Err(usage(format!(
+            "cannot run the interpreter '{configured}'. These are the book's Python 2 listings: install \
+             Python 2.7, or with pyenv run `PYENV_VERSION=2.7.18 cargo course compare …` (or set \
+             PYTHON='env PYENV_VERSION=2.7.18 python2')"
+        )));
+    }
+    Ok(words)
+}
+
+/// What one side printed and how it ended.
+struct Side {
+    stdout: String,
+    stderr: String,
+    /// Its exit code, when it ended by itself.
+    code: Option<i32>,
+    /// How it ended, in words.
+    end: String,
+}
+
+fn run_side(lesson: &Lesson, command: &mut Command, pause: Option<f64>) -> Result<Side, Exit> {
+    if lesson.role == Role::Server {
+        return run_server(lesson, command);
+    }
+    let limit = limit(lesson, pause);
+    let outcome = process::run_bounded(command, lesson.stdin.as_bytes(), limit)
+        .map_err(|e| fail_with("cannot run a side of the comparison", e))?;
+    Ok(side(outcome, limit))
+}
+
+fn side(outcome: Outcome, limit: Duration) -> Side {
+    let code = outcome.status.and_then(|s| s.code());
+    let end = match (outcome.status, code) {
+        (None, _) => format!("stopped after {} s", limit.as_secs()),
+        (Some(_), Some(code)) => format!("exit {code}"),
+        (Some(status), None) => format!("{status}"),
+    };
+    Side {
+        stdout: pair::text(&outcome.stdout),
+        stderr: pair::text(&outcome.stderr),
+        code,
+        end,
+    }
+}
+
+/// One server side: it binds the listing's port, the scripted client plays against it, then it is
+/// stopped. What the scripted client saw is part of the compared output.
+fn run_server(lesson: &Lesson, command: &mut Command) -> Result<Side, Exit> {
+    let udp = lesson.name.starts_with("udp");
+    if port_taken(udp) {
+        return Err(fail(format!(
+            "port {LISTING_PORT}/{} is in use (is a lesson or a listing still running?)",
+            if udp { "udp" } else { "tcp" }
+        )));
+    }
+    let mut spawned =
+        Spawned::start(command, b"").map_err(|e| fail_with("cannot start a server side", e))?;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !port_taken(udp) && spawned.is_running() && Instant::now() < deadline {
+        thread::sleep(Duration::from_millis(50));
+    }
+    let mut seen = String::from("--- what the scripted client saw ---\n");
+    if port_taken(udp) {
+        seen.push_str(&if udp {
+            scripted_datagrams()
+        } else {
+            scripted_connections()
+        });
+    } else {
+        let _ = writeln!(seen, "--- the server never bound port {LISTING_PORT} ---");
+    }
+    // Let the last log line arrive: stop when nothing new came for 0.3 s.
+    let mut stdout: Vec<String> = Vec::new();
+    while let Ok(line) = spawned.line(Duration::from_millis(300)) {
+        stdout.push(line);
+    }
+    let ended = spawned.wait(Duration::ZERO).ok().flatten();
+    spawned.stop();
+    let (_, err) = spawned.lines_so_far();
+    let (code, end) = match ended {
+        Some(status) => (
+            status.code(),
+            format!(
+                "exit {} (by itself, before it was stopped)",
+                status.code().unwrap_or(-1)
+            ),
+        ),
+        None => (None, "stopped at the end (a server)".to_string()),
+    };
+    let mut text: String = stdout.iter().map(|l| format!("{l}\n")).collect();
+    text.push_str(&seen);
+    Ok(Side {
+        stdout: text,
+        stderr: err.join("\n"),
+        code,
+        end,
+    })
+}
+
+/// Whether something holds 127.0.0.1:51423: a bind without SO_REUSEADDR fails then, and the probe
+/// leaves no trace in the server's log (a connect would be served and logged).
+fn port_taken(udp: bool) -> bool {
+    if udp {
+        UdpSocket::bind(("127.0.0.1", LISTING_PORT)).is_err()
+    } else {
+        TcpListener::bind(("127.0.0.1", LISTING_PORT)).is_err()
+    }
+}
+
+fn scripted_connections() -> String {
+    let mut seen = String::new();
+    for i in 1..=3 {
+        let closed = TcpStream::connect_timeout(
+            &([127, 0, 0, 1], LISTING_PORT).into(),
+            Duration::from_secs(5),
+        )
+        .and_then(|mut stream| {
+            stream.set_read_timeout(Some(Duration::from_secs(5)))?;
+            stream.read_to_end(&mut Vec::new())
+        })
+        .is_ok();
+        let what = if closed {
+            "closed by the server"
+        } else {
+            "refused, or still open after 5 s"
+        };
+        let _ = writeln!(seen, "connection {i}: {what}");
+    }
+    seen
+}
+
+fn scripted_datagrams() -> String {
+    let mut seen = String::new();
+    for i in 1..=3 {
+        let message = format!("datagram {i}");
+        let echoed = UdpSocket::bind("127.0.0.1:0")
+            .and_then(|socket| {
+                socket.set_read_timeout(Some(Duration::from_secs(3)))?;
+                socket.send_to(message.as_bytes(), ("127.0.0.1", LISTING_PORT))?;
+                let mut buf = [0u8; 64];
+                let n = socket.recv(&mut buf)?;
+                Ok(buf[..n] == *message.as_bytes())
+            })
+            .unwrap_or(false);
+        let what = if echoed {
+            "echoed"
+        } else {
+            "no echo within 3 s"
+        };
+        let _ = writeln!(seen, "{message}: {what}");
+    }
+    seen
+}
+
+/// Mask what changes from run to run: port numbers in address tuples and after `port ` other than
+/// those in `keep` or below 1024 (a well-known port is the value a lesson is about), the values of
+/// HTTP date headers, and CRs at line ends.
+pub fn mask(text: &str, keep: &[u16]) -> String {
+    let mut out = String::new();
+    for line in text.lines() {
+        let line = line.trim_end_matches('\r');
+        if let Some(header) = ["Date:", "Last-Modified:", "Expires:"]
+            .iter()
+            .find(|h| line.len() >= h.len() && line[..h.len()].eq_ignore_ascii_case(h))
+        {
+            let _ = writeln!(out, "{header} <date>");
+            continue;
+        }
+        let mut masked = String::new();
+        let mut rest = line;
+        loop {
+            let tuple = rest.find("', ").map(|at| at + 3);
+            let word = rest.find("port ").map(|at| at + 5);
+            let Some(at) = [tuple, word].into_iter().flatten().min() else {
+                break;
+            };
+            masked.push_str(&rest[..at]);
+            let digits = rest[at..].chars().take_while(char::is_ascii_digit).count();
+            let number: Option<u16> = rest[at..at + digits].parse().ok();
+            match number {
+                Some(port) if port >= 1024 && !keep.contains(&port) => masked.push_str("<port>"),
+                _ => masked.push_str(&rest[at..at + digits]),
+            }
+            rest = &rest[at + digits..];
+        }
+        masked.push_str(rest);
+        let _ = writeln!(out, "{masked}");
+    }
+    out
+}
+
+/// addr-info prints one tuple a line with a `# AF_INET …` comment; Python prints one list. Both
+/// become one bare tuple a line (Python 3's `<AddressFamily.AF_INET: 2>` its number), so the
+/// tuples themselves are compared.
+pub fn normalize(lesson: &Lesson, text: &str) -> String {
+    if lesson.name != "addr-info" {
+        return text.to_string();
+    }
+    let mut out = String::new();
+    for line in text.lines() {
+        let line = strip_enums(line.split("  # ").next().unwrap_or(line).trim());
+        let inner = line.strip_prefix('[').and_then(|l| l.strip_suffix(']'));
+        for tuple in top_level_tuples(inner.unwrap_or(&line)) {
+            let _ = writeln!(out, "{tuple}");
+        }
+    }
+    out
+}
+
+fn strip_enums(line: &str) -> String {
+    let mut out = String::new();
+    let mut rest = line;
+    while let Some(start) = rest.find('<') {
+        let Some(len) = rest[start..].find('>') else {
+            break;
+        };
+        out.push_str(&rest[..start]);
+        let inside = &rest[start + 1..start + len];
+        out.push_str(inside.rsplit(": ").next().unwrap_or(inside));
+        rest = &rest[start + len + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The parenthesized groups at depth 0 of `text`: `(a, (b)), (c)` → [`(a, (b))`, `(c)`].
+fn top_level_tuples(text: &str) -> Vec<String> {
+    let (mut depth, mut start, mut found) = (0usize, None, Vec::new());
+    for (i, c) in text.char_indices() {
+        match c {
+            '(' => {
+                if depth == 0 {
+                    start = Some(i);
+                }
+                depth += 1;
+            }
+            ')' if depth > 0 => {
+                depth -= 1;
+                if let (0, Some(s)) = (depth, start) {
+                    found.push(text[s..=i].to_string());
+                }
+            }
+            _ => {}
+        }
+    }
+    if found.is_empty() && !text.trim().is_empty() {
+        found.push(text.trim().to_string());
+    }
+    found
+}
+
+/// Two columns, aligned on their common lines: `a   a` equal, `a | b` changed, `a <` left only,
+/// `> b` right only; and whether every line was equal.
+fn side_by_side(left_title: &str, right_title: &str, left: &str, right: &str) -> (String, bool) {
+    let width: usize = std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .filter(|w| *w >= 80)
+        .unwrap_or(160)
+        .min(200);
+    let half = (width - 3) / 2;
+    let cut = |s: &str| -> String { s.chars().take(half).collect() };
+    let mut out = format!(
+        "{:<half$}   {}\n{}   {}\n",
+        cut(left_title),
+        cut(right_title),
+        "-".repeat(half),
+        "-".repeat(half)
+    );
+    let mut same = true;
+    for (a, b) in diff_rows(left, right) {
+        let mark = match (&a, &b) {
+            (Some(x), Some(y)) if x == y => " ",
+            (Some(_), Some(_)) => "|",
+            (Some(_), None) => "<",
+            _ => ">",
+        };
+        same &= mark == " ";
+        let a = a.map(|s| cut(&s)).unwrap_or_default();
+        let b = b.map(|s| cut(&s)).unwrap_or_default();
+        let _ = writeln!(out, "{:<half$} {mark} {}", a, b.trim_end());
+    }
+    (out, same)
 }

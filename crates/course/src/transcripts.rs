@@ -1,7 +1,436 @@
-//! `cargo course transcripts`.
+//! `cargo course transcripts [--check]`: every expected-output block on a page comes from a real
+//! run, as the Rust Book keeps its `output.txt` files honest.
+//!
+//! A page asks for a transcript with a marker line right before a fenced block:
+//!
+//! ```text
+//! <!-- course:transcript socket-info output -->
+//! ```
+//!
+//! `LESSON output` is what the lesson prints beside its partner (a lookup lesson: alone), and
+//! `LESSON partner` what the partner prints in that same run. The runs use ephemeral ports; the
+//! partner's real port is written as the one the page's recipe uses (51423, or 8000 for the HTTP
+//! server), so a page reads like the two terminals beside it. `--check` reruns everything and
+//! fails on drift, with a diff; it masks what changes from run to run (the client's ephemeral
+//! ports, HTTP dates, the Python version in `Server:`), so it fails only when behaviour changed.
+//! The course map in docs/README.md is written from the registry the same way, between
+//! `<!-- course:map -->` and `<!-- /course:map -->`.
 
-use lesson_common::{Exit, fail};
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
 
-pub fn main(_args: Vec<String>) -> Result<(), Exit> {
-    Err(fail("'transcripts' is being written"))
+use lesson_common::{Exit, fail, fail_with, usage};
+
+use crate::pair::{self, Peer};
+use crate::registry::{LESSONS, LISTING_PORT, Lesson, Partner, Role};
+
+const HELP: &str = "\
+usage: cargo course transcripts [--check]
+
+Rerun every lesson whose output a page shows (on loopback, beside its partner) and write what it
+printed into the page's marked blocks (`<!-- course:transcript LESSON PART -->` before a fenced
+block; PART is `output` or `partner`), and the course map into docs/README.md. With --check,
+change nothing: exit 1 with a diff when a page no longer matches a real run (ports, dates and
+versions masked).";
+
+/// The port the http-fetch page's recipe gives its HTTP server.
+pub const HTTP_PORT: u16 = 8000;
+const MARKER: &str = "<!-- course:transcript ";
+const MAP_START: &str = "<!-- course:map -->";
+const MAP_END: &str = "<!-- /course:map -->";
+
+pub fn main(args: Vec<String>) -> Result<(), Exit> {
+    let check = match args.as_slice() {
+        [] => false,
+        [flag] if flag == "--check" => true,
+        [flag] if flag == "--help" || flag == "-h" => return crate::print(&format!("{HELP}\n")),
+        _ => {
+            return Err(usage(format!(
+                "transcripts takes only --check, not '{}'",
+                args.join(" ")
+            )));
+        }
+    };
+    let docs = pair::workspace_root().join("docs");
+    let pages = pages(&docs)?;
+    pair::build()?;
+    let mut runs: BTreeMap<&'static str, Run> = BTreeMap::new();
+    let mut drift = String::new();
+    let mut blocks = 0;
+    for path in pages {
+        let text = fs::read_to_string(&path)
+            .map_err(|e| fail_with(format!("cannot read {}", path.display()), e))?;
+        let mut wanted = Vec::new();
+        for request in requests(&text) {
+            let lesson = crate::registry::find(&request.lesson).map_err(|_| {
+                fail(format!(
+                    "{}: no lesson '{}' for a transcript",
+                    path.display(),
+                    request.lesson
+                ))
+            })?;
+            if !runs.contains_key(lesson.name) {
+                runs.insert(lesson.name, run(lesson)?);
+            }
+            let run = &runs[lesson.name];
+            let body = match request.part.as_str() {
+                "output" => run.output.clone(),
+                "partner" => run.partner.clone(),
+                other => {
+                    return Err(fail(format!(
+                        "{}: unknown transcript part '{other}'",
+                        path.display()
+                    )));
+                }
+            };
+            wanted.push(body);
+        }
+        blocks += wanted.len();
+        let mut new = fill(&text, &wanted)?;
+        if path.ends_with("docs/README.md") {
+            new = with_map(&new);
+        }
+        if new == text {
+            continue;
+        }
+        let name = path
+            .strip_prefix(pair::workspace_root())
+            .unwrap_or(&path)
+            .display()
+            .to_string();
+        if check {
+            let (was, now) = (mask(&text), mask(&new));
+            if was != now {
+                let _ = write!(drift, "{}", diff(&name, &was, &now));
+            }
+        } else {
+            fs::write(&path, new).map_err(|e| fail_with(format!("cannot write {name}"), e))?;
+            crate::print(&format!("transcripts: rewrote {name}\n"))?;
+        }
+    }
+    if !drift.is_empty() {
+        crate::print(&drift)?;
+        return Err(fail(
+            "a page no longer matches a real run (diff above): run `cargo course transcripts`",
+        ));
+    }
+    let verb = if check { "checked" } else { "up to date:" };
+    crate::print(&format!(
+        "transcripts: {verb} {blocks} blocks from {} runs\n",
+        runs.len()
+    ))
+}
+
+/// README.md and every Markdown page under docs/.
+fn pages(docs: &Path) -> Result<Vec<PathBuf>, Exit> {
+    let mut todo = vec![docs.to_path_buf()];
+    let mut found = Vec::new();
+    while let Some(dir) = todo.pop() {
+        let entries = fs::read_dir(&dir)
+            .map_err(|e| fail_with(format!("cannot read {}", dir.display()), e))?;
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                todo.push(path);
+            } else if path.extension().is_some_and(|e| e == "md") {
+                found.push(path);
+            }
+        }
+    }
+    found.sort();
+    Ok(found)
+}
+
+/// One marked block's request.
+#[derive(Debug, PartialEq)]
+pub struct Request {
+    pub lesson: String,
+    pub part: String,
+}
+
+/// The marked blocks of a page, in order.
+pub fn requests(text: &str) -> Vec<Request> {
+    text.lines()
+        .filter_map(|line| line.trim().strip_prefix(MARKER)?.strip_suffix("-->"))
+        .map(|words| {
+            let mut words = words.split_whitespace();
+            let lesson = words.next().unwrap_or_default().to_string();
+            Request {
+                lesson,
+                part: words.next().unwrap_or_default().to_string(),
+            }
+        })
+        .collect()
+}
+
+/// The page with each marked block's fenced contents replaced by `bodies`, in order.
+pub fn fill(text: &str, bodies: &[String]) -> Result<String, Exit> {
+    let mut out = String::new();
+    let mut lines = text.split_inclusive('\n');
+    let mut bodies = bodies.iter();
+    while let Some(line) = lines.next() {
+        out.push_str(line);
+        if !line.trim().starts_with(MARKER) {
+            continue;
+        }
+        let Some(fence) = lines.next().filter(|l| l.trim_start().starts_with("```")) else {
+            return Err(fail(format!(
+                "a `{}` line must be followed by a fenced block",
+                line.trim()
+            )));
+        };
+        out.push_str(fence);
+        let mut closed = false;
+        for inner in lines.by_ref() {
+            if inner.trim() == "```" {
+                let body = bodies.next().map_or("", String::as_str);
+                out.push_str(body);
+                if !body.is_empty() && !body.ends_with('\n') {
+                    out.push('\n');
+                }
+                out.push_str(inner);
+                closed = true;
+                break;
+            }
+        }
+        if !closed {
+            return Err(fail(format!(
+                "the block after `{}` is never closed",
+                line.trim()
+            )));
+        }
+    }
+    Ok(out)
+}
+
+/// What one transcript run printed, with the partner's port written as the page's.
+pub struct Run {
+    pub output: String,
+    pub partner: String,
+}
+
+/// Run `lesson` as its page shows it: a client beside its partner, a server with its client, a
+/// lookup alone.
+pub fn run(lesson: &'static Lesson) -> Result<Run, Exit> {
+    match lesson.role {
+        Role::Lookup => {
+            let outcome = pair::run_lesson(lesson, &own_args(lesson))?;
+            Ok(Run {
+                output: pair::text(&outcome.stdout),
+                partner: String::new(),
+            })
+        }
+        Role::Client => {
+            let Some(peer) = pair::start_partner(lesson)? else {
+                return Err(fail(format!(
+                    "{} has no partner to run beside",
+                    lesson.name
+                )));
+            };
+            let outcome = pair::run_lesson(lesson, &pair::peer_args(lesson, Some(&peer)))?;
+            let partner = partner_text(&peer);
+            let documented = documented_port(lesson);
+            Ok(Run {
+                output: with_port(&pair::text(&outcome.stdout), peer.port, documented),
+                partner: with_port(&partner, peer.port, documented),
+            })
+        }
+        Role::Server => {
+            let Partner::Lesson(client_name) = lesson.partner else {
+                return Err(fail(format!(
+                    "{} has no client partner in the registry",
+                    lesson.name
+                )));
+            };
+            let client = crate::registry::find(client_name)?;
+            let server = pair::start_lesson_server(lesson.name)?;
+            let outcome = pair::run_lesson(client, &pair::peer_args(client, Some(&server)))?;
+            let output = partner_text(&server);
+            Ok(Run {
+                output: with_port(&output, server.port, LISTING_PORT),
+                partner: with_port(&pair::text(&outcome.stdout), server.port, LISTING_PORT),
+            })
+        }
+    }
+}
+
+fn own_args(lesson: &Lesson) -> Vec<String> {
+    lesson.peer_args.iter().map(|a| a.to_string()).collect()
+}
+
+fn documented_port(lesson: &Lesson) -> u16 {
+    if lesson.partner == Partner::HttpServer {
+        HTTP_PORT
+    } else {
+        LISTING_PORT
+    }
+}
+
+/// Everything a partner printed on stdout: its banner, then what it logged while serving.
+fn partner_text(peer: &Peer) -> String {
+    let mut lines = peer.banner.clone();
+    lines.extend(pair::peer_lines(peer, Duration::from_millis(300)));
+    let mut text = lines.join("\n");
+    text.push('\n');
+    text
+}
+
+/// `text` with every whole number `real` written as `documented`.
+pub fn with_port(text: &str, real: u16, documented: u16) -> String {
+    let real = real.to_string();
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find(&real) {
+        let before = rest[..at].chars().next_back();
+        let after = rest[at + real.len()..].chars().next();
+        out.push_str(&rest[..at]);
+        if before.is_some_and(|c| c.is_ascii_digit()) || after.is_some_and(|c| c.is_ascii_digit()) {
+            out.push_str(&real);
+        } else {
+            out.push_str(&documented.to_string());
+        }
+        rest = &rest[at + real.len()..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// What changes from run to run, masked: port numbers in Python's address tuples other than the
+/// documented ones, HTTP dates, and the version in a `Server:` line.
+pub fn mask(text: &str) -> String {
+    let keep = [0, 80, HTTP_PORT, LISTING_PORT];
+    let mut out = String::with_capacity(text.len());
+    for line in text.split_inclusive('\n') {
+        let header = ["Date:", "Last-Modified:", "Expires:", "Server:"]
+            .into_iter()
+            .find(|h| line.starts_with(h));
+        if let Some(header) = header {
+            out.push_str(header);
+            out.push_str(" <masked>\n");
+            continue;
+        }
+        let mut rest = line;
+        while let Some(at) = rest.find("', ") {
+            let (head, tail) = rest.split_at(at + 3);
+            out.push_str(head);
+            let digits = tail.chars().take_while(char::is_ascii_digit).count();
+            let number: Option<u16> = tail[..digits].parse().ok();
+            match number {
+                Some(port) if !keep.contains(&port) => out.push_str("<port>"),
+                _ => out.push_str(&tail[..digits]),
+            }
+            rest = &tail[digits..];
+        }
+        out.push_str(rest);
+    }
+    out
+}
+
+/// A line diff of two texts (`-` the page, `+` the run).
+pub fn diff(name: &str, was: &str, now: &str) -> String {
+    let mut out = format!("--- {name} (the page)\n+++ {name} (a real run)\n");
+    for (a, b) in diff_rows(was, now) {
+        match (a, b) {
+            (Some(a), Some(b)) if a == b => {}
+            (a, b) => {
+                if let Some(a) = a {
+                    let _ = writeln!(out, "-{a}");
+                }
+                if let Some(b) = b {
+                    let _ = writeln!(out, "+{b}");
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The lines of two texts aligned on their longest common subsequence: equal lines side by side,
+/// a removed line beside an added one as one changed row, the rest alone.
+pub fn diff_rows(was: &str, now: &str) -> Vec<(Option<String>, Option<String>)> {
+    let a: Vec<&str> = was.lines().collect();
+    let b: Vec<&str> = now.lines().collect();
+    let mut lcs = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for i in (0..a.len()).rev() {
+        for j in (0..b.len()).rev() {
+            lcs[i][j] = if a[i] == b[j] {
+                lcs[i + 1][j + 1] + 1
+            } else {
+                lcs[i + 1][j].max(lcs[i][j + 1])
+            };
+        }
+    }
+    let mut rows = Vec::new();
+    let (mut removed, mut added): (Vec<&str>, Vec<&str>) = (Vec::new(), Vec::new());
+    let flush = |rows: &mut Vec<(Option<String>, Option<String>)>,
+                 removed: &mut Vec<&str>,
+                 added: &mut Vec<&str>| {
+        let n = removed.len().max(added.len());
+        for k in 0..n {
+            rows.push((
+                removed.get(k).map(|s| s.to_string()),
+                added.get(k).map(|s| s.to_string()),
+            ));
+        }
+        removed.clear();
+        added.clear();
+    };
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() || j < b.len() {
+        if i < a.len() && j < b.len() && a[i] == b[j] {
+            flush(&mut rows, &mut removed, &mut added);
+            rows.push((Some(a[i].to_string()), Some(b[j].to_string())));
+            i += 1;
+            j += 1;
+        } else if j < b.len() && (i == a.len() || lcs[i][j + 1] >= lcs[i + 1][j]) {
+            added.push(b[j]);
+            j += 1;
+        } else {
+            removed.push(a[i]);
+            i += 1;
+        }
+    }
+    flush(&mut rows, &mut removed, &mut added);
+    rows
+}
+
+/// docs/README.md with the course map between its markers written from the registry.
+fn with_map(text: &str) -> String {
+    let (Some(start), Some(end)) = (text.find(MAP_START), text.find(MAP_END)) else {
+        return text.to_string();
+    };
+    format!("{}{MAP_START}\n{}{}", &text[..start], map(), &text[end..])
+}
+
+/// The course map table, one row per registry lesson.
+pub fn map() -> String {
+    let mut table = String::from(
+        "| # | lesson | listing (chapter, title) | run it | start first | socket calls it teaches |\n\
+         |---|---|---|---|---|---|\n",
+    );
+    for (i, l) in LESSONS.iter().enumerate() {
+        let partner = match l.partner {
+            Partner::Lesson(name) if l.role == Role::Client => {
+                format!("[{name}](lessons/{name}.md)")
+            }
+            Partner::Lesson(name) => format!("— (then [{name}](lessons/{name}.md))"),
+            Partner::HttpServer => "`python3 -m http.server --bind 127.0.0.1 8000`".into(),
+            Partner::None => "—".into(),
+        };
+        let _ = writeln!(
+            table,
+            "| {} | [{}](lessons/{}.md) | ch. {}, {} | `{}` | {partner} | {} |",
+            i + 1,
+            l.name,
+            l.name,
+            l.chapter,
+            l.listing,
+            l.run_command().replace('|', "\\|"),
+            l.teaches
+        );
+    }
+    table
 }

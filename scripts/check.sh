@@ -1,14 +1,12 @@
 #!/usr/bin/env bash
-# The project's test command: formatting, lints (warnings are errors), then every test.
-# Needs only the Rust toolchain (cargo, rustfmt, clippy); run from anywhere in the checkout.
+# The project's test command: formatting, lints (warnings are errors), every test, then the course
+# tool's own checks: the pages' expected output against real runs, and the tour of every pair.
+# Needs only the Rust toolchain (cargo, rustfmt, clippy), and python3 for http-fetch's partner.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 cargo fmt --all --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 cargo test --workspace --locked
-
-# The course's own scripts, so they cannot rot: the offline tour of every lesson pair, and the tests
-# of compare.sh (python3 stand-ins; they bind the listing's port 51423, so nothing else may hold it).
-scripts/tour.sh
-scripts/test-compare.sh
+cargo course transcripts --check
+cargo course tour

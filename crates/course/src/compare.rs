@@ -111,7 +111,11 @@ pub fn main(args: Vec<String>) -> Result<(), Exit> {
     };
     let (_, positional, _) = split_options(&args);
     if lesson.role == Role::Client {
-        if let Some(host) = positional.first().filter(|h| !is_loopback(h)) {
+        // The peer listens on 127.0.0.1 only.
+        if let Some(host) = positional
+            .first()
+            .filter(|h| !["127.0.0.1", "localhost"].contains(&h.as_str()))
+        {
             return Err(usage(format!(
                 "HOST '{host}' is not 127.0.0.1 or localhost, where the peer compare starts listens"
             )));
@@ -175,8 +179,10 @@ pub fn main(args: Vec<String>) -> Result<(), Exit> {
         listing.display(),
         listing_args.join(" ")
     );
+    // Say what is happening before the runs, which take a few seconds each.
+    crate::print(&std::mem::take(&mut report))?;
     let listing_side = run_side(lesson, &mut python_cmd, pause)?;
-    let _ = writeln!(report, "$ {} {}", lesson.name, lesson_args.join(" "));
+    crate::print(&format!("$ {} {}\n", lesson.name, lesson_args.join(" ")))?;
     let lesson_side = run_side(lesson, &mut rust_cmd, pause)?;
 
     let keep: Vec<u16> = [0, LISTING_PORT]

@@ -71,11 +71,19 @@ pub fn print(text: &str) -> Result<(), Exit> {
     }
 }
 
+static INTERRUPTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Whether a SIGINT or SIGTERM arrived: the run then ends with exit 130, whatever it was doing.
+pub fn interrupted() -> bool {
+    INTERRUPTED.load(std::sync::atomic::Ordering::SeqCst)
+}
+
 /// Ctrl-C at a terminal reaches every program the tool started (they share its process group);
 /// a SIGINT or SIGTERM sent to the tool alone must stop them too, so nothing is left running.
 /// std cannot catch a signal without unsafe code, so the `ctrlc` crate does.
 fn stop_children_on_interrupt() {
     let _ = ctrlc::set_handler(|| {
+        INTERRUPTED.store(true, std::sync::atomic::Ordering::SeqCst);
         for pid in test_support::process::live_children() {
             let _ = std::process::Command::new("kill")
                 .arg(pid.to_string())

@@ -3,5 +3,11 @@
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    lesson_common::report(course::USAGE, course::HELP, course::run())
+    let outcome = course::run();
+    // Interrupted: the handler stops every child and exits 130; if the run noticed first (a child
+    // it waited on was killed), its drops have stopped the rest, and the status is the same.
+    if course::interrupted() {
+        return ExitCode::from(130);
+    }
+    lesson_common::report(course::USAGE, course::HELP, outcome)
 }

@@ -28,6 +28,7 @@ pub const PATIENCE: Duration = Duration::from_secs(20);
 pub struct Cmd {
     program: PathBuf,
     args: Vec<OsString>,
+    env: Vec<(OsString, Option<OsString>)>,
     stdin: Vec<u8>,
     limit: Duration,
     stdout: Sink,
@@ -49,6 +50,7 @@ pub fn cmd(program: impl AsRef<Path>) -> Cmd {
     Cmd {
         program: program.as_ref().to_path_buf(),
         args: Vec::new(),
+        env: Vec::new(),
         stdin: Vec::new(),
         limit: PATIENCE,
         stdout: Sink::Captured,
@@ -78,6 +80,19 @@ impl Cmd {
     pub fn args<I: IntoIterator<Item = S>, S: AsRef<OsStr>>(mut self, args: I) -> Cmd {
         self.args
             .extend(args.into_iter().map(|a| a.as_ref().to_os_string()));
+        self
+    }
+
+    /// Set an environment variable for the program.
+    pub fn env(mut self, key: impl AsRef<OsStr>, value: impl AsRef<OsStr>) -> Cmd {
+        self.env
+            .push((key.as_ref().into(), Some(value.as_ref().into())));
+        self
+    }
+
+    /// Remove an environment variable for the program.
+    pub fn env_remove(mut self, key: impl AsRef<OsStr>) -> Cmd {
+        self.env.push((key.as_ref().into(), None));
         self
     }
 
@@ -164,6 +179,12 @@ impl Cmd {
     fn command(&self) -> Command {
         let mut command = Command::new(&self.program);
         command.args(&self.args);
+        for (key, value) in &self.env {
+            match value {
+                Some(value) => command.env(key, value),
+                None => command.env_remove(key),
+            };
+        }
         command
     }
 
@@ -321,6 +342,11 @@ impl Running {
     /// Whether the program is still running.
     pub fn is_running(&mut self) -> bool {
         self.spawned.is_running()
+    }
+
+    /// The program's process id (to send it a signal).
+    pub fn pid(&self) -> u32 {
+        self.spawned.id()
     }
 
     /// Lines already printed on stdout, without waiting for more.

@@ -1,0 +1,490 @@
+//! `cargo course compare` against stand-in listings the tests write themselves (the course does not
+//! ship the book's code): the verdicts (0 same, 1 different, 2 usage), the refusals, and that no
+//! run leaves a program behind. The stand-ins are small Python 3 programs printing what the
+//! listings print, run with PYTHON=python3; one test also runs a Python 2 listing where pyenv has
+//! 2.7.18.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::fs;
+use std::net::{TcpListener, TcpStream, UdpSocket};
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::Duration;
+
+use test_support::{Finished, cmd};
+
+const COURSE: &str = env!("CARGO_BIN_EXE_course");
+
+/// A temp folder for stand-ins, removed at the end.
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new(name: &str) -> Scratch {
+        let dir =
+            std::env::temp_dir().join(format!("course-compare-{name}-{}", std::process::id()));
+        fs::create_dir_all(&dir).unwrap();
+        Scratch(dir)
+    }
+
+    fn write(&self, name: &str, text: &str) -> String {
+        let path = self.0.join(name);
+        fs::write(&path, text).unwrap();
+        path.to_string_lossy().into_owned()
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.0);
+    }
+}
+
+/// python3 and the lesson binaries are needed; without them the test says it is skipped.
+fn ready(lessons: &[&str]) -> bool {
+    if !Command::new("python3")
+        .arg("-c")
+        .arg("pass")
+        .status()
+        .is_ok_and(|s| s.success())
+    {
+        eprintln!("skipped: python3 is not installed (the stand-in listings need it)");
+        return false;
+    }
+    for lesson in lessons {
+        if test_support::process::binary(lesson).is_none() {
+            eprintln!("skipped: {lesson} is not built; run `cargo test --workspace`");
+            return false;
+        }
+    }
+    true
+}
+
+fn compare(args: &[&str]) -> Finished {
+    let mut all = vec!["compare"];
+    all.extend_from_slice(args);
+    cmd(COURSE)
+        .args(all)
+        .env("PYTHON", "python3")
+        .env("COURSE_NO_BUILD", "1")
+        .limit(Duration::from_secs(60))
+        .run()
+}
+
+#[track_caller]
+fn verdict(done: &Finished, code: i32) {
+    assert_eq!(
+        done.code,
+        Some(code),
+        "stdout:\n{}\nstderr:\n{}",
+        done.stdout_text(),
+        done.stderr
+    );
+    assert!(!done.stderr.contains("panicked"), "{}", done.stderr);
+}
+
+const INFO: &str = r#"import socket, sys
+print("Creating socket...", end=" ")
+s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+print("done.")
+print("Looking up port number...", end=" ")
+port = int(sys.argv[2])
+print("done.")
+print("Connecting to remote host on port %d..." % port, end=" ")
+s.connect((sys.argv[1], port))
+print("done.")
+print("Connected from", s.getsockname())
+print("Connected to", s.getpeername())
+"#;
+
+/// Bad command lines are usage errors (exit 2) that run nothing: no lesson, no such lesson, no
+/// listing, an interpreter that does not run, a host that is not loopback, a fixed remote host.
+#[test]
+fn refusals_are_usage_errors() {
+    if !ready(&["socket-info", "tcp-listener"]) {
+        return;
+    }
+    let scratch = Scratch::new("refusals");
+    let info = scratch.write("info.py", INFO);
+    let marker = scratch.0.join("ran");
+    let fixed = scratch.write(
+        "fixed.py",
+        &format!("import socket\nopen({:?}, 'w').close()\nif False:\n    socket.socket().connect((\"www.example.com\", 80))\n", marker.to_string_lossy()),
+    );
+    for (args, words) in [
+        (vec![], "give a LESSON"),
+        (
+            vec!["no-such-lesson", info.as_str()],
+            "unknown lesson 'no-such-lesson'",
+        ),
+        (
+            vec!["socket-info", "/nonexistent/listing.py"],
+            "cannot read the listing",
+        ),
+        (
+            vec!["socket-info", info.as_str(), "127.0.0.2", "PORT"],
+            "HOST '127.0.0.2' is not 127.0.0.1 or localhost",
+        ),
+        (
+            vec!["socket-info", fixed.as_str()],
+            "connects to the fixed host 'www.example.com'",
+        ),
+    ] {
+        let done = compare(&args);
+        verdict(&done, 2);
+        assert!(
+            done.stderr.starts_with(&format!("error: {words}")) || done.stderr.contains(words),
+            "{args:?}: {}",
+            done.stderr
+        );
+    }
+    assert!(
+        !marker.exists(),
+        "a listing with a fixed remote host must not be run"
+    );
+    let no_python = cmd(COURSE)
+        .args(["compare", "socket-info", info.as_str()])
+        .env("PYTHON", "/nonexistent/python9")
+        .run();
+    verdict(&no_python, 2);
+    assert!(
+        no_python.stderr.contains("PYENV_VERSION=2.7.18"),
+        "{}",
+        no_python.stderr
+    );
+    assert!(
+        !no_python.stderr.contains("python3"),
+        "python3 cannot run the book's listings: {}",
+        no_python.stderr
+    );
+}
+
+/// socket-info: the same lines once the client's port is masked; a changed word, or only a
+/// different exit code, is DIFFERENT.
+#[test]
+fn socket_info_verdicts() {
+    if !ready(&["socket-info", "tcp-listener"]) {
+        return;
+    }
+    let scratch = Scratch::new("info");
+    let info = scratch.write("info.py", INFO);
+    let same = compare(&["socket-info", &info]);
+    verdict(&same, 0);
+    let text = same.stdout_text();
+    assert!(text.contains("compare: SAME"), "{text}");
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("Connected from ('127.0.0.1', <port>)")
+                && l.ends_with("Connected from ('127.0.0.1', <port>)")),
+        "{text}"
+    );
+    let localhost = compare(&["socket-info", &info, "localhost", "PORT"]);
+    verdict(&localhost, 0);
+    let other_word = scratch.write(
+        "other.py",
+        &INFO.replace("print(\"done.\")", "print(\"finished.\")"),
+    );
+    let different = compare(&["socket-info", &other_word]);
+    verdict(&different, 1);
+    assert!(
+        different
+            .stdout_text()
+            .lines()
+            .any(|l| l.contains("finished.") && l.contains(" | ")),
+        "{}",
+        different.stdout_text()
+    );
+    let exit3 = scratch.write("exit3.py", &format!("{INFO}import sys\nsys.exit(3)\n"));
+    let code = compare(&["socket-info", &exit3]);
+    verdict(&code, 1);
+    assert!(
+        code.stdout_text()
+            .contains("the exit codes differ: listing exit 3, lesson exit 0"),
+        "{}",
+        code.stdout_text()
+    );
+}
+
+/// The server lessons, each side in turn on the listing's port 51423 with a scripted client: the
+/// listing binds '' (every interface), and compare makes that 127.0.0.1.
+#[test]
+fn server_verdicts() {
+    if !ready(&["tcp-listener", "udp-echo-server"]) {
+        return;
+    }
+    if TcpListener::bind("127.0.0.1:51423").is_err() || UdpSocket::bind("127.0.0.1:51423").is_err()
+    {
+        eprintln!("skipped: 127.0.0.1:51423 is in use (a lesson or listing is running?)");
+        return;
+    }
+    let scratch = Scratch::new("servers");
+    let server = scratch.write(
+        "server.py",
+        r#"import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(('', 51423))
+s.listen(5)
+print('Waiting for connections...')
+while True:
+    c, a = s.accept()
+    print('Got connection from', c.getpeername())
+    c.close()
+"#,
+    );
+    let done = compare(&["tcp-listener", &server]);
+    verdict(&done, 0);
+    assert!(
+        done.stdout_text()
+            .contains("connection 3: closed by the server"),
+        "{}",
+        done.stdout_text()
+    );
+    let other = scratch.write(
+        "other.py",
+        &fs::read_to_string(&server)
+            .unwrap()
+            .replace("Got connection", "Got a connection"),
+    );
+    verdict(&compare(&["tcp-listener", &other]), 1);
+    let echo = scratch.write(
+        "echo.py",
+        r#"import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(('', 51423))
+while True:
+    m, a = s.recvfrom(8192)
+    print('Got data from', a)
+    s.sendto(m, a)
+"#,
+    );
+    let done = compare(&["udp-echo-server", &echo]);
+    verdict(&done, 0);
+    assert!(
+        done.stdout_text()
+            .lines()
+            .any(|l| l.starts_with("datagram 3: echoed") && l.ends_with("datagram 3: echoed")),
+        "{}",
+        done.stdout_text()
+    );
+}
+
+/// udp-client, http-fetch (whose --pause shortens the listing's sleep), dns-validate and
+/// addr-info (tuples compared, the well-known port kept) all compare SAME with faithful stand-ins.
+#[test]
+fn client_and_lookup_verdicts() {
+    if !ready(&[
+        "udp-client",
+        "udp-echo-server",
+        "http-fetch",
+        "dns-validate",
+        "addr-info",
+    ]) {
+        return;
+    }
+    let scratch = Scratch::new("clients");
+    let udp = scratch.write(
+        "udp.py",
+        r#"import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.connect((sys.argv[1], int(sys.argv[2])))
+print('Enter data to transmit: ')
+s.send(sys.stdin.readline().strip().encode())
+print('Looking for replies; press Ctrl-C or Ctrl-Break to stop.')
+while True:
+    print('Received:', s.recv(2048).decode())
+"#,
+    );
+    verdict(&compare(&["udp-client", &udp]), 0);
+    let fetch = scratch.write(
+        "fetch.py",
+        r#"import socket, sys, time
+s = socket.create_connection((sys.argv[1], int(sys.argv[2])))
+print('sleeping')
+time.sleep(10)
+print('Continuing.')
+s.sendall(('GET %s HTTP/1.0\r\n\r\n' % sys.argv[3]).encode())
+s.shutdown(socket.SHUT_WR)
+sys.stdout.flush()
+while True:
+    buf = s.recv(2048)
+    if not buf:
+        break
+    sys.stdout.buffer.write(buf)
+"#,
+    );
+    let started = std::time::Instant::now();
+    let done = compare(&["http-fetch", &fetch]);
+    verdict(&done, 0);
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "the listing's sleep(10) was not shortened"
+    );
+    assert!(
+        done.stdout_text()
+            .lines()
+            .any(|l| l.starts_with("Date: <date>") && l.ends_with("Date: <date>")),
+        "{}",
+        done.stdout_text()
+    );
+    let validate = scratch.write(
+        "validate.py",
+        r#"import socket, sys
+name = socket.gethostbyaddr(sys.argv[1])[0]
+ips = [x[4][0] for x in socket.getaddrinfo(name, None, 0, socket.SOCK_STREAM)]
+print('Validated hostname:', name) if sys.argv[1] in ips else sys.exit(1)
+"#,
+    );
+    verdict(&compare(&["dns-validate", &validate]), 0);
+    let addrinfo = scratch.write(
+        "addrinfo.py",
+        "import socket, sys\nprint(socket.getaddrinfo(sys.argv[1], sys.argv[2]))\n",
+    );
+    let done = compare(&["addr-info", &addrinfo, "localhost", "http"]);
+    verdict(&done, 0);
+    assert!(
+        done.stdout_text().contains("('127.0.0.1', 80))"),
+        "the well-known port stays: {}",
+        done.stdout_text()
+    );
+}
+
+/// A run that is killed (SIGTERM to the course tool alone) or that fails leaves no program behind:
+/// the partner's port refuses afterwards and the listing's process is gone.
+#[cfg(unix)]
+#[test]
+fn killed_or_failed_runs_leave_nothing_running() {
+    if !ready(&["socket-info", "tcp-listener"]) {
+        return;
+    }
+    let scratch = Scratch::new("killed");
+    let pid_file = scratch.0.join("pid");
+    let slow = scratch.write(
+        "slow.py",
+        &format!(
+            "import os, time\nopen({:?}, 'w').write(str(os.getpid()))\ntime.sleep(60)\n",
+            pid_file.to_string_lossy()
+        ),
+    );
+    let mut run = cmd(COURSE)
+        .args(["compare", "socket-info", slow.as_str()])
+        .env("PYTHON", "python3")
+        .env("COURSE_NO_BUILD", "1")
+        .start();
+    let mut port = None;
+    for _ in 0..5 {
+        let line = run.line();
+        if let Some(rest) = line.strip_prefix("peer: ") {
+            port = rest.rsplit(' ').next().and_then(|p| p.parse::<u16>().ok());
+            break;
+        }
+    }
+    let port = port.expect("compare names its peer's port");
+    for _ in 0..100 {
+        if pid_file.exists() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let listing_pid = fs::read_to_string(&pid_file).expect("the listing started");
+    let status = Command::new("kill")
+        .arg(run.pid().to_string())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    std::thread::sleep(Duration::from_millis(500));
+    let ps = Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "grep -E 'State|SigBlk|SigIgn|SigCgt' /proc/{}/status",
+            run.pid()
+        ))
+        .output()
+        .unwrap();
+    let code = run.wait();
+    let said = run.stop_and_collect_stderr();
+    assert_eq!(
+        code,
+        Some(130),
+        "stopped like an interrupted program: {said:?}"
+    );
+    assert!(
+        TcpStream::connect(("127.0.0.1", port)).is_err(),
+        "the partner still listens on {port}"
+    );
+    assert!(
+        !running(listing_pid.trim()),
+        "the listing (pid {listing_pid}) is still running"
+    );
+
+    let failing = scratch.write("fails.py", "import sys\nsys.exit(1)\n");
+    let done = compare(&["socket-info", &failing]);
+    verdict(&done, 1);
+    let peer_port = done.stdout_text().lines().find_map(|l| {
+        l.strip_prefix("peer: ")?
+            .rsplit(' ')
+            .next()?
+            .parse::<u16>()
+            .ok()
+    });
+    let peer_port = peer_port.expect("compare names its peer's port");
+    assert!(
+        TcpStream::connect(("127.0.0.1", peer_port)).is_err(),
+        "the partner outlived a failed run"
+    );
+}
+
+/// Whether process `pid` still runs (a zombie waiting for its reaper does not count), asked of
+/// `ps`; the killed process may take a moment to go.
+fn running(pid: &str) -> bool {
+    for _ in 0..40 {
+        let ps = Command::new("ps")
+            .args(["-o", "stat=", "-p", pid])
+            .output()
+            .unwrap();
+        let state = String::from_utf8_lossy(&ps.stdout);
+        if state.trim().is_empty() || state.starts_with('Z') {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    true
+}
+
+/// A Python 2 listing typed as the book prints it (`print "…",`), where pyenv has Python 2.7.18.
+#[test]
+fn a_python2_listing_compares_same() {
+    let python2 = Command::new("python2")
+        .args(["-c", "pass"])
+        .env("PYENV_VERSION", "2.7.18")
+        .status();
+    if !python2.is_ok_and(|s| s.success()) || !ready(&["socket-info", "tcp-listener"]) {
+        eprintln!("skipped: no Python 2.7.18 (pyenv) here");
+        return;
+    }
+    let scratch = Scratch::new("py2");
+    let info = scratch.write(
+        "info.py",
+        r#"import socket, sys
+print "Creating socket...",
+s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+print "done."
+print "Looking up port number...",
+port = int(sys.argv[2])
+print "done."
+print "Connecting to remote host on port %d..." % port,
+s.connect((sys.argv[1], port))
+print "done."
+print "Connected from", s.getsockname()
+print "Connected to", s.getpeername()
+"#,
+    );
+    let done = cmd(COURSE)
+        .args(["compare", "socket-info", info.as_str()])
+        .env("PYENV_VERSION", "2.7.18")
+        .env("COURSE_NO_BUILD", "1")
+        .env_remove("PYTHON")
+        .limit(Duration::from_secs(60))
+        .run();
+    verdict(&done, 0);
+}

@@ -4,7 +4,7 @@
 //! row here; the docs test then names whatever else is missing (a link in the course map, SUMMARY).
 
 /// The port the book's server listings bind, and so the lessons' default port.
-pub const LISTING_PORT: u16 = 51423;
+pub use lesson_common::LISTING_PORT;
 
 /// What a lesson is to its peer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

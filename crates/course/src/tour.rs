@@ -267,15 +267,7 @@ fn indent(text: &str) -> String {
 /// The one line an `Exit` would print, for a report.
 pub fn exit_words(exit: &Exit) -> String {
     match exit {
-        Exit::Failed(e) => {
-            let mut line = e.to_string();
-            let mut cause = e.source();
-            while let Some(next) = cause {
-                line = format!("{line}: {next}");
-                cause = next.source();
-            }
-            line
-        }
+        Exit::Failed(e) => lesson_common::one_line(e.as_ref()),
         Exit::Usage(why) => why.clone(),
         Exit::Help | Exit::Quiet => String::new(),
     }

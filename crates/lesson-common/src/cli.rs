@@ -133,7 +133,7 @@ pub(crate) fn ending(program: &str, usage: &str, help: &str, outcome: Result<(),
 }
 
 /// An error's Display and each of its causes, joined with `: `, never Debug, always one line.
-pub(crate) fn one_line(error: &dyn Error) -> String {
+pub fn one_line(error: &dyn Error) -> String {
     let mut line = error.to_string();
     let mut cause = error.source();
     while let Some(next) = cause {

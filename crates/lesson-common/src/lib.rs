@@ -6,7 +6,9 @@
 //!   positional arguments), [`Exit`] and [`report`] (exit 0, 1 or 2 with one line on stderr).
 //! - [`net`]: ports and names — [`parse_port`] (a number or a service name, per [`Transport`]),
 //!   [`resolve`] and [`GaiError`] (the resolver's failures in Python's `[Errno N] text` words), and
-//!   [`py_addr`] (Python 2's `('127.0.0.1', 51423)` address notation).
+//!   [`py_addr`] (Python 2's `('127.0.0.1', 51423)` address notation), and [`server_address`] (a
+//!   server lesson's `[--bind ADDR] [PORT|SERVICE]`).
+//! - [`ServerLog`] (in `cli`): a server's log, with the one policy for a log that cannot be written.
 //!
 //! # The exit-code contract
 //!
@@ -17,8 +19,11 @@
 pub mod cli;
 pub mod net;
 
-pub use cli::{Args, Exit, ServerLog, fail, fail_with, report, usage};
-pub use net::{GaiError, PortError, PyAddr, Transport, parse_port, py_addr, resolve};
+pub use cli::{Args, Exit, ServerLog, fail, fail_with, one_line, report, usage};
+pub use net::{
+    GaiError, LISTING_PORT, PortError, PyAddr, Transport, parse_port, py_addr, resolve,
+    server_address,
+};
 
 #[cfg(test)]
 mod tests;

@@ -3,11 +3,11 @@
 
 use std::error::Error;
 use std::fmt::{self, Display};
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 
 use dns_lookup::{AddrInfoHints, LookupError, LookupErrorKind, SockType};
 
-use crate::cli::{Exit, usage};
+use crate::cli::{Args, Exit, usage};
 
 /// Which table a service name is looked up in, as `getservbyname(name, 'tcp')` or `'udp'`.
 /// (Not a socket "protocol": socket2's `Protocol` is the only one in this course.)
@@ -209,4 +209,24 @@ impl Display for PyAddr {
             }
         }
     }
+}
+
+/// The port the book's server listings bind, and so the server lessons' default.
+pub const LISTING_PORT: u16 = 51423;
+
+/// A server lesson's command line, `[--bind ADDR] [PORT|SERVICE]`: the address to bind. Unless told
+/// otherwise that is 127.0.0.1 — where the listings' `host = ''` binds every interface, a lesson
+/// should not open a port to your network — and the listing's port 51423 (`0` asks for any free
+/// port).
+pub fn server_address(mut args: Args, transport: Transport) -> Result<SocketAddr, Exit> {
+    let bind = args.option("--bind")?.unwrap_or_else(|| "127.0.0.1".into());
+    let rest = args.positional(1)?;
+    let Ok(ip) = bind.parse::<IpAddr>() else {
+        return Err(usage(format!("--bind '{bind}' is not an IP address")));
+    };
+    let port = match rest.first() {
+        Some(text) => parse_port(text, transport)?,
+        None => LISTING_PORT,
+    };
+    Ok(SocketAddr::new(ip, port))
 }

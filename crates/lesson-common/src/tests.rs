@@ -177,3 +177,24 @@ fn endings_and_exit_codes() {
     assert_eq!(end(Err(Exit::Quiet)).code, 1);
     assert_eq!(report("X", "H", Ok(())), ExitCode::SUCCESS);
 }
+
+/// A server's command line: loopback and the listing's port by default; --bind and a port change
+/// them; a bad address or port is a usage error.
+#[test]
+fn server_addresses() {
+    let parsed = |list: &[&str]| server_address(args(list).unwrap(), Transport::Tcp);
+    assert_eq!(
+        parsed(&[]).unwrap(),
+        "127.0.0.1:51423".parse::<SocketAddr>().unwrap()
+    );
+    assert_eq!(
+        parsed(&["--bind", "::1", "0"]).unwrap(),
+        "[::1]:0".parse::<SocketAddr>().unwrap()
+    );
+    assert_eq!(parsed(&["8080"]).unwrap().port(), 8080);
+    assert!(
+        matches!(parsed(&["--bind", "localhost"]), Err(Exit::Usage(m)) if m.contains("'localhost'"))
+    );
+    assert!(matches!(parsed(&["70000"]), Err(Exit::Usage(_))));
+    assert!(matches!(parsed(&["1", "2"]), Err(Exit::Usage(_))));
+}

@@ -8,12 +8,12 @@
 //! Run: `cargo run -p tcp-listener`
 //! Try: `cargo run -p socket-info -- 127.0.0.1 51423` or `nc -d 127.0.0.1 51423` in another terminal.
 
-use std::net::{IpAddr, SocketAddr, TcpListener};
+use std::net::TcpListener;
 use std::process::ExitCode;
 use std::thread;
 use std::time::Duration;
 
-use lesson_common::{Args, Exit, ServerLog, Transport, fail_with, parse_port, py_addr, usage};
+use lesson_common::{Args, Exit, ServerLog, Transport, fail_with, py_addr, server_address};
 use socket2::{Domain, Socket, Type};
 
 const USAGE: &str = "[--bind ADDR] [PORT|SERVICE]";
@@ -37,18 +37,9 @@ fn main() -> ExitCode {
 }
 
 fn run() -> Result<(), Exit> {
-    let mut args = Args::from_env()?;
-    // Deviation: loopback unless told otherwise; a lesson should not open a port to your network.
-    let bind = args.option("--bind")?.unwrap_or_else(|| "127.0.0.1".into());
-    let rest = args.positional(1)?;
-    let Ok(ip) = bind.parse::<IpAddr>() else {
-        return Err(usage(format!("--bind '{bind}' is not an IP address")));
-    };
-    let port = match rest.first() {
-        Some(text) => parse_port(text, Transport::Tcp)?,
-        None => 51423,
-    };
-    let address = SocketAddr::new(ip, port);
+    // Deviation: 127.0.0.1 unless `--bind` says otherwise, where the listing's `host = ''` binds
+    // every interface; `--bind 0.0.0.0` (or `::`) restores it. The port: the listing's 51423.
+    let address = server_address(Args::from_env()?, Transport::Tcp)?;
 
     // std's `TcpListener::bind` would do all four steps in one call — and hide steps 2 and 4 (it
     // sets SO_REUSEADDR itself and picks its own backlog). socket2 lets each step stand on its own.

@@ -8,10 +8,10 @@
 //! Try: `echo hello | cargo run -p udp-client -- 127.0.0.1 51423` in another terminal.
 
 use std::io::{ErrorKind, Write};
-use std::net::{IpAddr, SocketAddr, UdpSocket};
+use std::net::UdpSocket;
 use std::process::ExitCode;
 
-use lesson_common::{Args, Exit, ServerLog, Transport, fail_with, parse_port, py_addr, usage};
+use lesson_common::{Args, Exit, ServerLog, Transport, fail_with, py_addr, server_address};
 use socket2::{Domain, Socket, Type};
 
 const USAGE: &str = "[--bind ADDR] [PORT|SERVICE]";
@@ -39,21 +39,9 @@ fn main() -> ExitCode {
 }
 
 fn run() -> Result<(), Exit> {
-    let mut args = Args::from_env()?;
-    // Deviation: loopback unless told otherwise. An echo service open to a network is a classic
-    // reflection vector; `--bind 0.0.0.0` (or `::`) is the listing's `host = ''`.
-    let bind = args
-        .option("--bind")?
-        .unwrap_or_else(|| "127.0.0.1".to_string());
-    let rest = args.positional(1)?;
-    let Ok(ip) = bind.parse::<IpAddr>() else {
-        return Err(usage(format!("--bind '{bind}' is not an IP address")));
-    };
-    let port = match rest.first() {
-        Some(text) => parse_port(text, Transport::Udp)?,
-        None => 51423,
-    };
-    let addr = SocketAddr::new(ip, port);
+    // Deviation: 127.0.0.1 unless `--bind` says otherwise, where the listing's `host = ''` binds
+    // every interface; `--bind 0.0.0.0` (or `::`) restores it. The port: the listing's 51423.
+    let addr = server_address(Args::from_env()?, Transport::Udp)?;
 
     // ANCHOR: setup
     // 1. Create a datagram socket. socket2 gives us the bare socket, as Python's socket.socket()

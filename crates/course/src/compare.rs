@@ -49,7 +49,7 @@ themselves.";
 /// The Python run of a listing: it shortens `time.sleep` to PAUSE seconds when PAUSE is given, and
 /// makes a bind to '' or 0.0.0.0 a bind to 127.0.0.1, then runs the file as `__main__`. It runs
 /// under Python 2 and 3 alike.
-const WRAPPER: &str = r#"
+pub const WRAPPER: &str = r#"
 import socket, sys, time
 listing = sys.argv[1]
 sys.argv = sys.argv[1:]
@@ -306,8 +306,30 @@ pub fn fixed_remote_host(source: &str) -> Option<(usize, String)> {
     None
 }
 
+/// The command that runs `listing` with `args` under `python` through [`WRAPPER`].
+pub fn python_command(
+    python: &[String],
+    listing: &Path,
+    args: &[String],
+    pause: Option<f64>,
+) -> Command {
+    let wrapper = WRAPPER.replace(
+        "PAUSE",
+        &pause.map_or("None".to_string(), |p| format!("{p}")),
+    );
+    let mut command = Command::new(&python[0]);
+    command
+        .args(&python[1..])
+        .arg("-c")
+        .arg(&wrapper)
+        .arg(listing)
+        .args(args);
+    command.env("PYTHONUNBUFFERED", "1");
+    command
+}
+
 /// `$PYTHON` split on spaces, else `python2`; a usage error, with the pyenv hint, if it cannot run.
-fn interpreter() -> Result<Vec<String>, Exit> {
+pub fn interpreter() -> Result<Vec<String>, Exit> {
     let configured = std::env::var("PYTHON").unwrap_or_else(|_| "python2".to_string());
     let words: Vec<String> = configured.split_whitespace().map(String::from).collect();
     let Some(program) = words.first() else {

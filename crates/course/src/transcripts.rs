@@ -64,7 +64,20 @@ pub fn main(args: Vec<String>) -> Result<(), Exit> {
         let text = fs::read_to_string(&path)
             .map_err(|e| fail_with(format!("cannot read {}", path.display()), e))?;
         let mut wanted = Vec::new();
+        let mut skipped_here = Vec::new();
         for request in requests(&text) {
+            if request.part == "wire" {
+                let lesson = crate::registry::find(&request.lesson)?;
+                match crate::trace::wire_transcript(lesson) {
+                    Ok(ladder) => wanted.push(ladder),
+                    Err(why) => {
+                        // Keep the page's block as it is, and say it was not checked here.
+                        skipped_here.push(format!("{} wire: {why}", lesson.name));
+                        wanted.push(String::new());
+                    }
+                }
+                continue;
+            }
             let lesson = crate::registry::find(&request.lesson).map_err(|_| {
                 fail(format!(
                     "{}: no lesson '{}' for a transcript",
@@ -88,7 +101,10 @@ pub fn main(args: Vec<String>) -> Result<(), Exit> {
             };
             wanted.push(body);
         }
-        blocks += wanted.len();
+        blocks += wanted.len() - skipped_here.len();
+        for skip in &skipped_here {
+            crate::print(&format!("transcripts: skipped {skip}\n"))?;
+        }
         let mut new = fill(&text, &wanted)?;
         if path.ends_with("docs/README.md") {
             new = with_map(&new);
@@ -183,9 +199,12 @@ pub fn fill(text: &str, bodies: &[String]) -> Result<String, Exit> {
         };
         out.push_str(fence);
         let mut closed = false;
+        let mut old = String::new();
         for inner in lines.by_ref() {
             if inner.trim() == "```" {
+                // An empty body (a run that could not be made here) keeps what the page has.
                 let body = bodies.next().map_or("", String::as_str);
+                let body = if body.is_empty() { old.as_str() } else { body };
                 out.push_str(body);
                 if !body.is_empty() && !body.ends_with('\n') {
                     out.push('\n');
@@ -194,6 +213,7 @@ pub fn fill(text: &str, bodies: &[String]) -> Result<String, Exit> {
                 closed = true;
                 break;
             }
+            old.push_str(inner);
         }
         if !closed {
             return Err(fail(format!(
@@ -300,6 +320,7 @@ pub fn with_port(text: &str, real: u16, documented: u16) -> String {
 /// What changes from run to run, masked: port numbers in Python's address tuples other than the
 /// documented ones, HTTP dates, and the version in a `Server:` line.
 pub fn mask(text: &str) -> String {
+    let text = &mask_wire_blocks(text);
     let keep = [0, 80, HTTP_PORT, LISTING_PORT];
     let mut out = String::with_capacity(text.len());
     for line in text.split_inclusive('\n') {
@@ -432,4 +453,103 @@ pub fn map() -> String {
         );
     }
     table
+}
+
+/// The page with each `wire` block's ladder replaced by [`crate::trace::mask`]'s form of it.
+fn mask_wire_blocks(text: &str) -> String {
+    let mut out = String::new();
+    let mut lines = text.split_inclusive('\n');
+    while let Some(line) = lines.next() {
+        out.push_str(line);
+        let is_wire = line
+            .trim()
+            .strip_prefix(MARKER)
+            .is_some_and(|rest| rest.split_whitespace().nth(1) == Some("wire"));
+        if !is_wire {
+            continue;
+        }
+        let Some(fence) = lines.next() else { break };
+        out.push_str(fence);
+        let mut block = String::new();
+        for inner in lines.by_ref() {
+            if inner.trim() == "```" {
+                out.push_str(&crate::trace::mask(&block));
+                out.push_str(inner);
+                break;
+            }
+            block.push_str(inner);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PAGE: &str = "intro\n<!-- course:transcript socket-info output -->\n```text\nold line\n```\nmiddle\n<!-- course:transcript socket-info partner -->\n```\n```\nend\n";
+
+    /// Markers are found in order, and each block's contents are replaced, fences kept.
+    #[test]
+    fn fills_marked_blocks() {
+        let asked = requests(PAGE);
+        assert_eq!(
+            asked,
+            [
+                Request {
+                    lesson: "socket-info".into(),
+                    part: "output".into()
+                },
+                Request {
+                    lesson: "socket-info".into(),
+                    part: "partner".into()
+                },
+            ]
+        );
+        let filled = fill(PAGE, &["new 1\n".to_string(), "new 2".to_string()]).unwrap();
+        assert_eq!(
+            filled,
+            PAGE.replace("old line\n", "new 1\n")
+                .replace("```\n```\nend", "```\nnew 2\n```\nend")
+        );
+        // An empty body keeps what the page has (a run that could not be made here).
+        assert_eq!(fill(PAGE, &[String::new(), String::new()]).unwrap(), PAGE);
+        assert!(fill("<!-- course:transcript x output -->\nno fence\n", &[]).is_err());
+    }
+
+    /// The partner's real port is written as the documented one, whole numbers only.
+    #[test]
+    fn writes_the_documented_port() {
+        let text = "Connected to ('127.0.0.1', 43210) on port 43210, not 143210 or 432101";
+        assert_eq!(
+            with_port(text, 43210, 51423),
+            "Connected to ('127.0.0.1', 51423) on port 51423, not 143210 or 432101"
+        );
+    }
+
+    /// Masking hides ephemeral ports and HTTP dates, keeps the documented ports; the diff shows
+    /// what changed.
+    #[test]
+    fn masks_and_diffs() {
+        let masked = mask(
+            "Connected from ('127.0.0.1', 41234)\nConnected to ('127.0.0.1', 51423)\nDate: Wed, 25 Nov 2026\n",
+        );
+        assert_eq!(
+            masked,
+            "Connected from ('127.0.0.1', <port>)\nConnected to ('127.0.0.1', 51423)\nDate: <masked>\n"
+        );
+        let diff = diff("page.md", "a\nb\nc\n", "a\nB\nc\n");
+        assert!(diff.contains("\n-b\n+B\n"), "{diff}");
+        assert!(!diff.contains("-a"), "{diff}");
+    }
+
+    /// The course map has a row, and a link, for every lesson of the registry.
+    #[test]
+    fn map_has_every_lesson() {
+        let table = map();
+        for lesson in LESSONS {
+            assert!(table.contains(&format!("[{}](lessons/{}.md)", lesson.name, lesson.name)));
+        }
+        assert_eq!(table.lines().count(), LESSONS.len() + 2);
+    }
 }

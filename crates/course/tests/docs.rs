@@ -213,7 +213,7 @@ fn transcript_markers_name_lessons() {
                 request.lesson
             );
             assert!(
-                ["output", "partner"].contains(&request.part.as_str()),
+                ["output", "partner", "wire"].contains(&request.part.as_str()),
                 "{}: part {:?}",
                 path.display(),
                 request.part

@@ -1,0 +1,255 @@
+//! The ladder diagram: the client's calls on the left, the server's on the right, the packets
+//! between them as arrows, time going down. A packet sits on the row of the call that sent it when
+//! that call came just before it.
+
+use std::fmt::Write as _;
+
+use super::strace::Call;
+use super::wire::Packet;
+
+/// Column widths: call, arrow, call (with two spaces between): 32 + 32 + 32 + 4 = 100.
+const SIDE: usize = 32;
+const MIDDLE: usize = 32;
+
+/// Which side of the ladder.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Side {
+    Client,
+    Server,
+}
+
+/// A packet is tied to the call before it when it follows within this many seconds (the capture
+/// stamps a frame when it reads it, a little after the kernel sent it; more on a busy machine).
+const CAUSED_WITHIN: f64 = 0.2;
+
+struct Row {
+    left: String,
+    arrow: String,
+    right: String,
+    /// The side, time and name of the call on this row, if it has one and no arrow yet.
+    open: Option<(Side, f64, String)>,
+}
+
+/// Draw the ladder. `server_port` tells the sides' packets apart (the server's port is the one it
+/// listens on); pure ACKs after the handshake are left out — they carry no news.
+pub fn render(
+    client: &str,
+    server: &str,
+    client_calls: &[Call],
+    server_calls: &[Call],
+    packets: &[Packet],
+    server_port: u16,
+) -> String {
+    enum Event<'a> {
+        Call(Side, &'a Call),
+        Packet(&'a Packet),
+    }
+    let mut events: Vec<(f64, Event)> = Vec::new();
+    events.extend(
+        client_calls
+            .iter()
+            .map(|c| (c.time, Event::Call(Side::Client, c))),
+    );
+    events.extend(
+        server_calls
+            .iter()
+            .map(|c| (c.time, Event::Call(Side::Server, c))),
+    );
+    let mut handshake_ack_shown = false;
+    for packet in packets {
+        if packet.bare_ack {
+            // The third packet of the handshake is part of the lesson; later pure ACKs are not.
+            if handshake_ack_shown {
+                continue;
+            }
+            handshake_ack_shown = true;
+        }
+        events.push((packet.time, Event::Packet(packet)));
+    }
+    events.sort_by(|a, b| a.0.total_cmp(&b.0));
+
+    let mut rows: Vec<Row> = Vec::new();
+    for (time, event) in events {
+        match event {
+            Event::Call(side, call) => {
+                let text = fit(&call.text, SIDE);
+                let (left, right) = if side == Side::Client {
+                    (text, String::new())
+                } else {
+                    (String::new(), text)
+                };
+                rows.push(Row {
+                    left,
+                    arrow: String::new(),
+                    right,
+                    open: Some((side, time, call.name.clone())),
+                });
+            }
+            Event::Packet(packet) => {
+                let from = if packet.src.1 == server_port {
+                    Side::Server
+                } else {
+                    Side::Client
+                };
+                let arrow = arrow(&packet.label, from);
+                // The sender's call that can send this packet may sit a few rows up: other calls
+                // began in between (a row is where a call began). Look back past those, not past
+                // another packet.
+                let cause = rows.iter_mut().rev().take(6).take_while(|row| row.arrow.is_empty()).find(|row| {
+                    matches!(&row.open, Some((side, at, name)) if *side == from && time - at <= CAUSED_WITHIN && can_send(name, &packet.label))
+                });
+                match cause {
+                    Some(row) => {
+                        row.arrow = arrow;
+                        row.open = None;
+                    }
+                    None => rows.push(Row {
+                        left: String::new(),
+                        arrow,
+                        right: String::new(),
+                        open: None,
+                    }),
+                }
+            }
+        }
+    }
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{:<SIDE$}  {:^MIDDLE$}  {}",
+        fit(client, SIDE),
+        "",
+        fit(server, SIDE)
+    );
+    let _ = writeln!(
+        out,
+        "{:<SIDE$}  {:^MIDDLE$}  {}",
+        "-".repeat(SIDE.min(client.len().max(6))),
+        "",
+        "-".repeat(SIDE.min(server.len().max(6)))
+    );
+    for row in rows {
+        let line = format!("{:<SIDE$}  {:<MIDDLE$}  {}", row.left, row.arrow, row.right);
+        let _ = writeln!(out, "{}", line.trim_end());
+    }
+    out
+}
+
+/// Whether a call named `name` is one that sends a packet labelled `label` (the SYN-ACK, bare ACKs
+/// and ICMP come from the kernel by itself, so they sit on rows of their own).
+fn can_send(name: &str, label: &str) -> bool {
+    let sends = ["sendto", "send", "sendmsg", "sendmmsg", "write"].contains(&name);
+    if label == "SYN" {
+        name == "connect"
+    } else if label.starts_with("data") || label.starts_with("datagram") {
+        sends
+    } else if label.contains("FIN") {
+        name == "shutdown" || name == "close"
+    } else if label == "RST" {
+        name == "close" || name == "shutdown" || sends
+    } else {
+        false
+    }
+}
+
+/// `── SYN ──────▶` left to right, `◀────── SYN-ACK ──` right to left, MIDDLE wide.
+fn arrow(label: &str, from: Side) -> String {
+    let label = fit(label, MIDDLE - 8);
+    let fill = MIDDLE - label.chars().count() - 6;
+    match from {
+        Side::Client => format!("── {label} {}▶", "─".repeat(fill + 1)),
+        Side::Server => format!("◀{} {label} ──", "─".repeat(fill + 1)),
+    }
+}
+
+/// `text` cut to `width` characters, with `…` where it was cut.
+fn fit(text: &str, width: usize) -> String {
+    if text.chars().count() <= width {
+        return text.to_string();
+    }
+    let mut cut: String = text.chars().take(width - 1).collect();
+    cut.push('…');
+    cut
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::{IpAddr, Ipv4Addr};
+
+    fn call(time: f64, text: &str) -> Call {
+        Call {
+            time,
+            pid: 1,
+            name: text.split('(').next().unwrap_or("").into(),
+            text: text.into(),
+        }
+    }
+
+    fn packet(time: f64, from_server: bool, label: &str) -> Packet {
+        let ip = IpAddr::V4(Ipv4Addr::LOCALHOST);
+        let (client, server) = ((ip, 41234), (ip, 51423));
+        let (src, dst) = if from_server {
+            (server, client)
+        } else {
+            (client, server)
+        };
+        Packet {
+            time,
+            src,
+            dst,
+            label: label.into(),
+            bare_ack: label == "ACK",
+        }
+    }
+
+    /// The handshake sits beside connect(); accept4() comes later on the right; only the first
+    /// pure ACK is drawn; every line fits 100 columns.
+    #[test]
+    fn draws_packets_beside_their_calls() {
+        let client = [
+            call(1.000, "connect(3, 127.0.0.1:51423)"),
+            call(1.010, "shutdown(3, SHUT_WR)"),
+        ];
+        let server = [call(0.500, "listen(3, 5)"), call(1.005, "accept4(3) = 4")];
+        let packets = [
+            packet(1.001, false, "SYN"),
+            packet(1.002, true, "SYN-ACK"),
+            packet(1.003, false, "ACK"),
+            packet(1.011, false, "FIN"),
+            packet(1.012, true, "ACK"),
+        ];
+        let ladder = render(
+            "client 127.0.0.1:41234",
+            "server 127.0.0.1:51423",
+            &client,
+            &server,
+            &packets,
+            51423,
+        );
+        let lines: Vec<&str> = ladder.lines().collect();
+        assert!(
+            lines[2].trim_start().starts_with("listen(3, 5)"),
+            "{ladder}"
+        );
+        assert!(
+            lines[3].starts_with("connect(3, 127.0.0.1:51423)") && lines[3].contains("── SYN ─"),
+            "{ladder}"
+        );
+        assert!(
+            lines[4].contains("◀") && lines[4].contains(" SYN-ACK ──"),
+            "{ladder}"
+        );
+        assert!(lines[5].contains("── ACK ─"), "{ladder}");
+        assert!(
+            lines[6].trim_start().starts_with("accept4(3) = 4"),
+            "{ladder}"
+        );
+        assert!(
+            lines[7].starts_with("shutdown(3, SHUT_WR)") && lines[7].contains("── FIN ─"),
+            "{ladder}"
+        );
+        assert_eq!(lines.len(), 8, "the later pure ACK is not drawn: {ladder}");
+        assert!(ladder.lines().all(|l| l.chars().count() <= 100), "{ladder}");
+    }
+}

@@ -1,0 +1,916 @@
+//! `cargo course trace LESSON [--scenario NAME] [--listing LISTING.py]`: the system calls of a real
+//! run and the packets they caused, as a ladder diagram.
+//!
+//! The run happens inside a private network namespace (`unshare -rn`: no root needed, a loopback of
+//! its own, no other traffic in the picture): the course tool runs itself again in there, brings
+//! `lo` up, starts a capture on it, runs each side under `strace`, and draws what it saw. Without
+//! namespaces it shows the system calls alone; without strace, the packets alone; it says which.
+
+mod ladder;
+mod strace;
+mod wire;
+
+use std::fmt::{self, Display, Write as _};
+use std::fs;
+use std::io::Read;
+use std::net::{TcpListener, TcpStream, UdpSocket};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use lesson_common::{Exit, fail, fail_with, usage};
+use test_support::process::{self, Spawned};
+
+use crate::pair::{self, HELLO_BODY, HELLO_PATH};
+use crate::registry::{Lesson, Partner, Role};
+use strace::Call;
+use wire::{Capture, Packet};
+
+const HELP: &str = "\
+usage: cargo course trace LESSON [--scenario NAME] [--listing LISTING.py]
+
+Run a lesson with its partner on loopback and show the network system calls each side made (strace)
+and the packets between them (a capture on loopback) as a ladder: the client's calls on the left,
+the server's on the right, each packet beside the call that sent it, time going down.
+
+  --scenario NAME       an experiment from the lesson's page with a scripted peer:
+                          http-fetch server-closes   the server closes during the pause (FIN, then RST)
+                          http-fetch server-resets   the server resets during the pause (RST at flush)
+                          udp-client refused         nothing listens: ICMP port unreachable
+                          udp-echo-server oversize   a 9000-byte datagram, echoed as 8192
+  --listing LISTING.py  also run your copy of the Python listing in the lesson's place and put its
+                        system calls beside the lesson's, differences marked (PYTHON, or python2)
+
+Needs strace, and unprivileged user namespaces (`unshare -rn true` must work) for the capture; says
+what is missing and shows what it can without them. Every run is bounded in time.";
+
+/// The experiments with a scripted peer: (lesson, scenario).
+const SCENARIOS: &[(&str, &str)] = &[
+    ("http-fetch", "server-closes"),
+    ("http-fetch", "server-resets"),
+    ("udp-client", "refused"),
+    ("udp-echo-server", "oversize"),
+];
+
+/// Why a trace (or part of it) cannot be shown here, in one line.
+#[derive(Debug)]
+pub struct Unavailable(pub String);
+
+impl Display for Unavailable {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+struct Options {
+    lesson: &'static Lesson,
+    scenario: Option<String>,
+    listing: Option<PathBuf>,
+    /// Running inside the namespace (the hidden second run).
+    inside: bool,
+    /// Print only the ladder, for a page.
+    page: bool,
+}
+
+pub fn main(args: Vec<String>) -> Result<(), Exit> {
+    if args.iter().any(|a| a == "--help" || a == "-h") {
+        return crate::print(&format!("{HELP}\n"));
+    }
+    let options = parse(&args)?;
+    if options.inside {
+        return inside(&options);
+    }
+    pair::build()?;
+    let tools = Tools::probe();
+    if tools.namespace.is_ok() {
+        // The same command again, inside a private network namespace.
+        let exe =
+            std::env::current_exe().map_err(|e| fail_with("cannot find the course tool", e))?;
+        let status = Command::new("unshare")
+            .arg("-rn")
+            .arg(exe)
+            .arg("trace")
+            .args(&args)
+            .arg("--inside")
+            .status()
+            .map_err(|e| fail_with("cannot run unshare", e))?;
+        return if status.success() {
+            Ok(())
+        } else {
+            Err(Exit::Quiet)
+        };
+    }
+    // No namespace: the system calls alone (a capture on the shared loopback would need root and
+    // would show everyone's traffic).
+    let why = tools.namespace.err().unwrap_or_default();
+    crate::print(&format!(
+        "trace: no packets: {why}; showing the system calls alone\n"
+    ))?;
+    let recording = record(&options, false)?;
+    crate::print(&report(&options, &recording, false))
+}
+
+fn parse(args: &[String]) -> Result<Options, Exit> {
+    let mut words = args.iter();
+    let Some(name) = words.next() else {
+        return Err(usage("give a LESSON to trace (cargo course trace --help)"));
+    };
+    let lesson = crate::registry::find(name)?;
+    let mut options = Options {
+        lesson,
+        scenario: None,
+        listing: None,
+        inside: false,
+        page: false,
+    };
+    while let Some(word) = words.next() {
+        match word.as_str() {
+            "--inside" => options.inside = true,
+            "--page" => options.page = true,
+            "--scenario" => options.scenario = words.next().cloned(),
+            "--listing" => options.listing = words.next().map(PathBuf::from),
+            other => {
+                return Err(usage(format!(
+                    "trace takes --scenario NAME or --listing FILE, not '{other}'"
+                )));
+            }
+        }
+    }
+    if let Some(scenario) = &options.scenario {
+        if !SCENARIOS.contains(&(lesson.name, scenario.as_str())) {
+            let known: Vec<String> = SCENARIOS
+                .iter()
+                .filter(|(l, _)| *l == lesson.name)
+                .map(|(_, s)| s.to_string())
+                .collect();
+            let known = if known.is_empty() {
+                "none".to_string()
+            } else {
+                known.join(", ")
+            };
+            return Err(usage(format!(
+                "{} has no scenario '{scenario}' (its scenarios: {known})",
+                lesson.name
+            )));
+        }
+    }
+    if let Some(listing) = &options.listing {
+        if fs::metadata(listing).is_err() {
+            return Err(usage(format!(
+                "cannot read the listing '{}'",
+                listing.display()
+            )));
+        }
+    }
+    Ok(options)
+}
+
+/// What this machine allows.
+struct Tools {
+    strace: bool,
+    namespace: Result<(), String>,
+}
+
+impl Tools {
+    fn probe() -> Tools {
+        let runs = |program: &str, args: &[&str]| {
+            Command::new(program)
+                .args(args)
+                .output()
+                .is_ok_and(|o| o.status.success())
+        };
+        let namespace = if !runs("unshare", &["-rn", "true"]) {
+            Err(
+                "unprivileged network namespaces are not available here (`unshare -rn true` fails)"
+                    .to_string(),
+            )
+        } else if !runs("unshare", &["-rn", "ip", "link", "set", "lo", "up"]) {
+            Err("`ip` (iproute2) is needed to bring up the namespace's loopback".to_string())
+        } else {
+            Ok(())
+        };
+        Tools {
+            strace: runs("strace", &["-V"]),
+            namespace,
+        }
+    }
+}
+
+/// The second run, inside the namespace: loopback up, then the recording.
+fn inside(options: &Options) -> Result<(), Exit> {
+    let up = Command::new("ip")
+        .args(["link", "set", "lo", "up"])
+        .status();
+    if !up.is_ok_and(|s| s.success()) {
+        return Err(fail(
+            "cannot bring up the namespace's loopback (`ip link set lo up`)",
+        ));
+    }
+    let recording = record(options, true)?;
+    if let Some(listing) = &options.listing {
+        let listing_run = record_listing(options, listing)?;
+        let mut text = report(options, &recording, true);
+        text.push_str(&calls_side_by_side(
+            options.lesson,
+            &listing_run,
+            &recording,
+        ));
+        return crate::print(&text);
+    }
+    crate::print(&report(options, &recording, true))
+}
+
+/// Everything one run showed.
+struct Recording {
+    client: String,
+    server: String,
+    client_calls: Vec<Call>,
+    server_calls: Vec<Call>,
+    packets: Vec<Packet>,
+    server_port: u16,
+    notes: Vec<String>,
+    /// What the traced lesson printed, stdout and stderr.
+    output: String,
+}
+
+/// A program run under strace (when strace is here), its calls written to `log`.
+fn traced(program: &Path, args: &[String], log: &Path, strace: bool) -> Command {
+    if !strace {
+        let mut command = Command::new(program);
+        command.args(args);
+        return command;
+    }
+    let mut command = Command::new("strace");
+    command
+        .args([
+            "-f",
+            "-ttt",
+            "-yy",
+            "-qq",
+            "-e",
+            "trace=%network,read,write,close",
+            "-e",
+            "signal=none",
+            "-o",
+        ])
+        .arg(log)
+        .arg("--")
+        .arg(program)
+        .args(args);
+    command
+}
+
+/// A scratch folder for strace's logs, removed when dropped.
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new() -> Result<Scratch, Exit> {
+        let dir = std::env::temp_dir().join(format!("course-trace-{}", std::process::id()));
+        fs::create_dir_all(&dir).map_err(|e| fail_with("cannot make a scratch folder", e))?;
+        Ok(Scratch(dir))
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A side started in the background under strace, with what it takes to stop it.
+struct Background {
+    spawned: Spawned,
+    log: PathBuf,
+}
+
+impl Background {
+    /// Stop the traced program itself (killing strace alone would leave it running, detached),
+    /// then strace; bounded either way.
+    fn stop(mut self) {
+        if let Some(pid) = fs::read_to_string(&self.log)
+            .ok()
+            .and_then(|t| t.split_whitespace().next()?.parse::<u32>().ok())
+        {
+            let _ = Command::new("kill").arg(pid.to_string()).status();
+        }
+        let _ = self.spawned.wait(Duration::from_secs(2));
+        self.spawned.stop();
+    }
+}
+
+/// Run the lesson as its page shows it (or the scenario), under strace, with a capture.
+fn record(options: &Options, capture: bool) -> Result<Recording, Exit> {
+    let tools_strace = Command::new("strace")
+        .arg("-V")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    let scratch = Scratch::new()?;
+    let mut notes = Vec::new();
+    if !tools_strace {
+        notes.push("no system calls: strace is not installed (Debian package strace)".to_string());
+    }
+    let capture = if capture {
+        match Capture::start() {
+            Ok(capture) => Some(capture),
+            Err(e) => {
+                notes.push(format!("no packets: cannot capture on loopback ({e})"));
+                None
+            }
+        }
+    } else {
+        None
+    };
+    let lesson = options.lesson;
+    // In the namespace the recipes' own ports are always free, so the ladder reads like the page;
+    // on the shared loopback any free port.
+    let (listing_port, http_port) = if capture.is_some() {
+        (lesson_common::LISTING_PORT, crate::transcripts::HTTP_PORT)
+    } else {
+        (0, 0)
+    };
+    let client_log = scratch.0.join("client");
+    let server_log = scratch.0.join("server");
+    let output;
+    let (client, server, server_port);
+    match (lesson.role, options.scenario.as_deref()) {
+        (Role::Lookup, _) => {
+            let args: Vec<String> = lesson.peer_args.iter().map(|a| a.to_string()).collect();
+            let outcome = run(
+                &traced(
+                    &pair::binary(lesson.name)?,
+                    &args,
+                    &client_log,
+                    tools_strace,
+                ),
+                lesson.stdin,
+            )?;
+            output = outcome;
+            client = lesson.name.to_string();
+            server = "(no peer: a lookup)".to_string();
+            server_port = 0;
+        }
+        (Role::Server, Some("oversize")) => {
+            let (background, port) =
+                start_server(lesson.name, &server_log, tools_strace, listing_port)?;
+            let echoed = oversize_datagram(port);
+            background.stop();
+            output = format!("the scripted client sent 9000 bytes and got {echoed} back\n");
+            client = "scripted client (course)".to_string();
+            server = lesson.name.to_string();
+            server_port = port;
+        }
+        (Role::Server, _) => {
+            let Partner::Lesson(client_name) = lesson.partner else {
+                return Err(fail(format!("{} has no client partner", lesson.name)));
+            };
+            let client_lesson = crate::registry::find(client_name)?;
+            let (background, port) =
+                start_server(lesson.name, &server_log, tools_strace, listing_port)?;
+            let args = with_port(client_lesson.peer_args, port);
+            output = run(
+                &traced(
+                    &pair::binary(client_name)?,
+                    &args,
+                    &client_log,
+                    tools_strace,
+                ),
+                client_lesson.stdin,
+            )?;
+            background.stop();
+            client = client_name.to_string();
+            server = lesson.name.to_string();
+            server_port = port;
+        }
+        (Role::Client, scenario) => {
+            let (peer, port, peer_name): (Option<Background>, u16, String) =
+                match (lesson.partner, scenario) {
+                    (_, Some("server-closes")) => (
+                        None,
+                        scripted_tcp_peer(false)?,
+                        "scripted server: accepts, then closes".into(),
+                    ),
+                    (_, Some("server-resets")) => (
+                        None,
+                        scripted_tcp_peer(true)?,
+                        "scripted server: accepts, then resets".into(),
+                    ),
+                    (_, Some("refused")) => {
+                        (None, closed_udp_port()?, "nobody (a closed port)".into())
+                    }
+                    (Partner::Lesson(name), _) => {
+                        let (background, port) =
+                            start_server(name, &server_log, tools_strace, listing_port)?;
+                        (Some(background), port, name.to_string())
+                    }
+                    (Partner::HttpServer, _) => {
+                        let (background, port) =
+                            start_http_server(&scratch.0, &server_log, tools_strace, http_port)?;
+                        (Some(background), port, "python3 -m http.server".into())
+                    }
+                    (Partner::None, _) => {
+                        return Err(fail(format!("{} has no partner", lesson.name)));
+                    }
+                };
+            let mut args = with_port(lesson.peer_args, port);
+            if scenario.is_some() && lesson.name == "http-fetch" {
+                // A pause long enough for the scripted server to act while the client waits.
+                if let Some(at) = args.iter().position(|a| a == "--pause") {
+                    args[at + 1] = "1".into();
+                }
+            }
+            output = run(
+                &traced(
+                    &pair::binary(lesson.name)?,
+                    &args,
+                    &client_log,
+                    tools_strace,
+                ),
+                lesson.stdin,
+            )?;
+            if let Some(peer) = peer {
+                peer.stop();
+            }
+            client = lesson.name.to_string();
+            server = peer_name;
+            server_port = port;
+        }
+    }
+    // Let the last packets land before the capture stops.
+    std::thread::sleep(Duration::from_millis(100));
+    let packets: Vec<Packet> = capture
+        .map(Capture::stop)
+        .unwrap_or_default()
+        .iter()
+        .filter_map(wire::decode)
+        .collect();
+    let read_calls = |log: &Path| {
+        fs::read_to_string(log)
+            .map(|t| strace::parse(&t))
+            .unwrap_or_default()
+    };
+    Ok(Recording {
+        client,
+        server,
+        client_calls: read_calls(&client_log),
+        server_calls: read_calls(&server_log),
+        packets,
+        server_port,
+        notes,
+        output,
+    })
+}
+
+/// The Python listing's run in the lesson's place: its calls, for the side-by-side list.
+fn record_listing(options: &Options, listing: &Path) -> Result<Vec<Call>, Exit> {
+    let python = crate::compare::interpreter()?;
+    let scratch = Scratch::new()?;
+    let log = scratch.0.join("listing");
+    let lesson = options.lesson;
+    let wrap = |args: &[String]| -> Command {
+        let mut strace = Command::new("strace");
+        strace
+            .args([
+                "-f",
+                "-ttt",
+                "-yy",
+                "-qq",
+                "-e",
+                "trace=%network,read,write,close",
+                "-e",
+                "signal=none",
+                "-o",
+            ])
+            .arg(&log)
+            .arg("--");
+        let python_command = crate::compare::python_command(&python, listing, args, Some(0.0));
+        strace
+            .arg(python_command.get_program())
+            .args(python_command.get_args());
+        strace.env("PYTHONUNBUFFERED", "1");
+        strace
+    };
+    match lesson.role {
+        Role::Lookup => {
+            let args: Vec<String> = lesson.peer_args.iter().map(|a| a.to_string()).collect();
+            run(&wrap(&args), lesson.stdin)?;
+        }
+        Role::Client => {
+            let server_log = scratch.0.join("server");
+            let (peer, port) = match lesson.partner {
+                Partner::Lesson(name) => start_server(name, &server_log, false, 0)?,
+                _ => start_http_server(&scratch.0, &server_log, false, 0)?,
+            };
+            let args: Vec<String> = with_port(lesson.peer_args, port)
+                .into_iter()
+                .filter(|a| !a.starts_with("--"))
+                .collect();
+            let args = drop_option_values(lesson.peer_args, args);
+            run(&wrap(&args), lesson.stdin)?;
+            peer.stop();
+        }
+        Role::Server => {
+            // The listing binds its own port, 51423 (free in this namespace).
+            let mut spawned = Spawned::start(&mut wrap(&[]), b"")
+                .map_err(|e| fail_with("cannot start the listing", e))?;
+            std::thread::sleep(Duration::from_millis(800));
+            poke_listing_port(lesson.name.starts_with("udp"));
+            std::thread::sleep(Duration::from_millis(300));
+            spawned.stop();
+        }
+    }
+    Ok(fs::read_to_string(&log)
+        .map(|t| strace::parse(&t))
+        .unwrap_or_default())
+}
+
+/// A lesson's peer arguments without the `--option VALUE` pairs the listing does not take.
+fn drop_option_values(template: &[&str], args: Vec<String>) -> Vec<String> {
+    let values: Vec<usize> = template
+        .iter()
+        .enumerate()
+        .filter(|(_, a)| a.starts_with("--"))
+        .map(|(i, _)| i + 1)
+        .collect();
+    let positional = template
+        .iter()
+        .enumerate()
+        .filter(|(i, a)| !a.starts_with("--") && !values.contains(i))
+        .count();
+    let skip = args.len().saturating_sub(positional);
+    args.into_iter().skip(skip).collect()
+}
+
+/// One connection or datagram to the listing's port, so a server listing shows its accept/recv.
+fn poke_listing_port(udp: bool) {
+    let port = lesson_common::LISTING_PORT;
+    if udp {
+        if let Ok(socket) = UdpSocket::bind("127.0.0.1:0") {
+            let _ = socket.set_read_timeout(Some(Duration::from_secs(1)));
+            let _ = socket.send_to(b"hello", ("127.0.0.1", port));
+            let _ = socket.recv(&mut [0u8; 64]);
+        }
+    } else if let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)) {
+        let _ = stream.set_read_timeout(Some(Duration::from_secs(1)));
+        let _ = stream.read(&mut [0u8; 64]);
+    }
+}
+
+fn with_port(template: &[&str], port: u16) -> Vec<String> {
+    template
+        .iter()
+        .map(|a| {
+            if *a == "PORT" {
+                port.to_string()
+            } else {
+                a.to_string()
+            }
+        })
+        .collect()
+}
+
+/// Run to the end, bounded; what it printed.
+fn run(command: &Command, stdin: &str) -> Result<String, Exit> {
+    let mut command = clone(command);
+    let outcome = process::run_bounded(&mut command, stdin.as_bytes(), pair::LIMIT)
+        .map_err(|e| fail_with("cannot run a side", e))?;
+    Ok(pair::text(&outcome.stdout) + &pair::text(&outcome.stderr))
+}
+
+fn clone(command: &Command) -> Command {
+    let mut copy = Command::new(command.get_program());
+    copy.args(command.get_args());
+    for (key, value) in command.get_envs() {
+        if let Some(value) = value {
+            copy.env(key, value);
+        }
+    }
+    copy
+}
+
+/// A server lesson on port 0 under strace; its port from its `Listening on` line.
+fn start_server(
+    name: &str,
+    log: &Path,
+    strace: bool,
+    port: u16,
+) -> Result<(Background, u16), Exit> {
+    let args = vec!["--bind".to_string(), "127.0.0.1".into(), port.to_string()];
+    let mut command = traced(&pair::binary(name)?, &args, log, strace);
+    let spawned = Spawned::start(&mut command, b"")
+        .map_err(|e| fail_with(format!("cannot start {name}"), e))?;
+    let line = spawned
+        .line(pair::STARTUP)
+        .map_err(|_| fail(format!("{name} did not say where it listens")))?;
+    let port = line
+        .strip_prefix("Listening on ")
+        .and_then(pair::port_of_tuple);
+    let Some(port) = port else {
+        return Err(fail(format!("{name} printed {line:?}")));
+    };
+    Ok((
+        Background {
+            spawned,
+            log: log.to_path_buf(),
+        },
+        port,
+    ))
+}
+
+/// `python3 -m http.server` on port 0 under strace, serving the page's hello.txt.
+fn start_http_server(
+    dir: &Path,
+    log: &Path,
+    strace: bool,
+    port: u16,
+) -> Result<(Background, u16), Exit> {
+    let site = dir.join("site");
+    fs::create_dir_all(&site).map_err(|e| fail_with("cannot make the served folder", e))?;
+    fs::write(site.join(HELLO_PATH), HELLO_BODY)
+        .map_err(|e| fail_with("cannot write the served file", e))?;
+    let port = port.to_string();
+    let args: Vec<String> = [
+        "-u",
+        "-m",
+        "http.server",
+        "--bind",
+        "127.0.0.1",
+        &port,
+        "--directory",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .chain([site.to_string_lossy().into_owned()])
+    .collect();
+    let mut command = traced(Path::new("python3"), &args, log, strace);
+    let spawned = Spawned::start(&mut command, b"")
+        .map_err(|e| fail_with("cannot start python3 -m http.server", e))?;
+    let line = spawned
+        .line(pair::STARTUP)
+        .map_err(|_| fail("python3 -m http.server did not say where it listens"))?;
+    let port = line
+        .split(" port ")
+        .nth(1)
+        .and_then(|r| r.split(' ').next()?.parse().ok());
+    let Some(port) = port else {
+        return Err(fail(format!("python3 -m http.server printed {line:?}")));
+    };
+    Ok((
+        Background {
+            spawned,
+            log: log.to_path_buf(),
+        },
+        port,
+    ))
+}
+
+/// A one-connection server on a thread of the course tool: it accepts, then closes (FIN) or resets
+/// (RST) while the client pauses.
+fn scripted_tcp_peer(reset: bool) -> Result<u16, Exit> {
+    let listener = TcpListener::bind("127.0.0.1:0").map_err(|e| fail_with("cannot listen", e))?;
+    let port = listener
+        .local_addr()
+        .map_err(|e| fail_with("cannot listen", e))?
+        .port();
+    std::thread::spawn(move || {
+        if let Ok((stream, _)) = listener.accept() {
+            if reset {
+                let _ = socket2::SockRef::from(&stream).set_linger(Some(Duration::ZERO));
+            }
+            drop(stream);
+        }
+    });
+    Ok(port)
+}
+
+/// A UDP port where nothing listens (bound, then closed).
+fn closed_udp_port() -> Result<u16, Exit> {
+    let socket = UdpSocket::bind("127.0.0.1:0").map_err(|e| fail_with("cannot bind", e))?;
+    socket
+        .local_addr()
+        .map(|a| a.port())
+        .map_err(|e| fail_with("cannot bind", e))
+}
+
+/// Send a 9000-byte datagram to the echo server; how many bytes came back.
+fn oversize_datagram(port: u16) -> usize {
+    let Ok(socket) = UdpSocket::bind("127.0.0.1:0") else {
+        return 0;
+    };
+    let _ = socket.set_read_timeout(Some(Duration::from_secs(2)));
+    let _ = socket.send_to(&[b'x'; 9000], ("127.0.0.1", port));
+    let mut buf = vec![0u8; 65_536];
+    socket.recv(&mut buf).unwrap_or(0)
+}
+
+/// The whole report: notes, what the lesson printed, each side's calls, the ladder.
+fn report(options: &Options, rec: &Recording, in_namespace: bool) -> String {
+    let ladder = ladder::render(
+        &format!("client: {}", rec.client),
+        &format!("server: {}", rec.server),
+        &rec.client_calls,
+        &rec.server_calls,
+        &rec.packets,
+        rec.server_port,
+    );
+    if options.page {
+        // On a page the server's port is the one its recipe uses, as in the other transcripts.
+        let documented = if options.lesson.partner == Partner::HttpServer {
+            crate::transcripts::HTTP_PORT
+        } else {
+            lesson_common::LISTING_PORT
+        };
+        return crate::transcripts::with_port(&ladder, rec.server_port, documented);
+    }
+    let mut out = String::new();
+    let place = if in_namespace {
+        "in a private network namespace (its own loopback, nothing else on it)"
+    } else {
+        "on this machine's loopback"
+    };
+    let _ = writeln!(
+        out,
+        "trace: {}{}, {place}",
+        options.lesson.name,
+        options
+            .scenario
+            .as_ref()
+            .map_or(String::new(), |s| format!(" --scenario {s}"))
+    );
+    for note in &rec.notes {
+        let _ = writeln!(out, "trace: {note}");
+    }
+    let _ = writeln!(out, "\nwhat it printed:");
+    for line in rec.output.lines() {
+        let _ = writeln!(out, "    {line}");
+    }
+    if rec.packets.is_empty() && in_namespace {
+        let _ = writeln!(
+            out,
+            "\nno packets on the wire{}",
+            if options.lesson.role == Role::Lookup {
+                ": the answer came from /etc/hosts or a numeric address, or the resolver found no route to a DNS server"
+            } else {
+                ""
+            }
+        );
+    }
+    let _ = writeln!(
+        out,
+        "\nthe ladder (client's calls left, server's right, packets between, time going down):\n"
+    );
+    out.push_str(&ladder);
+    out
+}
+
+/// The listing's calls beside the lesson's, on its side of the run, differences marked `|`, `<`, `>`.
+fn calls_side_by_side(lesson: &Lesson, listing: &[Call], rec: &Recording) -> String {
+    let ours = if lesson.role == Role::Server {
+        &rec.server_calls
+    } else {
+        &rec.client_calls
+    };
+    let normal = |calls: &[Call]| {
+        calls
+            .iter()
+            .map(|c| ephemeral_ports(&c.text))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let ours_title = format!("{}'s", lesson.name);
+    let mut out = format!(
+        "\n{:<48}   {ours_title}\n{:<48}   {}\n",
+        "the listing's system calls",
+        "-".repeat(26),
+        "-".repeat(ours_title.len())
+    );
+    for (a, b) in crate::transcripts::diff_rows(&normal(listing), &normal(ours)) {
+        let mark = match (&a, &b) {
+            (Some(x), Some(y)) if x == y => " ",
+            (Some(_), Some(_)) => "|",
+            (Some(_), None) => "<",
+            _ => ">",
+        };
+        let _ = writeln!(
+            out,
+            "{:<48} {mark} {}",
+            a.unwrap_or_default(),
+            b.unwrap_or_default()
+        );
+    }
+    out
+}
+
+/// The "On the wire" block of a lesson's page: the ladder of its usual run, from a real run in a
+/// private network namespace.
+pub fn wire_transcript(lesson: &'static Lesson) -> Result<String, Unavailable> {
+    let tools = Tools::probe();
+    if !tools.strace {
+        return Err(Unavailable("strace is not installed".into()));
+    }
+    if let Err(why) = tools.namespace {
+        return Err(Unavailable(why));
+    }
+    let exe = std::env::current_exe()
+        .map_err(|e| Unavailable(format!("cannot find the course tool: {e}")))?;
+    let mut command = Command::new("unshare");
+    command
+        .arg("-rn")
+        .arg(exe)
+        .args(["trace", lesson.name, "--page", "--inside"]);
+    let outcome = process::run_bounded(&mut command, b"", Duration::from_secs(60))
+        .map_err(|e| Unavailable(format!("cannot run the trace: {e}")))?;
+    match outcome.status {
+        Some(status) if status.success() => Ok(pair::text(&outcome.stdout)),
+        _ => Err(Unavailable(format!(
+            "the trace failed: {}",
+            pair::text(&outcome.stderr).trim()
+        ))),
+    }
+}
+
+/// A ladder as the transcripts check compares it: each side's calls, and the packets each way, in
+/// their own order — the two processes run at once, so how their rows and packets interleave is
+/// not behaviour — with ephemeral ports, byte counts and repeats masked.
+pub fn mask(text: &str) -> String {
+    let mut lists: [Vec<String>; 4] = Default::default(); // client calls, to server, to client, server calls
+    for line in text.lines().skip(2) {
+        let chars: Vec<char> = line.chars().collect();
+        let cell = |from: usize, to: usize| -> String {
+            chars
+                .get(from.min(chars.len())..to.min(chars.len()))
+                .map(|c| c.iter().collect::<String>())
+                .unwrap_or_default()
+        };
+        let arrow = cell(34, 66);
+        let toward = if arrow.contains('◀') { 2 } else { 1 };
+        for (index, text) in [(0, cell(0, 32)), (toward, arrow), (3, cell(68, 200))] {
+            let words: Vec<&str> = text
+                .split(|c: char| c == '─' || c == '▶' || c == '◀' || c.is_whitespace())
+                .filter(|w| !w.is_empty())
+                .collect();
+            let masked = numbers(&words.join(" "));
+            let list = &mut lists[index];
+            if !masked.is_empty() && list.last() != Some(&masked) {
+                list.push(masked);
+            }
+        }
+    }
+    let [client, to_server, to_client, server] = lists;
+    format!(
+        "client calls:\n  {}\npackets to the server:\n  {}\npackets to the client:\n  {}\nserver calls:\n  {}\n",
+        client.join("\n  "),
+        to_server.join("\n  "),
+        to_client.join("\n  "),
+        server.join("\n  ")
+    )
+}
+
+/// The kernel's ephemeral ports (Linux picks them from 32768 to 60999) as `<port>`: they differ
+/// from run to run, not from listing to lesson.
+fn ephemeral_ports(text: &str) -> String {
+    let mut out = String::new();
+    let mut digits = String::new();
+    for c in text.chars().chain(std::iter::once('\0')) {
+        if c.is_ascii_digit() {
+            digits.push(c);
+            continue;
+        }
+        let port: Option<u16> = digits.parse().ok();
+        match port {
+            Some(p)
+                if digits.len() == 5
+                    && (32768..=60999).contains(&p)
+                    && p != lesson_common::LISTING_PORT =>
+            {
+                out.push_str("<port>")
+            }
+            _ => out.push_str(&digits),
+        }
+        digits.clear();
+        if c != '\0' {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Digit runs of three or more (ports, byte counts, fds above 99) as `N`.
+fn numbers(text: &str) -> String {
+    let mut out = String::new();
+    let mut digits = String::new();
+    for c in text.chars().chain(std::iter::once(' ')) {
+        if c.is_ascii_digit() {
+            digits.push(c);
+            continue;
+        }
+        if digits.len() >= 2 {
+            out.push('N')
+        } else {
+            out.push_str(&digits)
+        }
+        digits.clear();
+        out.push(c);
+    }
+    out.pop();
+    out
+}

@@ -1,0 +1,324 @@
+//! Reading `strace -f -ttt -yy -o FILE` output: one [`Call`] per network system call on a socket,
+//! in a short form that fits a column (`connect(3, 127.0.0.1:51423) = 0`).
+
+/// One system call a traced program made.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Call {
+    /// Seconds since the epoch, from `-ttt`.
+    pub time: f64,
+    pub pid: u32,
+    pub name: String,
+    /// The short form: `name(args) = result`.
+    pub text: String,
+}
+
+/// The calls that touch the network: these by name, and read/write/close only on a socket fd.
+const NETWORK: &[&str] = &[
+    "socket",
+    "setsockopt",
+    "bind",
+    "listen",
+    "accept",
+    "accept4",
+    "connect",
+    "getsockname",
+    "getpeername",
+    "sendto",
+    "recvfrom",
+    "sendmsg",
+    "recvmsg",
+    "send",
+    "recv",
+    "shutdown",
+    "sendmmsg",
+    "recvmmsg",
+];
+
+/// Parse strace's output file. Lines split by `-f` (`<unfinished …>`, `<… name resumed>`) are
+/// joined; calls that are not about the network are left out.
+pub fn parse(text: &str) -> Vec<Call> {
+    let mut pending: Vec<(u32, f64, String)> = Vec::new();
+    let mut calls = Vec::new();
+    for line in text.lines() {
+        // `PID TIME CALL…`; strace pads the pid to five columns, so split on runs of spaces.
+        let Some((pid, rest)) = line.trim_start().split_once(' ') else {
+            continue;
+        };
+        let Some((time, rest)) = rest.trim_start().split_once(' ') else {
+            continue;
+        };
+        let (Ok(pid), Ok(time)) = (pid.parse::<u32>(), time.parse::<f64>()) else {
+            continue;
+        };
+        let rest = rest.trim_start();
+        if let Some(head) = rest.strip_suffix(" <unfinished ...>") {
+            pending.push((pid, time, head.to_string()));
+            continue;
+        }
+        let whole = if let Some(resumed) = rest.strip_prefix("<... ") {
+            let Some((_, tail)) = resumed.split_once(" resumed>") else {
+                continue;
+            };
+            let Some(at) = pending.iter().position(|(p, _, _)| *p == pid) else {
+                continue;
+            };
+            let (_, started, head) = pending.remove(at);
+            (started, format!("{head}{tail}"))
+        } else {
+            (time, rest.to_string())
+        };
+        if let Some(call) = call(pid, whole.0, &whole.1) {
+            calls.push(call);
+        }
+    }
+    calls
+}
+
+/// One complete strace line (`name(args) = result`), if it is a network call.
+fn call(pid: u32, time: f64, line: &str) -> Option<Call> {
+    let open = line.find('(')?;
+    let name = &line[..open];
+    // `-yy` names what an fd is: `3<TCP:[…]>`, `4<UDP:[…]>`, `5<socket:[…]>`, `6<UNIX:[…]>`.
+    let on_socket = ["<TCP", "<UDP", "<socket:", "<UNIX"]
+        .iter()
+        .any(|m| line.contains(m));
+    let wanted =
+        NETWORK.contains(&name) || (["read", "write", "close"].contains(&name) && on_socket);
+    if !wanted {
+        return None;
+    }
+    let close = line.rfind(") = ")?;
+    // `= ? ERESTARTSYS`: a call cut short when the program was stopped, not one it made.
+    if line[close + 4..].starts_with('?') {
+        return None;
+    }
+    let args = split_args(&strip_fd_notes(&line[open + 1..close]));
+    let result = short_result(&line[close + 4..]);
+    let arg = |i: usize| args.get(i).map(|a| short_arg(a)).unwrap_or_default();
+    let text = match name {
+        "socket" => format!(
+            "socket({}, {}) = {result}",
+            arg(0),
+            arg(1).split('|').next().unwrap_or("")
+        ),
+        "setsockopt" => format!(
+            "setsockopt({}, {}, {})",
+            arg(0),
+            arg(2),
+            arg(3).trim_matches(['[', ']'])
+        ),
+        "bind" | "connect" => format!("{name}({}, {}){}", arg(0), arg(1), ok_or(&result)),
+        "listen" => format!("listen({}, {}){}", arg(0), arg(1), ok_or(&result)),
+        "accept" | "accept4" => format!("{name}({}) = {result}", arg(0)),
+        "getsockname" | "getpeername" => format!("{name}({}) = {}", arg(0), arg(1)),
+        "sendto" | "send" | "write" | "sendmsg" => {
+            format!("{name}({}, {} bytes) = {result}", arg(0), arg(2))
+        }
+        "recvfrom" | "recv" | "read" | "recvmsg" => format!("{name}({}) = {result}", arg(0)),
+        "shutdown" => format!("shutdown({}, {}){}", arg(0), arg(1), ok_or(&result)),
+        "close" => format!("close({}){}", arg(0), ok_or(&result)),
+        _ => format!("{name}({}) = {result}", arg(0)),
+    };
+    Some(Call {
+        time,
+        pid,
+        name: name.to_string(),
+        text,
+    })
+}
+
+/// ` = RESULT` unless the result is a plain 0.
+fn ok_or(result: &str) -> String {
+    if result == "0" {
+        String::new()
+    } else {
+        format!(" = {result}")
+    }
+}
+
+/// `-1 ECONNREFUSED (Connection refused)` → `-1 ECONNREFUSED`; `3<TCP:[…]>` → `3`.
+fn short_result(result: &str) -> String {
+    let result = result.trim();
+    if let Some(rest) = result.strip_prefix("-1 ") {
+        return format!("-1 {}", rest.split(' ').next().unwrap_or(rest));
+    }
+    strip_fd_note(result)
+}
+
+/// `3<TCP:[127.0.0.1:41234->127.0.0.1:51423]>` → `3`: the notes `-yy` adds after an fd (their
+/// `->` would confuse the splitting).
+fn strip_fd_notes(text: &str) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(at) = rest.find('<') {
+        let after_digit = rest[..at].ends_with(|c: char| c.is_ascii_digit());
+        let end = if rest[at..].starts_with("<TCP")
+            || rest[at..].starts_with("<UDP")
+            || rest[at..].starts_with("<socket")
+            || rest[at..].starts_with("<UNIX")
+            || rest[at..].starts_with("<pipe")
+            || rest[at..].starts_with("</")
+        {
+            rest[at..]
+                .find("]>")
+                .map(|e| e + 2)
+                .or_else(|| rest[at..].find('>').map(|e| e + 1))
+        } else {
+            None
+        };
+        match (after_digit, end) {
+            (true, Some(end)) => {
+                out.push_str(&rest[..at]);
+                rest = &rest[at + end..];
+            }
+            _ => {
+                out.push_str(&rest[..=at]);
+                rest = &rest[at + 1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The arguments of a call, split at top-level commas (not inside `{…}`, `[…]`, `(…)` or quotes).
+fn split_args(text: &str) -> Vec<String> {
+    let (mut depth, mut quoted, mut escaped) = (0i32, false, false);
+    let mut args = Vec::new();
+    let mut current = String::new();
+    for c in text.chars() {
+        if quoted {
+            current.push(c);
+            match (escaped, c) {
+                (true, _) => escaped = false,
+                (false, '\\') => escaped = true,
+                (false, '"') => quoted = false,
+                _ => {}
+            }
+            continue;
+        }
+        match c {
+            '"' => quoted = true,
+            '{' | '[' | '(' => depth += 1,
+            '}' | ']' | ')' => depth -= 1,
+            ',' if depth == 0 => {
+                args.push(current.trim().to_string());
+                current.clear();
+                continue;
+            }
+            _ => {}
+        }
+        current.push(c);
+    }
+    if !current.trim().is_empty() {
+        args.push(current.trim().to_string());
+    }
+    args
+}
+
+/// An argument in short form: an fd without its `<TCP:[…]>` note, a socket address as `ip:port`.
+fn short_arg(arg: &str) -> String {
+    if arg.starts_with("{sa_family=") {
+        return sockaddr(arg);
+    }
+    if arg.starts_with('[') && arg.contains("{sa_family=") {
+        return sockaddr(arg.trim_matches(['[', ']']));
+    }
+    strip_fd_note(arg)
+}
+
+fn strip_fd_note(text: &str) -> String {
+    match text.find('<') {
+        Some(at) if text[..at].chars().all(|c| c.is_ascii_digit()) && at > 0 => {
+            text[..at].to_string()
+        }
+        _ => text.to_string(),
+    }
+}
+
+/// `{sa_family=AF_INET, sin_port=htons(80), sin_addr=inet_addr("127.0.0.1")}` → `127.0.0.1:80`.
+fn sockaddr(text: &str) -> String {
+    let field = |key: &str| -> Option<String> {
+        let at = text.find(key)? + key.len();
+        Some(text[at..].split([',', '}']).next()?.to_string())
+    };
+    let quoted = |s: String| {
+        s.trim_matches(|c| c == '"' || c == ')' || c == '(')
+            .to_string()
+    };
+    if text.contains("AF_INET6") {
+        let port = field("sin6_port=htons(").unwrap_or_default();
+        let addr = text
+            .split("inet_pton(AF_INET6, \"")
+            .nth(1)
+            .and_then(|r| r.split('"').next())
+            .unwrap_or("?");
+        return format!("[{addr}]:{}", port.trim_end_matches(')'));
+    }
+    if text.contains("AF_INET") {
+        let port = field("sin_port=htons(").unwrap_or_default();
+        let addr = field("sin_addr=inet_addr(").map(quoted).unwrap_or_default();
+        return format!("{addr}:{}", port.trim_end_matches(')'));
+    }
+    if text.contains("AF_UNIX") {
+        return format!(
+            "unix:{}",
+            field("sun_path=").map(quoted).unwrap_or_default()
+        );
+    }
+    text.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SAMPLE: &str = r#"410  1795584000.100000 socket(AF_UNIX, SOCK_STREAM, 0) = 3<UNIX:[1]>
+4101 1795584000.100001 socket(AF_INET, SOCK_STREAM|SOCK_CLOEXEC, IPPROTO_IP) = 3<TCP:[40000]>
+4101 1795584000.100002 setsockopt(3<TCP:[40000]>, SOL_SOCKET, SO_REUSEADDR, [1], 4) = 0
+4101 1795584000.100003 bind(3<TCP:[40000]>, {sa_family=AF_INET, sin_port=htons(51423), sin_addr=inet_addr("127.0.0.1")}, 16) = 0
+4101 1795584000.100004 listen(3<TCP:[127.0.0.1:51423]>, 5) = 0
+4101 1795584000.100005 write(1<pipe:[1]>, "Listening on ('127.0.0.1', 51423)"..., 34) = 34
+4101 1795584000.100006 accept4(3<TCP:[127.0.0.1:51423]>, {sa_family=AF_INET, sin_port=htons(41234), sin_addr=inet_addr("127.0.0.1")}, [128 => 16], SOCK_CLOEXEC <unfinished ...>
+4102 1795584000.100007 connect(3<TCP:[40001]>, {sa_family=AF_INET6, sin6_port=htons(80), sin6_flowinfo=htonl(0), inet_pton(AF_INET6, "::1", &sin6_addr), sin6_scope_id=0}, 28) = -1 ECONNREFUSED (Connection refused)
+4101 1795584000.100009 <... accept4 resumed>) = 4<TCP:[127.0.0.1:51423->127.0.0.1:41234]>
+4101 1795584000.100010 sendto(4<TCP:[127.0.0.1:51423->127.0.0.1:41234]>, "hello, world", 12, MSG_NOSIGNAL, NULL, 0) = 12
+4101 1795584000.100011 shutdown(4<TCP:[127.0.0.1:51423->127.0.0.1:41234]>, SHUT_WR) = 0
+4101 1795584000.100012 close(4<TCP:[127.0.0.1:51423->127.0.0.1:41234]>) = 0
+4101 1795584000.100013 close(5</etc/hosts>) = 0
+4101 1795584000.100014 +++ exited with 0 +++
+"#;
+
+    /// Network calls come out in short form, split lines are joined at the time they started, and
+    /// a write to a pipe or a close of a file is left out.
+    #[test]
+    fn parses_and_shortens_network_calls() {
+        let calls = parse(SAMPLE);
+        let texts: Vec<&str> = calls.iter().map(|c| c.text.as_str()).collect();
+        assert_eq!(
+            texts,
+            [
+                "socket(AF_UNIX, SOCK_STREAM) = 3",
+                "socket(AF_INET, SOCK_STREAM) = 3",
+                "setsockopt(3, SO_REUSEADDR, 1)",
+                "bind(3, 127.0.0.1:51423)",
+                "listen(3, 5)",
+                "connect(3, [::1]:80) = -1 ECONNREFUSED",
+                "accept4(3) = 4",
+                "sendto(4, 12 bytes) = 12",
+                "shutdown(4, SHUT_WR)",
+                "close(4)",
+            ]
+        );
+        let accept = calls.iter().find(|c| c.name == "accept4").unwrap();
+        assert_eq!(accept.time, 1795584000.100006);
+        assert_eq!(accept.pid, 4101);
+    }
+
+    /// Commas inside quotes and braces do not split arguments.
+    #[test]
+    fn splits_only_top_level_commas() {
+        let args = split_args(r#"3, "a, \"b\", c", {x=1, y=2}, [4]"#);
+        assert_eq!(args, ["3", r#""a, \"b\", c""#, "{x=1, y=2}", "[4]"]);
+    }
+}

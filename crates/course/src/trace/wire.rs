@@ -1,0 +1,298 @@
+//! The packets: a capture on the loopback interface of a private network namespace, read with an
+//! AF_PACKET socket (the course tool is root there, with no other traffic in the picture), and
+//! each frame decoded with etherparse into a [`Packet`] the ladder can draw.
+
+use std::io::{self, Read};
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread::{self, JoinHandle};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use etherparse::{NetSlice, SlicedPacket, TransportSlice};
+use socket2::{Domain, Protocol, Socket, Type};
+
+/// One frame seen on `lo`, as taken off the wire.
+#[derive(Clone, Debug)]
+pub struct Frame {
+    pub time: f64,
+    pub bytes: Vec<u8>,
+}
+
+/// A packet, decoded.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Packet {
+    pub time: f64,
+    pub src: (IpAddr, u16),
+    pub dst: (IpAddr, u16),
+    /// SYN, SYN-ACK, ACK, FIN, RST, `data 42`, `datagram 5`, `ICMP port unreachable`.
+    pub label: String,
+    /// A pure ACK after the handshake: shown only where it matters.
+    pub bare_ack: bool,
+}
+
+/// A capture running on a thread until [`Capture::stop`].
+pub struct Capture {
+    stop: Arc<AtomicBool>,
+    thread: JoinHandle<Vec<Frame>>,
+}
+
+/// The protocol number for "every protocol" (ETH_P_ALL, 3), in network byte order as AF_PACKET
+/// wants it; AF_PACKET itself is 17 on Linux.
+const ETH_P_ALL_BE: i32 = 0x0300;
+const AF_PACKET: i32 = 17;
+/// SOCK_RAW (socket2 names it only with its "all" feature, which would reach the lessons too).
+const SOCK_RAW: i32 = 3;
+
+impl Capture {
+    /// Start capturing every frame on every interface of this network namespace (only `lo`).
+    pub fn start() -> io::Result<Capture> {
+        let socket = Socket::new(
+            Domain::from(AF_PACKET),
+            Type::from(SOCK_RAW),
+            Some(Protocol::from(ETH_P_ALL_BE)),
+        )?;
+        // A short timeout, so the thread notices when it is asked to stop.
+        socket.set_read_timeout(Some(Duration::from_millis(50)))?;
+        let stop = Arc::new(AtomicBool::new(false));
+        let flag = Arc::clone(&stop);
+        let thread = thread::spawn(move || {
+            let mut frames = Vec::new();
+            let mut buf = vec![0u8; 65_536 + 64];
+            while !flag.load(Ordering::SeqCst) {
+                match (&socket).read(&mut buf) {
+                    Ok(n) => frames.push(Frame {
+                        time: now(),
+                        bytes: buf[..n].to_vec(),
+                    }),
+                    Err(e)
+                        if matches!(
+                            e.kind(),
+                            io::ErrorKind::WouldBlock
+                                | io::ErrorKind::TimedOut
+                                | io::ErrorKind::Interrupted
+                        ) => {}
+                    Err(_) => break,
+                }
+            }
+            frames
+        });
+        Ok(Capture { stop, thread })
+    }
+
+    /// Stop, and hand back the frames (each loopback packet once: an AF_PACKET socket on `lo` sees
+    /// every packet going out and coming in, the same bytes twice).
+    pub fn stop(self) -> Vec<Frame> {
+        self.stop.store(true, Ordering::SeqCst);
+        let frames = self.thread.join().unwrap_or_default();
+        let mut unique: Vec<Frame> = Vec::new();
+        for frame in frames {
+            let twin = unique
+                .last()
+                .is_some_and(|last| last.bytes == frame.bytes && frame.time - last.time < 0.01);
+            if !twin {
+                unique.push(frame);
+            }
+        }
+        unique
+    }
+}
+
+/// Seconds since the epoch, as strace's `-ttt` prints them.
+pub fn now() -> f64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64())
+}
+
+/// Decode a frame from `lo` (Ethernet framing with zero addresses on Linux); `None` for what is
+/// not IP.
+pub fn decode(frame: &Frame) -> Option<Packet> {
+    let sliced = SlicedPacket::from_ethernet(&frame.bytes).ok()?;
+    let (src_ip, dst_ip) = match &sliced.net {
+        Some(NetSlice::Ipv4(ip)) => (
+            IpAddr::V4(ip.header().source_addr()),
+            IpAddr::V4(ip.header().destination_addr()),
+        ),
+        Some(NetSlice::Ipv6(ip)) => (
+            IpAddr::V6(ip.header().source_addr()),
+            IpAddr::V6(ip.header().destination_addr()),
+        ),
+        _ => return None,
+    };
+    let mut packet = Packet {
+        time: frame.time,
+        src: (src_ip, 0),
+        dst: (dst_ip, 0),
+        label: String::new(),
+        bare_ack: false,
+    };
+    match &sliced.transport {
+        Some(TransportSlice::Tcp(tcp)) => {
+            packet.src.1 = tcp.source_port();
+            packet.dst.1 = tcp.destination_port();
+            let data = tcp.payload().len();
+            let mut label = match (tcp.syn(), tcp.ack(), tcp.fin(), tcp.rst()) {
+                (true, false, _, _) => "SYN".to_string(),
+                (true, true, _, _) => "SYN-ACK".to_string(),
+                (_, _, _, true) => "RST".to_string(),
+                (_, _, true, _) => "FIN".to_string(),
+                _ if data > 0 => String::new(),
+                _ => {
+                    packet.bare_ack = true;
+                    "ACK".to_string()
+                }
+            };
+            if data > 0 {
+                label = if label.is_empty() {
+                    format!("data {data}")
+                } else {
+                    format!("data {data} + {label}")
+                };
+            }
+            packet.label = label;
+        }
+        Some(TransportSlice::Udp(udp)) => {
+            packet.src.1 = udp.source_port();
+            packet.dst.1 = udp.destination_port();
+            packet.label = format!("datagram {}", udp.payload().len());
+        }
+        Some(TransportSlice::Icmpv4(icmp)) => {
+            let (kind, code) = (icmp.type_u8(), icmp.code_u8());
+            packet.label = if (kind, code) == (3, 3) {
+                "ICMP port unreachable".into()
+            } else {
+                format!("ICMP {kind}/{code}")
+            };
+            // The datagram that drew it rides inside: its ports say who the ICMP is about.
+            if let Some((src, dst)) = inner_udp_ports(icmp.payload()) {
+                packet.src.1 = dst;
+                packet.dst.1 = src;
+            }
+        }
+        Some(TransportSlice::Icmpv6(icmp)) => {
+            let (kind, code) = (icmp.type_u8(), icmp.code_u8());
+            packet.label = if (kind, code) == (1, 4) {
+                "ICMPv6 port unreachable".into()
+            } else {
+                format!("ICMPv6 {kind}/{code}")
+            };
+        }
+        _ => return None,
+    }
+    Some(packet)
+}
+
+/// The UDP ports of the IPv4 datagram quoted in an ICMP error.
+fn inner_udp_ports(quoted: &[u8]) -> Option<(u16, u16)> {
+    let header_len = usize::from(quoted.first()? & 0x0f) * 4;
+    let udp = quoted.get(header_len..header_len + 4)?;
+    Some((
+        u16::from_be_bytes([udp[0], udp[1]]),
+        u16::from_be_bytes([udp[2], udp[3]]),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An Ethernet frame (zero addresses, as on `lo`) around an IPv4 packet of `protocol`.
+    pub fn frame(protocol: u8, transport: &[u8]) -> Frame {
+        let mut bytes = vec![0u8; 12];
+        bytes.extend_from_slice(&[0x08, 0x00]);
+        let total = (20 + transport.len()) as u16;
+        let mut ip = vec![
+            0x45,
+            0,
+            (total >> 8) as u8,
+            total as u8,
+            0,
+            0,
+            0x40,
+            0,
+            64,
+            protocol,
+            0,
+            0,
+            127,
+            0,
+            0,
+            1,
+            127,
+            0,
+            0,
+            1,
+        ];
+        let sum = checksum(&ip);
+        ip[10] = (sum >> 8) as u8;
+        ip[11] = sum as u8;
+        bytes.extend_from_slice(&ip);
+        bytes.extend_from_slice(transport);
+        Frame { time: 1.0, bytes }
+    }
+
+    fn checksum(bytes: &[u8]) -> u16 {
+        let mut sum: u32 = bytes
+            .chunks(2)
+            .map(|c| u32::from(u16::from_be_bytes([c[0], *c.get(1).unwrap_or(&0)])))
+            .sum();
+        while sum > 0xffff {
+            sum = (sum & 0xffff) + (sum >> 16);
+        }
+        !(sum as u16)
+    }
+
+    /// A TCP header from port 41234 to 51423 with `flags` and `data`.
+    pub fn tcp(flags: u8, data: &[u8]) -> Vec<u8> {
+        let mut header = vec![
+            0xa1, 0x12, 0xc8, 0xdf, 0, 0, 0, 1, 0, 0, 0, 0, 0x50, flags, 0xff, 0xff, 0, 0, 0, 0,
+        ];
+        header.extend_from_slice(data);
+        header
+    }
+
+    /// TCP flags, payload lengths and UDP datagrams decode into the ladder's words.
+    #[test]
+    fn decodes_tcp_and_udp() {
+        let cases: [(u8, &[u8], &str); 6] = [
+            (0x02, b"", "SYN"),
+            (0x12, b"", "SYN-ACK"),
+            (0x10, b"", "ACK"),
+            (0x18, b"GET / HTTP/1.0\r\n\r\n", "data 18"),
+            (0x11, b"", "FIN"),
+            (0x14, b"", "RST"),
+        ];
+        for (flags, data, label) in cases {
+            let packet = decode(&frame(6, &tcp(flags, data))).unwrap();
+            assert_eq!(packet.label, label);
+            assert_eq!((packet.src.1, packet.dst.1), (41234, 51423));
+        }
+        let udp = [
+            0xc8, 0xdf, 0xa1, 0x12, 0, 13, 0, 0, b'h', b'e', b'l', b'l', b'o',
+        ];
+        let packet = decode(&frame(17, &udp)).unwrap();
+        assert_eq!(
+            (packet.label.as_str(), packet.src.1, packet.dst.1),
+            ("datagram 5", 51423, 41234)
+        );
+    }
+
+    /// An ICMP port unreachable names the datagram it answers, by that datagram's ports.
+    #[test]
+    fn decodes_icmp_port_unreachable() {
+        let mut icmp = vec![3, 3, 0, 0, 0, 0, 0, 0];
+        let quoted_ip = [
+            0x45, 0, 0, 30, 0, 0, 0, 0, 64, 17, 0, 0, 127, 0, 0, 1, 127, 0, 0, 1,
+        ];
+        icmp.extend_from_slice(&quoted_ip);
+        icmp.extend_from_slice(&[0xa1, 0x12, 0x00, 0x09, 0, 10, 0, 0]);
+        let packet = decode(&frame(1, &icmp)).unwrap();
+        assert_eq!(packet.label, "ICMP port unreachable");
+        assert_eq!(
+            (packet.src.1, packet.dst.1),
+            (9, 41234),
+            "from the closed port back to the sender"
+        );
+    }
+}

@@ -1,0 +1,184 @@
+//! `cargo course trace` for real: lesson pairs in a private network namespace, where strace and
+//! unprivileged namespaces exist (CI installs strace; elsewhere these tests say they are skipped).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::process::Command;
+
+use test_support::cmd;
+
+const COURSE: &str = env!("CARGO_BIN_EXE_course");
+
+fn available(lessons: &[&str]) -> bool {
+    let runs = |program: &str, args: &[&str]| {
+        Command::new(program)
+            .args(args)
+            .output()
+            .is_ok_and(|o| o.status.success())
+    };
+    if !runs("strace", &["-V"]) {
+        eprintln!("skipped: strace is not installed");
+        return false;
+    }
+    if !runs("unshare", &["-rn", "ip", "link", "set", "lo", "up"]) {
+        eprintln!("skipped: no unprivileged network namespaces here (or no `ip`)");
+        return false;
+    }
+    for lesson in lessons {
+        if test_support::process::binary(lesson).is_none() {
+            eprintln!("skipped: {lesson} is not built; run `cargo test --workspace`");
+            return false;
+        }
+    }
+    true
+}
+
+/// The ladder's rows, and where things are on it.
+struct Ladder(String);
+
+impl Ladder {
+    fn trace(args: &[&str]) -> Ladder {
+        let done = cmd(COURSE)
+            .arg("trace")
+            .args(args)
+            .env("COURSE_NO_BUILD", "1")
+            .run();
+        assert_eq!(
+            done.code,
+            Some(0),
+            "{}\n{}",
+            done.stdout_text(),
+            done.stderr
+        );
+        Ladder(done.stdout_text())
+    }
+
+    fn lines(&self) -> Vec<&str> {
+        self.0.lines().collect()
+    }
+
+    /// The first row with `text` on it.
+    #[track_caller]
+    fn row(&self, text: &str) -> usize {
+        let found = self.lines().iter().position(|l| l.contains(text));
+        found.unwrap_or_else(|| panic!("no {text:?} in:\n{}", self.0))
+    }
+
+    /// The first row with a packet `label` toward the client (◀) or the server (▶).
+    #[track_caller]
+    fn packet(&self, label: &str, to_client: bool) -> usize {
+        let head = if to_client { '◀' } else { '▶' };
+        let label = format!(" {label} ");
+        let found = self
+            .lines()
+            .iter()
+            .position(|l| l.contains(head) && l.contains(&label));
+        found.unwrap_or_else(|| {
+            panic!(
+                "no{label}packet toward the {}:\n{}",
+                if to_client { "client" } else { "server" },
+                self.0
+            )
+        })
+    }
+}
+
+/// socket-info ↔ tcp-listener: the server's four steps, the handshake after connect(), accept4()
+/// on the server's side, a FIN from each side's close, every line within 100 columns.
+#[test]
+fn traces_socket_info_against_tcp_listener() {
+    if !available(&["socket-info", "tcp-listener"]) {
+        return;
+    }
+    let ladder = Ladder::trace(&["socket-info"]);
+    let text = &ladder.0;
+    for step in [
+        "socket(AF_INET, SOCK_STREAM) = 3",
+        "setsockopt(3, SO_REUSEADDR, 1)",
+        "bind(3, 127.0.0.1:51423)",
+        "listen(3, 5)",
+    ] {
+        ladder.row(step);
+    }
+    let connect = ladder.row("connect(3, 127.0.0.1:51423)");
+    assert_eq!(
+        ladder.packet("SYN", false),
+        connect,
+        "the SYN sits beside connect():\n{text}"
+    );
+    assert!(ladder.packet("SYN-ACK", true) > connect, "{text}");
+    assert!(
+        ladder.packet("ACK", false) > ladder.packet("SYN-ACK", true),
+        "{text}"
+    );
+    assert!(
+        ladder.row("accept4(3) = 4") > ladder.row("listen(3, 5)"),
+        "{text}"
+    );
+    assert_eq!(
+        ladder.packet("FIN", true),
+        ladder.row("close(4)"),
+        "the server's close sends a FIN:\n{text}"
+    );
+    assert!(
+        ladder.packet("FIN", false) >= ladder.row("close(3)"),
+        "the client's close sends a FIN:\n{text}"
+    );
+    assert!(
+        text.contains("Connected to ('127.0.0.1', 51423)"),
+        "what socket-info printed is shown:\n{text}"
+    );
+    assert!(
+        text.lines().all(|l| l.chars().count() <= 100),
+        "fits 100 columns:\n{text}"
+    );
+}
+
+/// udp-client ↔ udp-echo-server: connect and shutdown put nothing on the wire; the datagram goes
+/// out beside sendto, and the echo comes back beside the server's sendto.
+#[test]
+fn udp_connect_and_shutdown_send_nothing() {
+    if !available(&["udp-client", "udp-echo-server"]) {
+        return;
+    }
+    let ladder = Ladder::trace(&["udp-client", "--page"]);
+    let (text, lines) = (&ladder.0, ladder.lines());
+    assert!(
+        !lines[ladder.row("shutdown(3, SHUT_WR)")].contains('─'),
+        "no packet beside the UDP shutdown:\n{text}"
+    );
+    assert!(
+        !lines[ladder.row("connect(3, 127.0.0.1:51423)")].contains('─'),
+        "no packet beside the UDP connect:\n{text}"
+    );
+    assert_eq!(
+        ladder.packet("datagram 5", false),
+        ladder.row("sendto(3, 5 bytes) = 5"),
+        "{text}"
+    );
+    assert!(
+        ladder.packet("datagram 5", true) > ladder.packet("datagram 5", false),
+        "the echo comes back:\n{text}"
+    );
+}
+
+/// Bad input is a usage error: no lesson, an unknown lesson or scenario, a missing listing.
+#[test]
+fn bad_input_is_a_usage_error() {
+    for (args, words) in [
+        (&["trace"][..], "give a LESSON"),
+        (&["trace", "nope"], "unknown lesson 'nope'"),
+        (
+            &["trace", "socket-info", "--scenario", "nope"],
+            "socket-info has no scenario 'nope'",
+        ),
+        (
+            &["trace", "socket-info", "--listing", "/nonexistent.py"],
+            "cannot read the listing",
+        ),
+    ] {
+        cmd(COURSE)
+            .args(args)
+            .env("COURSE_NO_BUILD", "1")
+            .assert_error(2, words);
+    }
+}

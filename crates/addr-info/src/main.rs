@@ -1,12 +1,12 @@
-//! addr-info — print what `getaddrinfo()` answers for a host (and a port or service), one tuple a line.
+//! addr-info — print what `getaddrinfo()` answers for a host and service, one tuple a line.
 //!
 //! Ports the `socket.getaddrinfo()` explanation of chapter 4 (Foundations of Python Network
 //! Programming, 1st edition): the call, and the five fields of each result, `(family, socktype,
 //! proto, canonname, sockaddr)`. Deviation: one tuple a line, with the constants' names.
 //!
 //! Run: `cargo run -p addr-info -- localhost http`
-//! Try: `PYENV_VERSION=2.7.18 python2 -c 'import socket; print socket.getaddrinfo("localhost", "http")'`
-//!      beside it, and `cargo run -p dns-validate -- 127.0.0.1`, whose forward step makes this call.
+//! Try: the same call in Python 2 beside it (the page shows the one-liner), and
+//!      `cargo run -p dns-validate -- 127.0.0.1`, whose forward step makes this call.
 
 use std::io::{self, Write};
 use std::process::ExitCode;

@@ -56,7 +56,8 @@ pub fn main(args: Vec<String>) -> Result<(), Exit> {
 }
 
 /// `mdbook build docs`, failing on any warning; then the lesson sources the pages link to are put
-/// where those links lead from the site (`../../crates/NAME/src/main.rs` from `target/book/lessons`).
+/// where those links lead from the site (`../../crates/NAME/src/main.rs` from
+/// `target/book/lessons`).
 fn build(root: &Path, site: &Path) -> Result<(), Exit> {
     let output = Command::new("mdbook")
         .arg("build")

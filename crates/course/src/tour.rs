@@ -1,6 +1,6 @@
-//! `cargo course tour [LESSON…]`: the course in one command, offline. Build the workspace once, then
-//! run every lesson beside its partner on loopback, show both sides, and check what each printed.
-//! Exit 0 when every step passed, 1 when any misbehaved (named in the summary).
+//! `cargo course tour [LESSON…]`: the course in one command, offline. Build the workspace once,
+//! then run every lesson beside its partner on loopback, show both sides, and check what each
+//! printed. Exit 0 when every step passed, 1 when any misbehaved (named in the summary).
 
 use std::fmt::Write as _;
 use std::time::Duration;

@@ -1,9 +1,8 @@
 //! http-fetch — fetch one page over HTTP/1.0 and show *where* each kind of network error surfaces.
-//!
-//! Ports the Error Handling Example With Shutdown and File-Like Objects of chapter 2 (Foundations of
-//! Python Network Programming, 1st edition): look up the port, connect, pause, write the request,
-//! flush, shut down the sending side, read to EOF. Deviations: timeouts, a Host header, IPv6, and a
-//! response that breaks its own Content-Length is an error.
+//! Ports the Error Handling Example With Shutdown and File-Like Objects of chapter 2 (Foundations
+//! of Python Network Programming, 1st edition): look up the port, connect, pause, write the
+//! request, flush, shut down the sending side, read to EOF. Deviations: timeouts, a Host header,
+//! IPv6, and a response that breaks its own Content-Length is an error.
 //!
 //! Run: `cargo run -p http-fetch -- --pause 0 127.0.0.1 8000 /`
 //! Try: `python3 -m http.server --bind 127.0.0.1 8000` beside it; stop it during the pause.
@@ -34,7 +33,8 @@ Options:
   -h, --help           print this help
 
 Example:
-  cargo run -p http-fetch -- --pause 0 127.0.0.1 8000 /    (with `python3 -m http.server --bind 127.0.0.1 8000`)";
+  cargo run -p http-fetch -- --pause 0 127.0.0.1 8000 /
+  (with `python3 -m http.server --bind 127.0.0.1 8000` running)";
 /// How much of the response head we keep to look for `Content-Length`; the body is never kept.
 const HEAD_LIMIT: usize = 16 * 1024;
 
@@ -73,8 +73,8 @@ fn run() -> Result<(), Exit> {
         parse_port(&textport, Transport::Tcp).map_err(|e| e.context("Couldn't find your port"))?;
 
     // 2. Create the socket and connect. Python makes one IPv4 socket before anything else; we
-    //    resolve first (a failure is Python's `socket.gaierror`: "Address-related error") and make a
-    //    socket of each address's family, so IPv6 works. Unlike the listing we try every address
+    //    resolve first (a failure is Python's `socket.gaierror`: "Address-related error") and make
+    //    a socket of each address's family, so IPv6 works. Unlike the listing we try every address
     //    the name has, each with a timeout, and report the last failure.
     // ANCHOR: connect
     let addresses = match resolve(&host, port, Transport::Tcp) {
@@ -115,7 +115,8 @@ fn run() -> Result<(), Exit> {
     let mut out = io::stdout().lock(); // one lock for the whole run, not one per write
     let to_stdout = |e: io::Error| fail_with("Error writing output", e);
 
-    // 4. Pause, as the listing's `time.sleep(10)`: the time to stop the server and watch the errors.
+    // 4. Pause, as the listing's `time.sleep(10)`: the time to stop the server and watch the
+    //    errors.
     writeln!(out, "sleeping").map_err(to_stdout)?; // Rust's stdout sends each line at its newline
     std::thread::sleep(pause);
     writeln!(out, "Continuing.").map_err(to_stdout)?;
@@ -148,7 +149,8 @@ fn run() -> Result<(), Exit> {
     }
     // ANCHOR_END: send
 
-    // 8. Read until EOF and pass every byte through unchanged, watching the head for Content-Length.
+    // 8. Read until EOF and pass every byte through unchanged, watching the head for
+    //    Content-Length.
     let mut received = 0u64;
     let mut head = Vec::new();
     let mut declared = None; // (head length, what the head says of the body's length)

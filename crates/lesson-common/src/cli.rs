@@ -147,7 +147,8 @@ pub fn one_line(error: &dyn Error) -> String {
 pub struct Args(Vec<String>);
 
 impl Args {
-    /// The process's arguments; one that is not UTF-8 is a usage error (std's `args()` would panic).
+    /// The process's arguments; one that is not UTF-8 is a usage error (std's `args()` would
+    /// panic).
     pub fn from_env() -> Result<Args, Exit> {
         let mut args = Vec::new();
         for arg in std::env::args_os().skip(1) {

@@ -8,7 +8,8 @@
 //!   [`resolve`] and [`GaiError`] (the resolver's failures in Python's `[Errno N] text` words), and
 //!   [`py_addr`] (Python 2's `('127.0.0.1', 51423)` address notation), and [`server_address`] (a
 //!   server lesson's `[--bind ADDR] [PORT|SERVICE]`).
-//! - [`ServerLog`] (in `cli`): a server's log, with the one policy for a log that cannot be written.
+//! - [`ServerLog`] (in `cli`): a server's log, with the one policy for a log that cannot be
+//!   written.
 //!
 //! # The exit-code contract
 //!

@@ -45,8 +45,9 @@ fn run() -> Result<(), Exit> {
     // Our stdout is line-buffered, so flush by hand or the text would not show before a slow step.
     let mut out = io::stdout().lock();
 
-    // 1. Create the socket. The listing always asks for IPv4 (AF_INET); we do too, unless HOST is an
-    //    IPv6 literal such as `::1`, because a socket's family must match the address it connects to.
+    // 1. Create the socket. The listing always asks for IPv4 (AF_INET); we do too, unless HOST is
+    //    an IPv6 literal such as `::1`, because a socket's family must match the address it
+    //    connects to.
     write!(out, "Creating socket...")?;
     out.flush()?;
     let ipv6 = host.parse::<IpAddr>().is_ok_and(|ip| ip.is_ipv6());
@@ -64,7 +65,8 @@ fn run() -> Result<(), Exit> {
     writeln!(out, " done.")?;
 
     // 3. Connect. Python's connect() resolves the name itself; socket2 wants an address, so we
-    //    resolve here and, as an AF_INET socket would, keep the first address of the socket's family.
+    //    resolve here and, as an AF_INET socket would, keep the first address of the socket's
+    //    family.
     write!(out, "Connecting to remote host on port {port}...")?;
     out.flush()?;
     // ANCHOR: connect

@@ -6,7 +6,8 @@
 //! 127.0.0.1 unless told otherwise, where the listing's `host = ''` binds every interface.
 //!
 //! Run: `cargo run -p tcp-listener`
-//! Try: `cargo run -p socket-info -- 127.0.0.1 51423` or `nc -d 127.0.0.1 51423` in another terminal.
+//! Try: `cargo run -p socket-info -- 127.0.0.1 51423` or `nc -d 127.0.0.1 51423` in another
+//!      terminal.
 
 use std::net::TcpListener;
 use std::process::ExitCode;
@@ -26,7 +27,8 @@ Arguments:
   PORT|SERVICE    the port to listen on, 0 for any free port, or a tcp service name (default: 51423)
 
 Options:
-  --bind ADDR     the IP address to listen on; 0.0.0.0 or :: for every interface (default: 127.0.0.1)
+  --bind ADDR     the IP address to listen on, 0.0.0.0 or :: for every interface
+                  (default: 127.0.0.1)
   -h, --help      print this help
 
 Example:
@@ -48,8 +50,8 @@ fn run() -> Result<(), Exit> {
     let socket = Socket::new(Domain::for_address(address), Type::STREAM, None)?;
 
     // 2. Set options. SO_REUSEADDR lets a restarted server bind its port while the previous run's
-    //    connections still sit in TIME_WAIT. Unix only: on Windows the same flag lets another socket
-    //    take over a port that is in use, so there we leave it off.
+    //    connections still sit in TIME_WAIT. Unix only: on Windows the same flag lets another
+    //    socket take over a port that is in use, so there we leave it off.
     #[cfg(unix)]
     socket.set_reuse_address(true)?;
 
@@ -65,7 +67,8 @@ fn run() -> Result<(), Exit> {
     // From here on the std type does the safe, idiomatic I/O.
     let listener = TcpListener::from(socket);
     let mut log = ServerLog::new();
-    // Not in the listing: with port 0 the kernel picks the port, so say which one (tests read this).
+    // Not in the listing: with port 0 the kernel picks the port, so say which one (tests read
+    // this).
     log.line(format_args!(
         "Listening on {}",
         py_addr(listener.local_addr()?)

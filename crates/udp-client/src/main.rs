@@ -102,8 +102,9 @@ fn run() -> Result<(), Exit> {
     if let Err(e) = socket.send(&input[start..end]) {
         return Err(fail_with(format!("cannot send {} bytes", end - start), e));
     }
-    // 5. Shut down the sending side, as the listing does (`shutdown(1)`). On UDP nothing goes on the
-    //    wire — there is no connection to close, no FIN — it only forbids this socket further sends.
+    // 5. Shut down the sending side, as the listing does (`shutdown(1)`). On UDP nothing goes on
+    //    the wire — there is no connection to close, no FIN — it only forbids this socket further
+    //    sends.
     socket.shutdown(Shutdown::Write)?;
     // ANCHOR_END: send
     // std's UdpSocket from here: its recv fills a plain `&mut [u8]` (socket2's wants MaybeUninit).

@@ -24,7 +24,8 @@ Arguments:
   PORT|SERVICE    the port to listen on, 0 for any free port, or a udp service name (default: 51423)
 
 Options:
-  --bind ADDR     the IP address to listen on; 0.0.0.0 or :: for every interface (default: 127.0.0.1)
+  --bind ADDR     the IP address to listen on, 0.0.0.0 or :: for every interface
+                  (default: 127.0.0.1)
   -h, --help      print this help
 
 Example:
@@ -60,7 +61,8 @@ fn run() -> Result<(), Exit> {
     // unsafe code to read; std's takes a plain `&mut [u8]`.
     let socket = UdpSocket::from(socket);
     let mut log = ServerLog::new();
-    // Deviation: the listing prints nothing here; we announce the address (port 0 picks a free one).
+    // Deviation: the listing prints nothing here; we announce the address (port 0 picks a free
+    // one).
     log.line(format_args!(
         "Listening on {}",
         py_addr(socket.local_addr()?)

@@ -762,7 +762,8 @@ fn report(options: &Options, rec: &Recording, in_namespace: bool) -> String {
     out
 }
 
-/// The listing's calls beside the lesson's, on its side of the run, differences marked `|`, `<`, `>`.
+/// The listing's calls beside the lesson's, on its side of the run, differences marked `|`, `<`,
+/// `>`.
 fn calls_side_by_side(lesson: &Lesson, listing: &[Call], rec: &Recording) -> String {
     let ours = if lesson.role == Role::Server {
         &rec.server_calls

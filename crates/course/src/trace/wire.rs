@@ -2,14 +2,16 @@
 //! AF_PACKET socket (the course tool is root there, with no other traffic in the picture), and
 //! each frame decoded with etherparse into a [`Packet`] the ladder can draw.
 
-use std::io::{self, Read};
+use std::io::{self, IoSliceMut};
 use std::net::IpAddr;
+use std::os::fd::AsRawFd;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use etherparse::{NetSlice, SlicedPacket, TransportSlice};
+use nix::sys::socket::{ControlMessageOwned, MsgFlags, recvmsg, setsockopt, sockopt};
 use socket2::{Domain, Protocol, Socket, Type};
 
 /// One frame seen on `lo`, as taken off the wire.
@@ -52,6 +54,8 @@ impl Capture {
             Type::from(SOCK_RAW),
             Some(Protocol::from(ETH_P_ALL_BE)),
         )?;
+        // Stamp each frame with the kernel's clock when it was taken off the wire.
+        setsockopt(&socket, sockopt::ReceiveTimestampns, &true).map_err(io::Error::from)?;
         // A short timeout, so the thread notices when it is asked to stop.
         socket.set_read_timeout(Some(Duration::from_millis(50)))?;
         let stop = Arc::new(AtomicBool::new(false));
@@ -60,9 +64,9 @@ impl Capture {
             let mut frames = Vec::new();
             let mut buf = vec![0u8; 65_536 + 64];
             while !flag.load(Ordering::SeqCst) {
-                match (&socket).read(&mut buf) {
-                    Ok(n) => frames.push(Frame {
-                        time: now(),
+                match receive(&socket, &mut buf) {
+                    Ok((n, time)) => frames.push(Frame {
+                        time,
                         bytes: buf[..n].to_vec(),
                     }),
                     Err(e)
@@ -96,6 +100,27 @@ impl Capture {
         }
         unique
     }
+}
+
+/// One frame into `buf`: its length, and the kernel's timestamp for it in seconds since the epoch
+/// (the clock strace's `-ttt` prints), or the time now if the kernel gave none.
+fn receive(socket: &Socket, buf: &mut [u8]) -> io::Result<(usize, f64)> {
+    let mut space = nix::cmsg_space!(nix::sys::time::TimeSpec);
+    let mut iov = [IoSliceMut::new(buf)];
+    let message = recvmsg::<()>(
+        socket.as_raw_fd(),
+        &mut iov,
+        Some(&mut space),
+        MsgFlags::empty(),
+    )
+    .map_err(io::Error::from)?;
+    let mut time = None;
+    for control in message.cmsgs().map_err(io::Error::from)? {
+        if let ControlMessageOwned::ScmTimestampns(stamp) = control {
+            time = Some(stamp.tv_sec() as f64 + stamp.tv_nsec() as f64 * 1e-9);
+        }
+    }
+    Ok((message.bytes, time.unwrap_or_else(now)))
 }
 
 /// Seconds since the epoch, as strace's `-ttt` prints them.

@@ -610,12 +610,7 @@ fn side_by_side(left_title: &str, right_title: &str, left: &str, right: &str) ->
     );
     let mut same = true;
     for (a, b) in diff_rows(left, right) {
-        let mark = match (&a, &b) {
-            (Some(x), Some(y)) if x == y => " ",
-            (Some(_), Some(_)) => "|",
-            (Some(_), None) => "<",
-            _ => ">",
-        };
+        let mark = crate::transcripts::mark(a.as_ref(), b.as_ref());
         same &= mark == " ";
         let a = a.map(|s| cut(&s)).unwrap_or_default();
         let b = b.map(|s| cut(&s)).unwrap_or_default();

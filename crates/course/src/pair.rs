@@ -155,10 +155,7 @@ pub fn start_http_server() -> Result<Peer, Exit> {
         Ok(line) => line,
         Err(why) => return Err(no_banner("python3 -m http.server", &peer.spawned, why)),
     };
-    let port = banner
-        .split(" port ")
-        .nth(1)
-        .and_then(|rest| rest.split(' ').next()?.parse().ok());
+    let port = http_server_port(&banner);
     let Some(port) = port else {
         return Err(fail(format!(
             "python3 -m http.server printed {banner:?}, not its port"
@@ -180,6 +177,17 @@ fn no_banner(name: &str, spawned: &Spawned, why: NoLine) -> Exit {
         "{name} {what} instead of saying where it listens: {}",
         err.join(" / ")
     ))
+}
+
+/// The port in `python3 -m http.server`'s `Serving HTTP on 127.0.0.1 port 8000 (…) ...` line.
+pub fn http_server_port(banner: &str) -> Option<u16> {
+    banner
+        .split(" port ")
+        .nth(1)?
+        .split(' ')
+        .next()?
+        .parse()
+        .ok()
 }
 
 /// The port of Python's address notation: `('127.0.0.1', 5555)` → 5555.

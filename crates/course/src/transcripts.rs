@@ -140,7 +140,7 @@ pub fn main(args: Vec<String>) -> Result<(), Exit> {
 }
 
 /// README.md and every Markdown page under docs/.
-fn pages(docs: &Path) -> Result<Vec<PathBuf>, Exit> {
+pub fn pages(docs: &Path) -> Result<Vec<PathBuf>, Exit> {
     let mut todo = vec![docs.to_path_buf()];
     let mut found = Vec::new();
     while let Some(dir) = todo.pop() {
@@ -366,6 +366,17 @@ pub fn diff(name: &str, was: &str, now: &str) -> String {
         }
     }
     out
+}
+
+/// The mark between two aligned rows, as `diff -y` draws it: ` ` equal, `|` changed, `<` only on
+/// the left, `>` only on the right.
+pub fn mark(left: Option<&String>, right: Option<&String>) -> &'static str {
+    match (left, right) {
+        (Some(a), Some(b)) if a == b => " ",
+        (Some(_), Some(_)) => "|",
+        (Some(_), None) => "<",
+        _ => ">",
+    }
 }
 
 /// The lines of two texts aligned on their longest common subsequence: equal lines side by side,

@@ -50,13 +50,7 @@ fn ready(lessons: &[&str]) -> bool {
         eprintln!("skipped: python3 is not installed (the stand-in listings need it)");
         return false;
     }
-    for lesson in lessons {
-        if test_support::process::binary(lesson).is_none() {
-            eprintln!("skipped: {lesson} is not built; run `cargo test --workspace`");
-            return false;
-        }
-    }
-    true
+    test_support::built(lessons)
 }
 
 fn compare(args: &[&str]) -> Finished {

@@ -23,13 +23,7 @@ fn available(lessons: &[&str]) -> bool {
         eprintln!("skipped: no unprivileged network namespaces here (or no `ip`)");
         return false;
     }
-    for lesson in lessons {
-        if test_support::process::binary(lesson).is_none() {
-            eprintln!("skipped: {lesson} is not built; run `cargo test --workspace`");
-            return false;
-        }
-    }
-    true
+    test_support::built(lessons)
 }
 
 /// The ladder's rows, and where things are on it.

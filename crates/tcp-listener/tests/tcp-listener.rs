@@ -15,8 +15,7 @@ use test_support::{Cmd, Running, cmd};
 const BIN: &str = env!("CARGO_BIN_EXE_tcp-listener");
 
 fn start(args: &[&str]) -> (Running, SocketAddr) {
-    let mut server = cmd(BIN).args(args).start();
-    let addr = server.listening_addr();
+    let (mut server, addr) = cmd(BIN).args(args).serve();
     assert_eq!(server.line(), "Waiting for connections...");
     (server, addr)
 }

@@ -239,6 +239,15 @@ impl Cmd {
         done
     }
 
+    /// Start a server lesson in the background and read the address from its `Listening on (…)`
+    /// line.
+    #[track_caller]
+    pub fn serve(self) -> (Running, SocketAddr) {
+        let mut server = self.start();
+        let addr = server.listening_addr();
+        (server, addr)
+    }
+
     /// Start in the background, read the first line of stdout (a server's `Listening on` line),
     /// then close the reading end of its stdout, as `server | head -1` leaves it.
     #[track_caller]
@@ -363,6 +372,18 @@ impl Running {
             lines.push(line);
         }
         lines
+    }
+}
+
+/// Whether the workspace binaries `names` are built; if not, says the test is skipped (under
+/// `cargo test -p ONE` a partner lesson may not be).
+pub fn built(names: &[&str]) -> bool {
+    match names.iter().find(|name| process::binary(name).is_none()) {
+        Some(missing) => {
+            eprintln!("skipped: {missing} is not built; run `cargo test --workspace`");
+            false
+        }
+        None => true,
     }
 }
 

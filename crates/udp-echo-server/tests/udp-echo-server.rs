@@ -13,9 +13,7 @@ use test_support::{Cmd, Running, cmd, recv_from};
 const BIN: &str = env!("CARGO_BIN_EXE_udp-echo-server");
 
 fn start(args: &[&str]) -> (Running, SocketAddr) {
-    let mut server = cmd(BIN).args(args).start();
-    let addr = server.listening_addr();
-    (server, addr)
+    cmd(BIN).args(args).serve()
 }
 
 /// A client socket on an ephemeral loopback port whose reads give up after a while.

@@ -44,6 +44,21 @@ the server's on the right, each packet beside the call that sent it, time going 
 Needs strace, and unprivileged user namespaces (`unshare -rn true` must work) for the capture; says
 what is missing and shows what it can without them. Every run is bounded in time.";
 
+/// strace's options: follow threads and children, microsecond timestamps (to line calls up with
+/// packets), what each fd is (`-yy`: to keep only sockets), only the calls that can touch the
+/// network, no signal noise; then `-o LOG`.
+const STRACE: [&str; 9] = [
+    "-f",
+    "-ttt",
+    "-yy",
+    "-qq",
+    "-e",
+    "trace=%network,read,write,close",
+    "-e",
+    "signal=none",
+    "-o",
+];
+
 /// The experiments with a scripted peer: (lesson, scenario).
 const SCENARIOS: &[(&str, &str)] = &[
     ("http-fetch", "server-closes"),
@@ -242,17 +257,7 @@ fn traced(program: &Path, args: &[String], log: &Path, strace: bool) -> Command 
     }
     let mut command = Command::new("strace");
     command
-        .args([
-            "-f",
-            "-ttt",
-            "-yy",
-            "-qq",
-            "-e",
-            "trace=%network,read,write,close",
-            "-e",
-            "signal=none",
-            "-o",
-        ])
+        .args(STRACE)
         .arg(log)
         .arg("--")
         .arg(program)
@@ -468,20 +473,7 @@ fn record_listing(options: &Options, listing: &Path) -> Result<Vec<Call>, Exit> 
     let lesson = options.lesson;
     let wrap = |args: &[String]| -> Command {
         let mut strace = Command::new("strace");
-        strace
-            .args([
-                "-f",
-                "-ttt",
-                "-yy",
-                "-qq",
-                "-e",
-                "trace=%network,read,write,close",
-                "-e",
-                "signal=none",
-                "-o",
-            ])
-            .arg(&log)
-            .arg("--");
+        strace.args(STRACE).arg(&log).arg("--");
         let python_command = crate::compare::python_command(&python, listing, args, Some(0.0));
         strace
             .arg(python_command.get_program())
@@ -647,10 +639,7 @@ fn start_http_server(
     let line = spawned
         .line(pair::STARTUP)
         .map_err(|_| fail("python3 -m http.server did not say where it listens"))?;
-    let port = line
-        .split(" port ")
-        .nth(1)
-        .and_then(|r| r.split(' ').next()?.parse().ok());
+    let port = pair::http_server_port(&line);
     let Some(port) = port else {
         return Err(fail(format!("python3 -m http.server printed {line:?}")));
     };
@@ -785,12 +774,7 @@ fn calls_side_by_side(lesson: &Lesson, listing: &[Call], rec: &Recording) -> Str
         "-".repeat(ours_title.len())
     );
     for (a, b) in crate::transcripts::diff_rows(&normal(listing), &normal(ours)) {
-        let mark = match (&a, &b) {
-            (Some(x), Some(y)) if x == y => " ",
-            (Some(_), Some(_)) => "|",
-            (Some(_), None) => "<",
-            _ => ">",
-        };
+        let mark = crate::transcripts::mark(a.as_ref(), b.as_ref());
         let _ = writeln!(
             out,
             "{:<48} {mark} {}",

@@ -13,7 +13,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
-use lesson_common::{Exit, fail, fail_with, usage};
+use lesson_common::{Exit, fail, fail_with};
 use serde_json::{Value, json};
 use test_support::process::Spawned;
 use tungstenite::{Message, WebSocket};
@@ -34,16 +34,8 @@ go to target/book-shots/.";
 const WAIT: Duration = Duration::from_secs(20);
 
 pub fn main(args: Vec<String>) -> Result<(), Exit> {
-    let check = match args.as_slice() {
-        [] => false,
-        [flag] if flag == "--check" => true,
-        [flag] if flag == "--help" || flag == "-h" => return crate::print(&format!("{HELP}\n")),
-        _ => {
-            return Err(usage(format!(
-                "book takes only --check, not '{}'",
-                args.join(" ")
-            )));
-        }
+    let Some(check) = crate::check_flag("book", HELP, &args)? else {
+        return Ok(());
     };
     let root = pair::workspace_root();
     let site = root.join("target/book");

@@ -1,7 +1,7 @@
 //! course — the course's own tool, run as `cargo course COMMAND` from anywhere in the checkout.
 //!
 //! Every command reads one table, [`registry::LESSONS`]: adding a lesson is its crate, its page and
-//! one row there. The binary (`src/main.rs`) only hands [`run`] to the common reporter; the
+//! one row there. The binary (`src/bin/course.rs`, so that `src/main.rs` marks a lesson) only hands [`run`] to the common reporter; the
 //! modules are a library so that the course's own tests can read the registry too.
 
 use lesson_common::{Exit, usage};
@@ -95,4 +95,18 @@ fn stop_children_on_interrupt() {
         #[allow(clippy::exit)]
         std::process::exit(130);
     });
+}
+
+/// The arguments of a command that takes only `--check`: `Some(true)` with it, `Some(false)`
+/// without; `None` once `--help` has printed `help`.
+pub fn check_flag(command: &str, help: &str, args: &[String]) -> Result<Option<bool>, Exit> {
+    match args {
+        [] => Ok(Some(false)),
+        [flag] if flag == "--check" => Ok(Some(true)),
+        [flag] if flag == "--help" || flag == "-h" => print(&format!("{help}\n")).map(|()| None),
+        _ => Err(usage(format!(
+            "{command} takes only --check, not '{}'",
+            args.join(" ")
+        ))),
+    }
 }

@@ -22,7 +22,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use lesson_common::{Exit, fail, fail_with, usage};
+use lesson_common::{Exit, fail, fail_with};
 
 use crate::pair::{self, Peer};
 use crate::registry::{LESSONS, LISTING_PORT, Lesson, Partner, Role};
@@ -43,16 +43,8 @@ const MAP_START: &str = "<!-- course:map -->";
 const MAP_END: &str = "<!-- /course:map -->";
 
 pub fn main(args: Vec<String>) -> Result<(), Exit> {
-    let check = match args.as_slice() {
-        [] => false,
-        [flag] if flag == "--check" => true,
-        [flag] if flag == "--help" || flag == "-h" => return crate::print(&format!("{HELP}\n")),
-        _ => {
-            return Err(usage(format!(
-                "transcripts takes only --check, not '{}'",
-                args.join(" ")
-            )));
-        }
+    let Some(check) = crate::check_flag("transcripts", HELP, &args)? else {
+        return Ok(());
     };
     let docs = pair::workspace_root().join("docs");
     let pages = pages(&docs)?;

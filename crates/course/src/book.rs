@@ -6,7 +6,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::fs;
-use std::io::{Read, Write};
+use std::io::{ErrorKind, Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use base64::Engine as _;
 use lesson_common::{Exit, fail, fail_with};
 use serde_json::{Value, json};
-use test_support::process::Spawned;
+use test_support::process::{Spawned, run_bounded};
 use tungstenite::{Message, WebSocket};
 
 use crate::pair;
@@ -32,12 +32,16 @@ go to target/book-shots/.";
 
 /// How long one page may take to load, and Chromium to start.
 const WAIT: Duration = Duration::from_secs(20);
+/// mdBook builds these pages in well under a second; this is room for a slow machine.
+const BUILD_LIMIT: Duration = Duration::from_secs(120);
 
 pub fn main(args: Vec<String>) -> Result<(), Exit> {
     let Some(check) = crate::check_flag("book", HELP, &args)? else {
         return Ok(());
     };
+    // Canonical, so that the pages' paths match the links the browser resolves (`a.href`).
     let root = pair::workspace_root();
+    let root = root.canonicalize().unwrap_or(root);
     let site = root.join("target/book");
     build(&root, &site)?;
     crate::print(&format!("book: built {}\n", site.display()))?;
@@ -51,17 +55,21 @@ pub fn main(args: Vec<String>) -> Result<(), Exit> {
 /// where those links lead from the site (`../../crates/NAME/src/main.rs` from
 /// `target/book/lessons`).
 fn build(root: &Path, site: &Path) -> Result<(), Exit> {
-    let output = Command::new("mdbook")
-        .arg("build")
-        .arg(root.join("docs"))
-        .output();
-    let output = match output {
+    let mut command = Command::new("mdbook");
+    command.arg("build").arg(root.join("docs"));
+    let output = match run_bounded(&mut command, b"", BUILD_LIMIT) {
         Ok(output) => output,
-        Err(_) => {
+        Err(e) if e.kind() == ErrorKind::NotFound => {
             return Err(fail(
-                "mdBook is not installed: `cargo install --locked mdbook`",
+                "mdBook is not installed: install it with `cargo install --locked mdbook`",
             ));
         }
+        Err(e) => return Err(fail_with("cannot run mdbook", e)),
+    };
+    let Some(status) = output.status else {
+        return Err(fail(format!(
+            "mdbook build docs did not finish within {BUILD_LIMIT:?}"
+        )));
     };
     let said = format!(
         "{}{}",
@@ -69,11 +77,11 @@ fn build(root: &Path, site: &Path) -> Result<(), Exit> {
         String::from_utf8_lossy(&output.stderr)
     );
     let warnings = warnings(&said);
-    if !output.status.success() || !warnings.is_empty() {
+    if !status.success() || !warnings.is_empty() {
         return Err(fail(format!(
             "mdbook build docs: {}",
             if warnings.is_empty() {
-                said.trim().to_string()
+                said.trim().replace('\n', " / ")
             } else {
                 warnings.join(" / ")
             }
@@ -92,13 +100,62 @@ fn build(root: &Path, site: &Path) -> Result<(), Exit> {
     Ok(())
 }
 
-/// The lines of mdBook's output that are warnings or errors.
+/// The lines of mdBook's output that are warnings or errors. mdBook logs through `tracing`: a
+/// line starts with its level, padded (` WARN`, `ERROR`), after colour codes when it writes to a
+/// terminal. A failed `{{#include}}` is only an `ERROR` line — the build still succeeds — so these
+/// lines, not the exit status, say whether the book is clean.
 pub fn warnings(output: &str) -> Vec<String> {
     output
         .lines()
-        .filter(|l| l.contains("WARN") || l.contains("ERROR") || l.contains("[warn"))
-        .map(|l| l.trim().to_string())
+        .map(strip_colour)
+        .filter(|line| matches!(line.split_whitespace().next(), Some("WARN" | "ERROR")))
+        .map(|line| line.trim().to_string())
         .collect()
+}
+
+/// `line` without terminal colour codes (`ESC [ … m`).
+fn strip_colour(line: &str) -> String {
+    let mut out = String::with_capacity(line.len());
+    let mut chars = line.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            // Skip up to and including the sequence's final letter.
+            for c in chars.by_ref() {
+                if c.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// The pages `SUMMARY.md` lists, as the files mdBook writes for them: `README.md` becomes
+/// `index.html` (mdBook's `index` preprocessor), `x.md` becomes `x.html`; a draft chapter
+/// (`[Title]()`) has no page.
+pub fn summary_pages(summary: &str) -> Vec<String> {
+    let mut pages = Vec::new();
+    for line in summary.lines() {
+        let mut rest = line;
+        while let Some(open) = rest.find("](") {
+            let after = &rest[open + 2..];
+            let Some(close) = after.find(')') else { break };
+            if let Some(page) = after[..close].trim().strip_suffix(".md") {
+                let page = match page.rsplit_once('/') {
+                    Some((dir, "README")) => format!("{dir}/index.html"),
+                    None if page == "README" => "index.html".to_string(),
+                    _ => format!("{page}.html"),
+                };
+                if !pages.contains(&page) {
+                    pages.push(page);
+                }
+            }
+            rest = &after[close..];
+        }
+    }
+    pages
 }
 
 /// The pages of the built site a reader reaches (not the print view, the 404 page or the table of
@@ -137,16 +194,30 @@ struct Seen {
     broken_images: Vec<String>,
     ids: BTreeSet<String>,
     errors: Vec<String>,
+    /// Code blocks with nothing in them: an `{{#include FILE:anchor}}` whose anchor is gone
+    /// renders as one, and mdBook says nothing.
+    empty_code: usize,
 }
 
 fn check_site(root: &Path, site: &Path) -> Result<(), Exit> {
     let started = Instant::now();
     let shots = root.join("target/book-shots");
     fs::create_dir_all(&shots).map_err(|e| fail_with("cannot make target/book-shots", e))?;
+    // Every chapter SUMMARY.md lists must be among the pages checked.
+    let summary = fs::read_to_string(root.join("docs/SUMMARY.md"))
+        .map_err(|e| fail_with("cannot read docs/SUMMARY.md", e))?;
+    let built = pages(site);
+    for page in summary_pages(&summary) {
+        if !built.contains(&site.join(&page)) {
+            return Err(fail(format!(
+                "SUMMARY.md lists {page}, but mdbook did not write it"
+            )));
+        }
+    }
     let mut browser = Browser::start()?;
     let mut seen: BTreeMap<PathBuf, Seen> = BTreeMap::new();
     let mut report = String::new();
-    for page in pages(site) {
+    for page in built {
         let name = page
             .strip_prefix(site)
             .unwrap_or(&page)
@@ -164,9 +235,15 @@ fn check_site(root: &Path, site: &Path) -> Result<(), Exit> {
         seen.insert(page, page_seen);
     }
     let found = browser.search(&site.join("index.html"), "getsockname")?;
-    drop(browser);
+    let dark = browser.dark_theme(&site.join("index.html"), &shots.join("index-dark.png"))?;
+    browser.close();
     crate::print(&report)?;
-    let problems = problems(&seen, found);
+    let mut problems = problems(&seen, found);
+    if !dark.split_whitespace().any(|class| class == "navy") {
+        problems.push(format!(
+            "with the system set to dark, the map's theme is '{dark}', not book.toml's `navy`"
+        ));
+    }
     if !problems.is_empty() {
         return Err(fail(format!(
             "the site has {} problem(s): {}",
@@ -175,7 +252,7 @@ fn check_site(root: &Path, site: &Path) -> Result<(), Exit> {
         )));
     }
     crate::print(&format!(
-        "book: {} pages checked in headless Chromium in {:.1} s: every internal link and anchor resolves, no image is missing, no JavaScript error, no empty page; the search finds `getsockname` on {found} page(s)\n",
+        "book: {} pages checked in headless Chromium in {:.1} s: every internal link and anchor resolves, no image is missing, no JavaScript error, no empty page or code block; the search finds `getsockname` on {found} page(s); a dark system theme gets the dark theme\n",
         seen.len(),
         started.elapsed().as_secs_f64()
     ))
@@ -194,6 +271,12 @@ fn problems(seen: &BTreeMap<PathBuf, Seen>, search_hits: usize) -> Vec<String> {
             problems.push(format!(
                 "{name}: its main text is empty ({} characters)",
                 page_seen.text
+            ));
+        }
+        if page_seen.empty_code > 0 {
+            problems.push(format!(
+                "{name}: {} empty code block(s) — an {{{{#include}}}} whose anchor is gone?",
+                page_seen.empty_code
             ));
         }
         for image in &page_seen.broken_images {
@@ -226,13 +309,16 @@ fn broken(link: &str, seen: &BTreeMap<PathBuf, Seen>) -> Option<String> {
     if anchor.is_empty() {
         return None;
     }
-    match seen.get(&path) {
-        Some(target) if !target.ids.contains(&percent_decode(anchor)) => Some(format!(
-            "link to {}#{anchor}: no such anchor",
-            path.display()
-        )),
-        _ => None,
-    }
+    let anchor = percent_decode(anchor);
+    let has_anchor = match seen.get(&path) {
+        Some(target) => target.ids.contains(&anchor),
+        // A page the check did not load (print.html): mdBook writes every id into the HTML.
+        None if path.extension().is_some_and(|e| e == "html") => {
+            fs::read_to_string(&path).is_ok_and(|html| html.contains(&format!(" id=\"{anchor}\"")))
+        }
+        None => true,
+    };
+    (!has_anchor).then(|| format!("link to {}#{anchor}: no such anchor", path.display()))
 }
 
 fn percent_decode(text: &str) -> String {
@@ -416,7 +502,8 @@ impl Browser {
             "({ text: (document.querySelector('main') || document.body).innerText.trim().length,
                 links: [...document.querySelectorAll('a[href]')].map(a => a.href),
                 brokenImages: [...document.images].filter(i => !i.complete || i.naturalWidth === 0).map(i => i.src),
-                ids: [...document.querySelectorAll('[id]')].map(e => e.id) })",
+                ids: [...document.querySelectorAll('[id]')].map(e => e.id),
+                emptyCode: [...document.querySelectorAll('main pre code')].filter(c => c.textContent.trim() === '').length })",
         )?;
         let strings = |key: &str| -> Vec<String> {
             facts[key]
@@ -443,7 +530,32 @@ impl Browser {
             broken_images: strings("brokenImages"),
             ids: strings("ids").into_iter().collect(),
             errors: self.events.iter().filter_map(error_of).collect(),
+            empty_code: facts["emptyCode"].as_u64().unwrap_or(0) as usize,
         })
+    }
+
+    /// Load `page` with the system set to dark and screenshot it: the theme mdBook picked (the
+    /// classes of `<html>`).
+    fn dark_theme(&mut self, page: &Path, shot: &Path) -> Result<String, Exit> {
+        let dark = json!({"features": [{"name": "prefers-color-scheme", "value": "dark"}]});
+        self.call("Emulation.setEmulatedMedia", dark)?;
+        let seen = self.visit(page, shot)?;
+        let theme = self.eval("document.documentElement.className")?;
+        self.call("Emulation.setEmulatedMedia", json!({"features": []}))?;
+        if let Some(error) = seen.errors.first() {
+            return Err(fail(format!("the dark theme: {error}")));
+        }
+        Ok(theme.as_str().unwrap_or_default().to_string())
+    }
+
+    /// Ask Chromium to quit, so that it takes its helper processes with it; Drop kills whatever is
+    /// left after a few seconds.
+    fn close(mut self) {
+        // No waiting for the answer: a browser that quits may not send one.
+        self.next_id += 1;
+        let close = json!({"id": self.next_id, "method": "Browser.close"}).to_string();
+        let _ = self.socket.send(Message::text(close));
+        let _ = self.chromium.wait(Duration::from_secs(5));
     }
 
     /// Type `word` into the page's search box and count the results, as a reader would, offline.
@@ -571,17 +683,87 @@ mod tests {
                 .contains("goes nowhere")
         );
         assert_eq!(broken("https://docs.rs/socket2", &seen), None);
+        // A page the browser did not load is read from disk for its ids.
+        let other = dir.join("b.html");
+        fs::write(&other, r#"<h2 id="the-steps">x</h2>"#).unwrap();
+        let other = format!("file://{}", other.display());
+        assert_eq!(broken(&format!("{other}#the-steps"), &seen), None);
+        assert!(broken(&format!("{other}#gone"), &seen).is_some());
         assert_eq!(percent_decode("a%20b%23c"), "a b#c");
         let _ = fs::remove_dir_all(&dir);
     }
 
-    /// mdBook's warnings are found in its output; its INFO lines are not warnings.
+    /// mdBook's WARN and ERROR lines are found, coloured or not; INFO lines are not warnings,
+    /// even when their text mentions one.
     #[test]
     fn finds_warnings() {
-        let output = " INFO Book building has started\n WARN The command `x` for preprocessor `y` was not found\n";
+        let output = " INFO Book building has started\n \
+                      WARN The command `x` for preprocessor `y` was not found\n\
+                      \u{1b}[31mERROR\u{1b}[0m Error updating \"{{#include a.rs:b}}\"\n \
+                      INFO HTML book written (no WARN here)\n";
         assert_eq!(
             warnings(output),
-            ["WARN The command `x` for preprocessor `y` was not found"]
+            [
+                "WARN The command `x` for preprocessor `y` was not found",
+                "ERROR Error updating \"{{#include a.rs:b}}\"",
+            ]
         );
+        assert!(warnings(" INFO Running the html backend\n").is_empty());
+    }
+
+    /// SUMMARY's chapters become the files mdBook writes, in reading order; README is the index,
+    /// a draft chapter has no page.
+    #[test]
+    fn pages_from_the_summary() {
+        let summary = "# Summary\n\n[The course map](README.md)\n[How to](how-to.md)\n\n\
+                       - [socket-info](lessons/socket-info.md)\n  - [More](lessons/README.md)\n\
+                       - [Draft]()\n---\n[Troubleshooting](troubleshooting.md)\n";
+        assert_eq!(
+            summary_pages(summary),
+            [
+                "index.html",
+                "how-to.html",
+                "lessons/socket-info.html",
+                "lessons/index.html",
+                "troubleshooting.html"
+            ]
+        );
+    }
+
+    /// The project's SUMMARY starts with the course map and lists every lesson of the registry.
+    #[test]
+    fn the_summary_lists_the_map_first_and_every_lesson() {
+        let summary = fs::read_to_string(pair::workspace_root().join("docs/SUMMARY.md")).unwrap();
+        let pages = summary_pages(&summary);
+        assert_eq!(pages.first().map(String::as_str), Some("index.html"));
+        for lesson in LESSONS {
+            let page = format!("lessons/{}.html", lesson.name);
+            assert!(pages.contains(&page), "SUMMARY.md does not list {page}");
+        }
+    }
+
+    /// The pages checked are the built HTML files, mdBook's own print view, 404 page and sidebar
+    /// frame and its asset folders left out.
+    #[test]
+    fn pages_from_the_built_files() {
+        let site = std::env::temp_dir().join(format!("course-book-pages-{}", std::process::id()));
+        for file in [
+            "index.html",
+            "print.html",
+            "404.html",
+            "toc.html",
+            "lessons/a.html",
+            "css/x.html",
+            "searchindex.js",
+        ] {
+            let path = site.join(file);
+            fs::create_dir_all(path.parent().unwrap()).unwrap();
+            fs::write(&path, "x").unwrap();
+        }
+        assert_eq!(
+            pages(&site),
+            [site.join("index.html"), site.join("lessons/a.html")]
+        );
+        let _ = fs::remove_dir_all(&site);
     }
 }

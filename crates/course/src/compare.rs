@@ -17,7 +17,7 @@ use lesson_common::{Exit, fail, fail_with, usage};
 use test_support::process::{self, Outcome, Spawned};
 
 use crate::pair;
-use crate::registry::{LISTING_PORT, Lesson, Role};
+use crate::registry::{LISTING_PORT, Lesson, Role, Scripted};
 use crate::transcripts::diff_rows;
 
 const HELP: &str = "\
@@ -32,17 +32,19 @@ side by side. Exit 0: the same; 1: different; 2: a bad command line.
               lesson's usual ones (see `cargo course list`).
   peers       client lessons: their partner on a free port (http-fetch: python3 -m http.server
               serving hello.txt); server lessons: each side in turn on the listing's port 51423,
-              then a scripted client makes three connections (TCP) or sends three datagrams (UDP);
-              lookup lessons: none.
+              then a scripted client makes three connections (TCP) or sends three datagrams (UDP)
+              — on Linux inside a private network namespace (`unshare -rn`) where it is allowed,
+              so a server already running on 51423 does not matter; lookup lessons: none.
   python      $PYTHON (a command, e.g. `env PYENV_VERSION=2.7.18 python2`), else `python2`. With
               pyenv: PYENV_VERSION=2.7.18 cargo course compare … These are Python 2 listings (the
               book's 1st edition): python3 cannot run them.
 
 What compare changes in the listing's run, and why: a listing that binds '' (every interface) binds
 127.0.0.1 instead; `--pause SECONDS` for http-fetch also shortens the listing's time.sleep(10) to
-that many seconds. A listing that connects to a fixed host elsewhere is refused: make it read HOST
-and PORT from sys.argv. Masked: ephemeral ports (not 0, 51423, the peer's port, nor ports below
-1024), HTTP dates, CRs at line ends; the lesson's `Listening on (…)` line (the listings print none)
+that many seconds. A listing that connects to a fixed host elsewhere is refused, and the error
+says which lines to change (the Information Example as printed: HOST and PORT from sys.argv).
+Masked: ephemeral ports (not 0, 51423, the peer's port, nor ports below 1024), HTTP dates, CRs at
+line ends; the lesson's `Listening on (…)` line (the listings print none)
 and anything on stderr are shown, not compared. Exit codes count when both sides ended by
 themselves.";
 
@@ -67,13 +69,11 @@ code = compile(open(listing).read(), listing, 'exec')
 exec(code, {'__name__': '__main__', '__file__': listing})
 "#;
 
-/// How long each side may run; a listing that waits for ever (udp.py) is stopped at this limit,
-/// and that is not a difference.
+/// How long each side may run (the registry's limit, plus any pause); a listing that waits for
+/// ever (udp.py) is stopped at this limit, and that is not a difference.
 fn limit(lesson: &Lesson, pause: Option<f64>) -> Duration {
-    match lesson.name {
-        "udp-client" => Duration::from_secs(4),
-        _ => Duration::from_secs(15) + Duration::from_secs_f64(pause.unwrap_or(0.0)),
-    }
+    Duration::from_secs(lesson.compare.limit_secs)
+        + Duration::from_secs_f64(pause.unwrap_or(0.0).min(3600.0))
 }
 
 pub fn main(args: Vec<String>) -> Result<(), Exit> {
@@ -93,11 +93,15 @@ pub fn main(args: Vec<String>) -> Result<(), Exit> {
     let listing =
         fs::canonicalize(listing).map_err(|e| usage(format!("cannot read '{listing}': {e}")))?;
     if let Some((line, host)) = fixed_remote_host(&source) {
+        // One line (the error contract) that says exactly what to change, and what to run then.
+        let change = if lesson.compare.edit.is_empty() {
+            "make it take HOST and PORT from sys.argv, as the lesson does".to_string()
+        } else {
+            format!("in your copy, {}", lesson.compare.edit)
+        };
         return Err(usage(format!(
-            "line {line} of {} connects to the fixed host '{host}'; compare talks only to this machine. \
-             Make the listing take HOST and PORT from sys.argv, as the lesson does — e.g. \
-             `import sys` at the top and `s.connect((sys.argv[1], int(sys.argv[2])))` — then run \
-             `cargo course compare {} {} 127.0.0.1 PORT`",
+            "line {line} of {} connects to the fixed host '{host}', and compare talks only to this \
+             machine: {change}; then run `cargo course compare {} {} 127.0.0.1 PORT`",
             listing.display(),
             lesson.name,
             listing.display()
@@ -122,8 +126,23 @@ pub fn main(args: Vec<String>) -> Result<(), Exit> {
         }
     }
     pair::build()?;
+    if lesson.role == Role::Server {
+        let mut again = vec![
+            lesson.name.to_string(),
+            listing.to_string_lossy().into_owned(),
+        ];
+        again.extend(rest.iter().cloned());
+        if let Some(done) = in_private_network(&again)? {
+            return done;
+        }
+    }
 
     let mut report = format!("compare: {} against {}\n", lesson.name, listing.display());
+    if std::env::var_os(IN_NETNS).is_some() {
+        report.push_str(
+            "in a private network namespace (its own loopback: port 51423 is free there)\n",
+        );
+    }
     let peer = match lesson.role {
         Role::Client => pair::start_partner(lesson)?,
         _ => None,
@@ -148,14 +167,16 @@ pub fn main(args: Vec<String>) -> Result<(), Exit> {
         );
     }
     if lesson.role == Role::Server {
-        let what = if lesson.name.starts_with("udp") {
+        let what = if lesson.compare.scripted == Scripted::Datagrams {
             "sends three datagrams"
         } else {
             "makes three connections"
         };
         let _ = writeln!(
             report,
-            "each side in turn on port {LISTING_PORT}; then a scripted client {what}"
+            "each side in turn on port {LISTING_PORT}; then a scripted client {what} to 127.0.0.1\n\
+             the listing binds 127.0.0.1 where it asks for '' or 0.0.0.0 (every interface), as the \
+             lesson does by default"
         );
     }
     let wrapper = WRAPPER.replace(
@@ -335,11 +356,12 @@ pub fn interpreter() -> Result<Vec<String>, Exit> {
     let Some(program) = words.first() else {
         return Err(usage("PYTHON is empty"));
     };
-    let runs = Command::new(program)
-        .args(&words[1..])
-        .args(["-c", "pass"])
-        .output();
-    if !runs.is_ok_and(|out| out.status.success()) {
+    let mut probe = Command::new(program);
+    probe.args(&words[1..]).args(["-c", "pass"]);
+    // Bounded: an interpreter that hangs is one that does not run.
+    let runs = process::run_bounded(&mut probe, b"", Duration::from_secs(20))
+        .map(|outcome| outcome.status.is_some_and(|s| s.success()));
+    if !runs.unwrap_or(false) {
         return Err(usage(format!(
             "cannot run the interpreter '{configured}'. These are the book's Python 2 listings: install \
              Python 2.7, or with pyenv run `PYENV_VERSION=2.7.18 cargo course compare …` (or set \
@@ -387,33 +409,34 @@ fn side(outcome: Outcome, limit: Duration) -> Side {
 /// One server side: it binds the listing's port, the scripted client plays against it, then it is
 /// stopped. What the scripted client saw is part of the compared output.
 fn run_server(lesson: &Lesson, command: &mut Command) -> Result<Side, Exit> {
-    let udp = lesson.name.starts_with("udp");
+    let udp = lesson.compare.scripted == Scripted::Datagrams;
+    // Asked before the side starts, never while it starts: a probe socket bound at the moment the
+    // server binds would take the port from it.
     if port_taken(udp) {
         return Err(fail(format!(
-            "port {LISTING_PORT}/{} is in use (is a lesson or a listing still running?)",
+            "port {LISTING_PORT}/{} is in use on 127.0.0.1 (is a lesson or a listing still \
+             running?): stop it, then compare again",
             if udp { "udp" } else { "tcp" }
         )));
     }
     let mut spawned =
         Spawned::start(command, b"").map_err(|e| fail_with("cannot start a server side", e))?;
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !port_taken(udp) && spawned.is_running() && Instant::now() < deadline {
-        thread::sleep(Duration::from_millis(50));
-    }
     let mut seen = String::from("--- what the scripted client saw ---\n");
-    if port_taken(udp) {
-        seen.push_str(&if udp {
-            scripted_datagrams()
-        } else {
-            scripted_connections()
-        });
+    // The book's servers print nothing when they are up, so the scripted client's first
+    // connection (or datagram) is the readiness probe: refused means "not yet", so it tries again.
+    seen.push_str(&if udp {
+        scripted_datagrams(&mut spawned)
     } else {
-        let _ = writeln!(seen, "--- the server never bound port {LISTING_PORT} ---");
-    }
-    // Let the last log line arrive: stop when nothing new came for 0.3 s.
+        scripted_connections(&mut spawned)
+    });
+    // Let the last log line arrive: stop when nothing new came for 0.3 s (at most 3 s).
     let mut stdout: Vec<String> = Vec::new();
+    let settled = Instant::now() + Duration::from_secs(3);
     while let Ok(line) = spawned.line(Duration::from_millis(300)) {
         stdout.push(line);
+        if Instant::now() >= settled {
+            break;
+        }
     }
     let ended = spawned.wait(Duration::ZERO).ok().flatten();
     spawned.stop();
@@ -438,8 +461,7 @@ fn run_server(lesson: &Lesson, command: &mut Command) -> Result<Side, Exit> {
     })
 }
 
-/// Whether something holds 127.0.0.1:51423: a bind without SO_REUSEADDR fails then, and the probe
-/// leaves no trace in the server's log (a connect would be served and logged).
+/// Whether something holds 127.0.0.1:51423 (a bind fails then). Only before a side starts.
 fn port_taken(udp: bool) -> bool {
     if udp {
         UdpSocket::bind(("127.0.0.1", LISTING_PORT)).is_err()
@@ -448,18 +470,40 @@ fn port_taken(udp: bool) -> bool {
     }
 }
 
-fn scripted_connections() -> String {
+/// How long a server side may take to bind, and how long the scripted client waits for an answer.
+const BIND_LIMIT: Duration = Duration::from_secs(10);
+const ANSWER_LIMIT: Duration = Duration::from_secs(5);
+
+fn refused(e: &std::io::Error) -> bool {
+    e.kind() == std::io::ErrorKind::ConnectionRefused
+}
+
+/// Three connections, each read until the server closes it. The first is tried again while it is
+/// refused (the server has not bound yet), until the server exits or [`BIND_LIMIT`] passes.
+fn scripted_connections(server: &mut Spawned) -> String {
+    let deadline = Instant::now() + BIND_LIMIT;
     let mut seen = String::new();
     for i in 1..=3 {
-        let closed = TcpStream::connect_timeout(
-            &([127, 0, 0, 1], LISTING_PORT).into(),
-            Duration::from_secs(5),
-        )
-        .and_then(|mut stream| {
-            stream.set_read_timeout(Some(Duration::from_secs(5)))?;
-            stream.read_to_end(&mut Vec::new())
-        })
-        .is_ok();
+        let closed = loop {
+            let to = ([127, 0, 0, 1], LISTING_PORT).into();
+            match TcpStream::connect_timeout(&to, ANSWER_LIMIT) {
+                Err(e)
+                    if i == 1
+                        && refused(&e)
+                        && server.is_running()
+                        && Instant::now() < deadline =>
+                {
+                    thread::sleep(Duration::from_millis(20));
+                }
+                Err(_) => break false,
+                Ok(mut stream) => {
+                    break stream
+                        .set_read_timeout(Some(ANSWER_LIMIT))
+                        .and_then(|()| stream.read_to_end(&mut Vec::new()))
+                        .is_ok();
+                }
+            }
+        };
         let what = if closed {
             "closed by the server"
         } else {
@@ -470,23 +514,35 @@ fn scripted_connections() -> String {
     seen
 }
 
-fn scripted_datagrams() -> String {
+/// Three datagrams, each waited for until it comes back. The first is sent again while the port
+/// is unreachable (ECONNREFUSED on a connected UDP socket: nobody has bound it yet); a datagram
+/// that was simply not answered is never sent twice, so a server logs each one once.
+fn scripted_datagrams(server: &mut Spawned) -> String {
+    let deadline = Instant::now() + BIND_LIMIT;
     let mut seen = String::new();
     for i in 1..=3 {
         let message = format!("datagram {i}");
-        let echoed = UdpSocket::bind("127.0.0.1:0")
-            .and_then(|socket| {
-                socket.set_read_timeout(Some(Duration::from_secs(3)))?;
-                socket.send_to(message.as_bytes(), ("127.0.0.1", LISTING_PORT))?;
+        let exchange = || -> std::io::Result<bool> {
+            let socket = UdpSocket::bind("127.0.0.1:0")?;
+            socket.connect(("127.0.0.1", LISTING_PORT))?;
+            socket.set_read_timeout(Some(ANSWER_LIMIT))?;
+            loop {
                 let mut buf = [0u8; 64];
-                let n = socket.recv(&mut buf)?;
-                Ok(buf[..n] == *message.as_bytes())
-            })
-            .unwrap_or(false);
+                let sent = socket.send(message.as_bytes());
+                match sent.and_then(|_| socket.recv(&mut buf)) {
+                    Err(e) if i == 1 && refused(&e) && Instant::now() < deadline => {
+                        thread::sleep(Duration::from_millis(20));
+                    }
+                    Err(e) => return Err(e),
+                    Ok(n) => return Ok(buf[..n] == *message.as_bytes()),
+                }
+            }
+        };
+        let echoed = server.is_running() && exchange().unwrap_or(false);
         let what = if echoed {
             "echoed"
         } else {
-            "no echo within 3 s"
+            "no echo within 5 s"
         };
         let _ = writeln!(seen, "{message}: {what}");
     }
@@ -534,7 +590,7 @@ pub fn mask(text: &str, keep: &[u16]) -> String {
 /// become one bare tuple a line (Python 3's `<AddressFamily.AF_INET: 2>` its number), so the
 /// tuples themselves are compared.
 pub fn normalize(lesson: &Lesson, text: &str) -> String {
-    if lesson.name != "addr-info" {
+    if !lesson.compare.tuples {
         return text.to_string();
     }
     let mut out = String::new();
@@ -617,4 +673,66 @@ fn side_by_side(left_title: &str, right_title: &str, left: &str, right: &str) ->
         let _ = writeln!(out, "{:<half$} {mark} {}", a, b.trim_end());
     }
     (out, same)
+}
+
+/// Set in the copy of compare that runs inside its own network namespace.
+const IN_NETNS: &str = "COURSE_COMPARE_NETNS";
+
+/// Run this same comparison again inside a private network namespace (`unshare -rn`, no root
+/// needed), with only its own loopback: there port 51423 is always free, whatever runs on the
+/// machine (a learner's server, a parallel test), and nothing the listing does can reach a
+/// network. `None` where namespaces are not allowed (or `ip` is missing): then the comparison runs
+/// on the machine's own loopback. Linux only; elsewhere, always `None`.
+fn in_private_network(args: &[String]) -> Result<Option<Result<(), Exit>>, Exit> {
+    if !cfg!(target_os = "linux") || std::env::var_os(IN_NETNS).is_some() {
+        return Ok(None);
+    }
+    // `ip link set lo up`: a new namespace's loopback starts down.
+    const UP: &str = "ip link set lo up && exec \"$0\" \"$@\"";
+    let mut probe = Command::new("unshare");
+    probe.args(["-rn", "sh", "-c", UP, "true"]);
+    let works = process::run_bounded(&mut probe, b"", Duration::from_secs(10))
+        .is_ok_and(|o| o.status.is_some_and(|s| s.success()));
+    if !works {
+        return Ok(None);
+    }
+    let me = std::env::current_exe().map_err(|e| fail_with("cannot find the course tool", e))?;
+    let mut command = Command::new("unshare");
+    command
+        .args(["-rn", "sh", "-c", UP])
+        .arg(me)
+        .arg("compare")
+        .args(args)
+        .env(IN_NETNS, "1")
+        .env("COURSE_NO_BUILD", "1");
+    let mut inner = Spawned::start(&mut command, b"")
+        .map_err(|e| fail_with("cannot start compare in a network namespace", e))?;
+    // Pass its lines on as they come; it says everything itself, exit code included.
+    let relay = |(out, err): (Vec<String>, Vec<String>)| -> Result<(), Exit> {
+        for line in out {
+            crate::print(&format!("{line}\n"))?;
+        }
+        for line in err {
+            eprintln!("{line}");
+        }
+        Ok(())
+    };
+    while inner.is_running() {
+        relay(inner.lines_so_far())?;
+        thread::sleep(Duration::from_millis(50));
+    }
+    // What it wrote just before it ended is still on its way through the pipes.
+    while let Ok(line) = inner.line(Duration::from_millis(500)) {
+        crate::print(&format!("{line}\n"))?;
+    }
+    relay(inner.lines_so_far())?;
+    let code = inner
+        .wait(Duration::ZERO)
+        .ok()
+        .flatten()
+        .and_then(|s| s.code());
+    Ok(Some(match code {
+        Some(0) => Ok(()),
+        _ => Err(Exit::Quiet),
+    }))
 }

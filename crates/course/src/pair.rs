@@ -2,6 +2,7 @@
 //! share. Every child is a [`Spawned`] (killed when dropped) or a bounded run, so nothing outlives
 //! the course tool and nothing waits forever.
 
+use std::collections::HashMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -10,7 +11,7 @@ use std::time::Duration;
 use lesson_common::{Exit, fail, fail_with};
 use test_support::process::{self, NoLine, Outcome, Spawned};
 
-use crate::registry::{Lesson, Partner};
+use crate::registry::{Check, Lesson, Partner};
 
 /// How long a partner may take to say where it listens, and a lesson to finish.
 pub const STARTUP: Duration = Duration::from_secs(10);
@@ -60,6 +61,8 @@ pub fn binary(name: &str) -> Result<PathBuf, Exit> {
 
 /// A partner up and listening on an ephemeral loopback port.
 pub struct Peer {
+    /// A lesson's name, or `http.server`.
+    name: String,
     pub spawned: Spawned,
     /// The port it listens on.
     pub port: u16,
@@ -69,6 +72,13 @@ pub struct Peer {
     pub banner: Vec<String>,
     /// The served folder of an HTTP partner, removed when the peer is dropped.
     site: Option<PathBuf>,
+}
+
+impl Peer {
+    /// The partner lesson's name, or `http.server`.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
 }
 
 impl Drop for Peer {
@@ -105,6 +115,7 @@ pub fn start_lesson_server(name: &str) -> Result<Peer, Exit> {
         )));
     };
     Ok(Peer {
+        name: name.to_string(),
         spawned,
         port,
         shown: format!("{name} --bind 127.0.0.1 0"),
@@ -145,6 +156,7 @@ pub fn start_http_server() -> Result<Peer, Exit> {
         }
     };
     let mut peer = Peer {
+        name: "http.server".to_string(),
         spawned,
         port: 0,
         shown: String::new(),
@@ -228,7 +240,167 @@ pub fn peer_lines(peer: &Peer, settle: Duration) -> Vec<String> {
     lines
 }
 
+/// The HTTP server's log (its stderr): what it logged so far, waiting up to `limit` for the
+/// request's line (`127.0.0.1 - - […] "GET /hello.txt HTTP/1.0" 200 -`).
+pub fn peer_log(peer: &Peer, limit: Duration) -> Vec<String> {
+    let mut lines = Vec::new();
+    let deadline = std::time::Instant::now() + limit;
+    while !lines.iter().any(|l: &String| l.contains("\"GET ")) {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        match peer.spawned.err_line(left) {
+            Ok(line) => lines.push(line),
+            Err(_) => break,
+        }
+    }
+    lines
+}
+
 /// The text of `bytes`, lossily, without CRs at line ends.
 pub fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).replace("\r\n", "\n")
+}
+
+/// Check `out` (one side's stdout) against the registry's `checks` for it: the problems, in words.
+/// `found` holds what each `{NAME}` stood for so far, and gains what this side binds.
+pub fn check(
+    who: &str,
+    checks: &[Check],
+    out: &[u8],
+    found: &mut HashMap<String, String>,
+) -> Vec<String> {
+    let text = String::from_utf8_lossy(out);
+    let lines: Vec<&str> = text.lines().map(|l| l.trim_end_matches('\r')).collect();
+    let mut problems = Vec::new();
+    for check in checks {
+        match check {
+            Check::Line(pattern) => {
+                if !any_line(&lines, pattern, found) {
+                    problems.push(format!("{who} did not print: {}", fill(pattern, found)));
+                }
+            }
+            Check::AnyLine(patterns) => {
+                if !patterns.iter().any(|p| any_line(&lines, p, found)) {
+                    let shown: Vec<String> = patterns.iter().map(|p| fill(p, found)).collect();
+                    problems.push(format!(
+                        "{who} printed no line like: {}",
+                        shown.join(" or ")
+                    ));
+                }
+            }
+            Check::Starts(first) => {
+                if lines.len() < first.len() || lines[..first.len()] != first[..] {
+                    problems.push(format!(
+                        "{who} did not begin with the lines: {}",
+                        first.join(" / ")
+                    ));
+                }
+            }
+            Check::ServedFile => {
+                let at = out.windows(4).position(|w| w == b"\r\n\r\n");
+                let body = at.map(|at| &out[at + 4..]);
+                if body != Some(HELLO_BODY.as_bytes()) {
+                    problems.push(format!(
+                        "the body {who} printed is not the served {HELLO_PATH}, byte for byte"
+                    ));
+                }
+            }
+            Check::NotEmpty => {
+                if out.is_empty() {
+                    problems.push(format!("{who} printed nothing"));
+                }
+            }
+        }
+    }
+    problems
+}
+
+fn any_line(lines: &[&str], pattern: &str, found: &mut HashMap<String, String>) -> bool {
+    for line in lines {
+        if let Some(bound) = matches(pattern, line, found) {
+            *found = bound;
+            return true;
+        }
+    }
+    false
+}
+
+/// The pattern with every name found so far written in.
+pub fn fill(pattern: &str, found: &HashMap<String, String>) -> String {
+    let mut out = pattern.to_string();
+    for (name, value) in found {
+        out = out.replace(&format!("{{{name}}}"), value);
+    }
+    out
+}
+
+/// Whether the whole of `text` matches `pattern`: the names bound then, with those `known`.
+pub fn matches(
+    pattern: &str,
+    text: &str,
+    known: &HashMap<String, String>,
+) -> Option<HashMap<String, String>> {
+    let Some(open) = pattern.find('{') else {
+        return (pattern == text).then(|| known.clone());
+    };
+    let close = open + pattern[open..].find('}')?;
+    let (literal, name, rest) = (
+        &pattern[..open],
+        &pattern[open + 1..close],
+        &pattern[close + 1..],
+    );
+    let after = text.strip_prefix(literal)?;
+    if let Some(value) = known.get(name).filter(|_| name != "_") {
+        return matches(rest, after.strip_prefix(value.as_str())?, known);
+    }
+    // A hole stands for some non-empty text: try each length, shortest first.
+    let ends = after.char_indices().map(|(i, _)| i).skip(1);
+    for end in ends.chain([after.len()]).filter(|e| *e > 0) {
+        let mut bound = known.clone();
+        if name != "_" {
+            bound.insert(name.to_string(), after[..end].to_string());
+        }
+        if let Some(done) = matches(rest, &after[end..], &bound) {
+            return Some(done);
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A name binds on one side and must stand for the same text on the other; `{_}` is anything.
+    #[test]
+    fn patterns_bind_names_across_sides() {
+        let mut found = HashMap::from([("PORT".to_string(), "5000".to_string())]);
+        let client = b"Connected from ('127.0.0.1', 41234)\nConnected to ('127.0.0.1', 5000)\n";
+        let checks = [
+            Check::Line("Connected to ('127.0.0.1', {PORT})"),
+            Check::Line("Connected from {FROM}"),
+        ];
+        assert!(check("client", &checks, client, &mut found).is_empty());
+        assert_eq!(found["FROM"], "('127.0.0.1', 41234)");
+        let server = [Check::Line("Got connection from {FROM}")];
+        let logged =
+            b"Listening on ('127.0.0.1', 5000)\nGot connection from ('127.0.0.1', 41234)\n";
+        assert!(check("server", &server, logged, &mut found.clone()).is_empty());
+        let other = b"Got connection from ('127.0.0.1', 9)\n";
+        let problems = check("server", &server, other, &mut found.clone());
+        assert_eq!(
+            problems,
+            ["server did not print: Got connection from ('127.0.0.1', 41234)"]
+        );
+        let any = [Check::AnyLine(&["{_}('::1', {_}", "{_}('127.0.0.1', {_}"])];
+        let tuple = b"(2, 1, 6, '', ('127.0.0.1', 80))  # AF_INET\n";
+        assert!(check("a", &any, tuple, &mut found).is_empty());
+        assert_eq!(check("a", &any, b"nothing\n", &mut found).len(), 1);
+        let body = [Check::ServedFile];
+        let response = format!("HTTP/1.0 200 OK\r\n\r\n{HELLO_BODY}");
+        assert!(check("f", &body, response.as_bytes(), &mut found).is_empty());
+        assert_eq!(
+            check("f", &body, b"HTTP/1.0 200 OK\r\n\r\nx", &mut found).len(),
+            1
+        );
+    }
 }

@@ -46,8 +46,58 @@ pub struct Lesson {
     pub peer_args: &'static [&'static str],
     /// What the lesson reads on stdin in those runs.
     pub stdin: &'static str,
+    /// What the tour checks in its stdout when it runs beside its partner (and exit 0, always).
+    pub checks: &'static [Check],
+    /// What the tour says when every check of the pair passed (`{NAME}` as in the checks).
+    pub ok: &'static str,
+    /// How `cargo course compare` holds it next to the learner's copy of the listing.
+    pub compare: Compare,
     /// The socket calls it teaches, for the course map.
     pub teaches: &'static str,
+}
+
+/// What the tour checks in one side's stdout. In a pattern, `{NAME}` stands for any text, and for
+/// the same text wherever NAME appears again on either side of the pair (the client's checks run
+/// first); `{PORT}` is the partner's port, and `{_}` any text at all.
+#[derive(Clone, Copy, Debug)]
+pub enum Check {
+    /// Some line matches the pattern.
+    Line(&'static str),
+    /// Some line matches one of the patterns.
+    AnyLine(&'static [&'static str]),
+    /// The output begins with exactly these lines.
+    Starts(&'static [&'static str]),
+    /// Everything after the HTTP head (the first empty line) is the served file, byte for byte.
+    ServedFile,
+    /// The output is not empty.
+    NotEmpty,
+}
+
+/// How `cargo course compare` runs a lesson beside the learner's copy of its listing.
+#[derive(Debug)]
+pub struct Compare {
+    /// How long each side may run (plus any `--pause`); a side still running then is stopped,
+    /// which is not a difference (udp.py waits for replies for ever).
+    pub limit_secs: u64,
+    /// What to change in the listing as the book prints it when it connects to a fixed remote
+    /// host, shown when compare refuses it; empty when the listing runs as typed.
+    pub edit: &'static str,
+    /// The scripted client a server lesson gets: three connections or three datagrams.
+    pub scripted: Scripted,
+    /// The outputs are `getaddrinfo` tuples: the lesson prints one a line with a comment, Python
+    /// one list, so the tuples themselves are compared.
+    pub tuples: bool,
+}
+
+/// The scripted client of a server comparison.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scripted {
+    /// Not a server.
+    None,
+    /// Three TCP connections, each read until the server closes it.
+    Connections,
+    /// Three UDP datagrams, each waited for until it comes back.
+    Datagrams,
 }
 
 /// The lessons, in course order.
@@ -61,6 +111,23 @@ pub static LESSONS: &[Lesson] = &[
         run_args: &["127.0.0.1", "51423"],
         peer_args: &["127.0.0.1", "PORT"],
         stdin: "",
+        // The point of the lesson: getsockname() on the client is the address the server's
+        // accept() reports, and getpeername() is the server's own address.
+        checks: &[
+            Check::Line("Connected to ('127.0.0.1', {PORT})"),
+            Check::Line("Connected from {FROM}"),
+        ],
+        ok: "socket-info connected from {FROM}, and tcp-listener logged that same address",
+        compare: Compare {
+            limit_secs: 15,
+            // The book's listing connects to www.google.com on the `http` port (80); the lesson
+            // takes HOST and PORT from its command line. Two lines make the listing do the same.
+            edit: "`port = socket.getservbyname('http', 'tcp')` becomes \
+                   `import sys; port = int(sys.argv[2])`, and `s.connect((\"www.google.com\", port))` \
+                   becomes `s.connect((sys.argv[1], port))`",
+            scripted: Scripted::None,
+            tuples: false,
+        },
         teaches: "`socket`, `getservbyname`, `connect`, `getsockname`, `getpeername`",
     },
     Lesson {
@@ -72,6 +139,18 @@ pub static LESSONS: &[Lesson] = &[
         run_args: &["--pause", "0", "127.0.0.1", "8000", "/"],
         peer_args: &["--pause", "0", "127.0.0.1", "PORT", "/hello.txt"],
         stdin: "",
+        checks: &[
+            Check::Starts(&["sleeping", "Continuing."]),
+            Check::Line("HTTP/1.0 200 {_}"),
+            Check::ServedFile,
+        ],
+        ok: "the body http-fetch printed is the served file, byte for byte",
+        compare: Compare {
+            limit_secs: 15,
+            edit: "",
+            scripted: Scripted::None,
+            tuples: false,
+        },
         teaches: "`connect`, `makefile` (buffered reader and writer), `flush`, `shutdown(SHUT_WR)`, \
                   `read` to EOF, the error classes",
     },
@@ -84,6 +163,14 @@ pub static LESSONS: &[Lesson] = &[
         run_args: &["127.0.0.1", "51423"],
         peer_args: &["--timeout", "1", "127.0.0.1", "PORT"],
         stdin: "hello\n",
+        checks: &[Check::Line("Received: hello")],
+        ok: "`hello` went out and came back, and udp-echo-server logged its sender",
+        compare: Compare {
+            limit_secs: 4,
+            edit: "",
+            scripted: Scripted::None,
+            tuples: false,
+        },
         teaches: "`socket(SOCK_DGRAM)`, `connect` on UDP, `send`, `shutdown` on UDP, `recv`",
     },
     Lesson {
@@ -95,6 +182,14 @@ pub static LESSONS: &[Lesson] = &[
         run_args: &[],
         peer_args: &["0"],
         stdin: "",
+        checks: &[Check::Line("Got connection from {FROM}")],
+        ok: "",
+        compare: Compare {
+            limit_secs: 15,
+            edit: "",
+            scripted: Scripted::Connections,
+            tuples: false,
+        },
         teaches: "`socket`, `setsockopt(SO_REUSEADDR)`, `bind`, `listen`, `accept`",
     },
     Lesson {
@@ -106,6 +201,14 @@ pub static LESSONS: &[Lesson] = &[
         run_args: &[],
         peer_args: &["0"],
         stdin: "",
+        checks: &[Check::Line("Got data from ('127.0.0.1', {_})")],
+        ok: "",
+        compare: Compare {
+            limit_secs: 15,
+            edit: "",
+            scripted: Scripted::Datagrams,
+            tuples: false,
+        },
         teaches: "`bind`, `recvfrom`, `sendto`",
     },
     Lesson {
@@ -117,6 +220,15 @@ pub static LESSONS: &[Lesson] = &[
         run_args: &["localhost", "http"],
         peer_args: &["localhost", "http"],
         stdin: "",
+        // localhost resolves through /etc/hosts, so a loopback address must be among the tuples.
+        checks: &[Check::AnyLine(&["{_}('127.0.0.1', {_}", "{_}('::1', {_}"])],
+        ok: "exit 0, and a loopback address among the tuples",
+        compare: Compare {
+            limit_secs: 15,
+            edit: "",
+            scripted: Scripted::None,
+            tuples: true,
+        },
         teaches: "`getaddrinfo`",
     },
     Lesson {
@@ -128,6 +240,15 @@ pub static LESSONS: &[Lesson] = &[
         run_args: &["127.0.0.1"],
         peer_args: &["127.0.0.1"],
         stdin: "",
+        // Exit 0 covers both outcomes the listing treats as fine: a validated name, and none.
+        checks: &[Check::NotEmpty],
+        ok: "exit 0, and a verdict",
+        compare: Compare {
+            limit_secs: 15,
+            edit: "",
+            scripted: Scripted::None,
+            tuples: false,
+        },
         teaches: "`gethostbyaddr`, `getaddrinfo`",
     },
 ];

@@ -1,0 +1,197 @@
+//! `cargo course tour`: every pair passes on loopback, a bad lesson name is a usage error, and a
+//! tour that is killed or that fails leaves no program behind. The last two put a stand-in
+//! `python3` first on the tour's PATH (a shell script that says it serves on a port the test
+//! holds, then sleeps), so the http-fetch step can be made to hang or to fail on purpose.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::fs;
+use std::io::Read;
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use course::registry::{LESSONS, Role};
+use test_support::cmd;
+
+const COURSE: &str = env!("CARGO_BIN_EXE_course");
+
+/// Every step passes (python3 permitting: without it http-fetch's step is skipped), and the
+/// summary counts one step per lesson that is not a server.
+#[test]
+fn every_pair_passes() {
+    if !test_support::built(&[
+        "socket-info",
+        "tcp-listener",
+        "udp-client",
+        "udp-echo-server",
+    ]) {
+        return;
+    }
+    let done = cmd(COURSE)
+        .args(["tour"])
+        .env("COURSE_NO_BUILD", "1")
+        .limit(Duration::from_secs(120))
+        .run();
+    let out = done.stdout_text();
+    assert_eq!(done.code, Some(0), "{out}\n{}", done.stderr);
+    // A server is toured with its client, so one step per lesson that is not a server.
+    let steps = LESSONS.iter().filter(|l| l.role != Role::Server).count();
+    let summary = out.lines().last().unwrap_or_default();
+    let counts: Vec<usize> = summary
+        .split([' ', ','])
+        .filter_map(|w| w.parse().ok())
+        .collect();
+    assert!(
+        matches!(counts[..], [passed, 0, skipped] if passed + skipped == steps && passed > 0),
+        "{out}"
+    );
+    assert!(
+        out.contains("  ok: socket-info connected from ('127.0.0.1', "),
+        "the checks bind the client's address: {out}"
+    );
+}
+
+/// An unknown lesson is a usage error that starts nothing.
+#[test]
+fn an_unknown_lesson_is_a_usage_error() {
+    let done = cmd(COURSE)
+        .args(["tour", "no-such-lesson"])
+        .env("COURSE_NO_BUILD", "1")
+        .assert_exit(2);
+    assert!(
+        done.stderr.contains("unknown lesson 'no-such-lesson'"),
+        "{}",
+        done.stderr
+    );
+    assert!(done.stdout.is_empty());
+}
+
+/// A folder with a stand-in `python3` that prints http.server's banner for `port`, writes its pid
+/// to `pid`, and sleeps; removed at the end.
+struct FakePython(PathBuf);
+
+impl FakePython {
+    fn new(name: &str, port: u16) -> FakePython {
+        let dir = std::env::temp_dir().join(format!("course-tour-{name}-{}", std::process::id()));
+        fs::create_dir_all(&dir).unwrap();
+        let script = format!(
+            "#!/bin/sh\necho $$ > '{}/pid'\necho 'Serving HTTP on 127.0.0.1 port {port} \
+             (http://127.0.0.1:{port}/) ...'\nexec sleep 60\n",
+            dir.display()
+        );
+        let python = dir.join("python3");
+        fs::write(&python, script).unwrap();
+        let chmod = Command::new("chmod").arg("+x").arg(&python).status();
+        assert!(chmod.unwrap().success());
+        FakePython(dir)
+    }
+
+    fn path_env(&self) -> String {
+        let rest = std::env::var("PATH").unwrap_or_default();
+        format!("{}:{rest}", self.0.display())
+    }
+
+    /// The stand-in's pid, once it has started.
+    fn pid(&self) -> String {
+        let file = self.0.join("pid");
+        let deadline = Instant::now() + test_support::PATIENCE;
+        while !file.exists() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        fs::read_to_string(file).unwrap().trim().to_string()
+    }
+}
+
+impl Drop for FakePython {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Whether process `pid` still runs (a zombie waiting for its reaper does not count); a killed
+/// process may take a moment to go.
+fn running(pid: &str) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let ps = Command::new("ps")
+            .args(["-o", "stat=", "-p", pid])
+            .output()
+            .unwrap();
+        let state = String::from_utf8_lossy(&ps.stdout);
+        if state.trim().is_empty() || state.starts_with('Z') {
+            return false;
+        }
+        if Instant::now() >= deadline {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// SIGTERM to the tour alone, while http-fetch waits for a reply: the tour ends as interrupted,
+/// http-fetch's connection closes (it is gone), and the partner is gone.
+#[cfg(unix)]
+#[test]
+fn a_killed_tour_leaves_nothing_running() {
+    if !test_support::built(&["http-fetch"]) {
+        return;
+    }
+    // The "server" accepts and never answers, so http-fetch waits for its reply.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let fake = FakePython::new("killed", listener.local_addr().unwrap().port());
+    let mut tour = cmd(COURSE)
+        .args(["tour", "http-fetch"])
+        .env("COURSE_NO_BUILD", "1")
+        .env("PATH", fake.path_env())
+        .start();
+    let (mut stream, _) = listener.accept().unwrap();
+    let partner = fake.pid();
+    let kill = Command::new("kill").arg(tour.pid().to_string()).status();
+    assert!(kill.unwrap().success());
+    let code = tour.wait();
+    assert_eq!(code, Some(130), "stopped as an interrupted program");
+    stream
+        .set_read_timeout(Some(test_support::PATIENCE))
+        .unwrap();
+    // Its request, then EOF: the connection closed because http-fetch is gone.
+    let read = stream.read_to_end(&mut Vec::new());
+    let closed = match &read {
+        Ok(_) => true,
+        Err(e) => e.kind() == std::io::ErrorKind::ConnectionReset,
+    };
+    assert!(closed, "http-fetch still holds its connection: {read:?}");
+    assert!(!running(&partner), "the partner (pid {partner}) still runs");
+}
+
+/// A step that fails (the "server" closes without a reply) fails the tour, exit 1, and still
+/// stops the partner it started.
+#[cfg(unix)]
+#[test]
+fn a_failed_tour_leaves_nothing_running() {
+    if !test_support::built(&["http-fetch"]) {
+        return;
+    }
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let fake = FakePython::new("failed", listener.local_addr().unwrap().port());
+    let closer = std::thread::spawn(move || {
+        // Accept and close at once: http-fetch reads an empty reply.
+        let _ = listener.accept();
+    });
+    let done = cmd(COURSE)
+        .args(["tour", "http-fetch"])
+        .env("COURSE_NO_BUILD", "1")
+        .env("PATH", fake.path_env())
+        .limit(Duration::from_secs(60))
+        .run();
+    closer.join().unwrap();
+    let out = done.stdout_text();
+    assert_eq!(done.code, Some(1), "{out}");
+    assert!(out.contains("tour: FAILED http-fetch"), "{out}");
+    assert!(
+        out.contains("FAIL: http-fetch did not print: HTTP/1.0 200"),
+        "{out}"
+    );
+    let partner = fake.pid();
+    assert!(!running(&partner), "the partner (pid {partner}) still runs");
+}

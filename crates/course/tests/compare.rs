@@ -414,7 +414,7 @@ fn killed_or_failed_runs_leave_nothing_running() {
         "the partner still listens on {port}"
     );
     assert!(
-        !running(listing_pid.trim()),
+        !test_support::still_running(listing_pid.trim()),
         "the listing (pid {listing_pid}) is still running"
     );
 
@@ -433,23 +433,6 @@ fn killed_or_failed_runs_leave_nothing_running() {
         TcpStream::connect(("127.0.0.1", peer_port)).is_err(),
         "the partner outlived a failed run"
     );
-}
-
-/// Whether process `pid` still runs (a zombie waiting for its reaper does not count), asked of
-/// `ps`; the killed process may take a moment to go.
-fn running(pid: &str) -> bool {
-    for _ in 0..40 {
-        let ps = Command::new("ps")
-            .args(["-o", "stat=", "-p", pid])
-            .output()
-            .unwrap();
-        let state = String::from_utf8_lossy(&ps.stdout);
-        if state.trim().is_empty() || state.starts_with('Z') {
-            return false;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    true
 }
 
 /// A Python 2 listing typed as the book prints it (`print "…",`), where pyenv has Python 2.7.18.

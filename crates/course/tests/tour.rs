@@ -109,26 +109,6 @@ impl Drop for FakePython {
     }
 }
 
-/// Whether process `pid` still runs (a zombie waiting for its reaper does not count); a killed
-/// process may take a moment to go.
-fn running(pid: &str) -> bool {
-    let deadline = Instant::now() + Duration::from_secs(5);
-    loop {
-        let ps = Command::new("ps")
-            .args(["-o", "stat=", "-p", pid])
-            .output()
-            .unwrap();
-        let state = String::from_utf8_lossy(&ps.stdout);
-        if state.trim().is_empty() || state.starts_with('Z') {
-            return false;
-        }
-        if Instant::now() >= deadline {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
 /// SIGTERM to the tour alone, while http-fetch waits for a reply: the tour ends as interrupted,
 /// http-fetch's connection closes (it is gone), and the partner is gone.
 #[cfg(unix)]
@@ -161,7 +141,10 @@ fn a_killed_tour_leaves_nothing_running() {
         Err(e) => e.kind() == std::io::ErrorKind::ConnectionReset,
     };
     assert!(closed, "http-fetch still holds its connection: {read:?}");
-    assert!(!running(&partner), "the partner (pid {partner}) still runs");
+    assert!(
+        !test_support::still_running(&partner),
+        "the partner (pid {partner}) still runs"
+    );
 }
 
 /// A step that fails (the "server" closes without a reply) fails the tour, exit 1, and still
@@ -193,5 +176,8 @@ fn a_failed_tour_leaves_nothing_running() {
         "{out}"
     );
     let partner = fake.pid();
-    assert!(!running(&partner), "the partner (pid {partner}) still runs");
+    assert!(
+        !test_support::still_running(&partner),
+        "the partner (pid {partner}) still runs"
+    );
 }

@@ -387,6 +387,25 @@ pub fn built(names: &[&str]) -> bool {
     }
 }
 
+/// Whether process `pid` still runs after a short grace (a killed process may take a moment to go;
+/// a zombie waiting for its reaper does not count), asked of `ps`.
+pub fn still_running(pid: &str) -> bool {
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        let Ok(ps) = Command::new("ps").args(["-o", "stat=", "-p", pid]).output() else {
+            return false;
+        };
+        let state = String::from_utf8_lossy(&ps.stdout);
+        if state.trim().is_empty() || state.starts_with('Z') {
+            return false;
+        }
+        if std::time::Instant::now() >= deadline {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
 /// Parse Python's address notation back: `('127.0.0.1', 5)` or `('::1', 5, 0, 0)`.
 #[track_caller]
 pub fn parse_py_addr(text: &str) -> SocketAddr {

@@ -1,6 +1,7 @@
 //! The ladder diagram: the client's calls on the left, the server's on the right, the packets
-//! between them as arrows, time going down. A packet sits on the row of the call that sent it when
-//! that call came just before it.
+//! between them as arrows, time going down. A call that waits for the peer (accept, recv) sits
+//! where it returned, after the packet that woke it; any other call where it began. A packet sits
+//! on the row of the call that sent it when that call came just before it.
 
 use std::fmt::Write as _;
 
@@ -48,12 +49,12 @@ pub fn render(
     events.extend(
         client_calls
             .iter()
-            .map(|c| (c.time, Event::Call(Side::Client, c))),
+            .map(|c| (placed_at(c), Event::Call(Side::Client, c))),
     );
     events.extend(
         server_calls
             .iter()
-            .map(|c| (c.time, Event::Call(Side::Server, c))),
+            .map(|c| (placed_at(c), Event::Call(Side::Server, c))),
     );
     let mut handshake_ack_shown = false;
     for packet in packets {
@@ -72,7 +73,7 @@ pub fn render(
     for (time, event) in events {
         match event {
             Event::Call(side, call) => {
-                let text = fit(&call.text, SIDE);
+                let text = call.text.clone();
                 let (left, right) = if side == Side::Client {
                     (text, String::new())
                 } else {
@@ -129,10 +130,45 @@ pub fn render(
         "-".repeat(SIDE.min(server.len().max(6)))
     );
     for row in rows {
-        let line = format!("{:<SIDE$}  {:<MIDDLE$}  {}", row.left, row.arrow, row.right);
-        let _ = writeln!(out, "{}", line.trim_end());
+        let (left, right) = (wrap(&row.left), wrap(&row.right));
+        for at in 0..left.len().max(right.len()) {
+            let arrow = if at == 0 { row.arrow.as_str() } else { "" };
+            let line = format!(
+                "{:<SIDE$}  {:<MIDDLE$}  {}",
+                left.get(at).map_or("", String::as_str),
+                arrow,
+                right.get(at).map_or("", String::as_str)
+            );
+            let _ = writeln!(out, "{}", line.trim_end());
+        }
     }
     out
+}
+
+/// Where a call goes on the time line: a call that waits for the peer (accept, a receive) where it
+/// returned, since the packet that ended the wait came before; any other call where it began, since
+/// what it sends comes after.
+fn placed_at(call: &Call) -> f64 {
+    let waits = [
+        "accept", "accept4", "recvfrom", "recv", "recvmsg", "recvmmsg", "read",
+    ];
+    if waits.contains(&call.name.as_str()) {
+        call.done
+    } else {
+        call.time
+    }
+}
+
+/// A call's text in lines of at most SIDE characters: whole if it fits, else the call on one line
+/// and its result (` = -1 EINPROGRESS`) indented on the next, cut with `…` only if still too long.
+fn wrap(text: &str) -> Vec<String> {
+    if text.chars().count() <= SIDE {
+        return vec![text.to_string()];
+    }
+    match text.rsplit_once(" = ") {
+        Some((call, result)) => vec![fit(call, SIDE), fit(&format!("  = {result}"), SIDE)],
+        None => vec![fit(text, SIDE)],
+    }
 }
 
 /// Whether a call named `name` is one that sends a packet labelled `label` (the SYN-ACK, bare ACKs
@@ -180,9 +216,18 @@ mod tests {
     fn call(time: f64, text: &str) -> Call {
         Call {
             time,
+            done: time,
             pid: 1,
             name: text.split('(').next().unwrap_or("").into(),
             text: text.into(),
+        }
+    }
+
+    /// A call that began at `time` and returned at `done`.
+    fn waiting(time: f64, done: f64, text: &str) -> Call {
+        Call {
+            done,
+            ..call(time, text)
         }
     }
 
@@ -250,6 +295,52 @@ mod tests {
             "{ladder}"
         );
         assert_eq!(lines.len(), 8, "the later pure ACK is not drawn: {ladder}");
+        assert!(ladder.lines().all(|l| l.chars().count() <= 100), "{ladder}");
+    }
+
+    /// A receive sits after the packet that ended its wait, though it began before; a call too long
+    /// for its column goes on with its result on the next line instead of losing it.
+    #[test]
+    fn waits_end_after_their_packet_and_long_calls_wrap() {
+        let client = [
+            call(1.000, "connect(3, 127.0.0.1:8000) = -1 EINPROGRESS"),
+            call(1.010, "sendto(3, 40 bytes) = 40"),
+            waiting(1.011, 1.030, "recvfrom(3) = 156"),
+            waiting(1.031, 1.050, "recvfrom(3) = 0"),
+        ];
+        let server = [
+            waiting(0.500, 1.003, "accept4(3) = 4"),
+            call(1.020, "sendto(4, 156 bytes) = 156"),
+            call(1.040, "shutdown(4, SHUT_WR)"),
+        ];
+        let packets = [
+            packet(1.001, false, "SYN"),
+            packet(1.002, true, "SYN-ACK"),
+            packet(1.0025, false, "ACK"),
+            packet(1.0101, false, "data 40"),
+            packet(1.0201, true, "data 156"),
+            packet(1.0401, true, "FIN"),
+        ];
+        let ladder = render("client", "server", &client, &server, &packets, 51423);
+        let lines: Vec<&str> = ladder.lines().skip(2).collect();
+        let at = |needle: &str| {
+            lines
+                .iter()
+                .position(|l| l.contains(needle))
+                .unwrap_or_else(|| panic!("no {needle:?} in\n{ladder}"))
+        };
+        assert!(
+            lines[0].starts_with("connect(3, 127.0.0.1:8000)") && lines[0].contains("SYN"),
+            "{ladder}"
+        );
+        assert_eq!(lines[1].trim_end(), "  = -1 EINPROGRESS", "{ladder}");
+        assert!(at("accept4(3) = 4") > at("── ACK ─"), "{ladder}");
+        assert!(at("recvfrom(3) = 156") > at(" data 156 ──"), "{ladder}");
+        assert!(at("recvfrom(3) = 0") > at(" FIN ──"), "{ladder}");
+        assert!(
+            lines[at(" data 156 ──")].ends_with("sendto(4, 156 bytes) = 156"),
+            "the response beside its call: {ladder}"
+        );
         assert!(ladder.lines().all(|l| l.chars().count() <= 100), "{ladder}");
     }
 }

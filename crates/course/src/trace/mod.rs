@@ -44,12 +44,14 @@ the server's on the right, each packet beside the call that sent it, time going 
 Needs strace, and unprivileged user namespaces (`unshare -rn true` must work) for the capture; says
 what is missing and shows what it can without them. Every run is bounded in time.";
 
-/// strace's options: follow threads and children, microsecond timestamps (to line calls up with
-/// packets), what each fd is (`-yy`: to keep only sockets), only the calls that can touch the
-/// network, no signal noise; then `-o LOG`.
-const STRACE: [&str; 9] = [
+/// strace's options: follow threads and children, microsecond timestamps and the time spent in
+/// each call (to line calls up with packets: a send where it began, a receive where it returned),
+/// what each fd is (`-yy`: to keep only sockets), only the calls that can touch the network, no
+/// signal noise; then `-o LOG`.
+const STRACE: [&str; 10] = [
     "-f",
     "-ttt",
+    "-T",
     "-yy",
     "-qq",
     "-e",

@@ -4,8 +4,10 @@
 /// One system call a traced program made.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Call {
-    /// Seconds since the epoch, from `-ttt`.
+    /// When it began: seconds since the epoch, from `-ttt`.
     pub time: f64,
+    /// When it returned: `time` plus the time spent in it (`-T`); `time` where strace gave none.
+    pub done: f64,
     pub pid: u32,
     pub name: String,
     /// The short form: `name(args) = result`.
@@ -35,7 +37,8 @@ const NETWORK: &[&str] = &[
 ];
 
 /// Parse strace's output file. Lines split by `-f` (`<unfinished …>`, `<… name resumed>`) are
-/// joined; calls that are not about the network are left out.
+/// joined (a call's time is when it began; `-T`'s ` <0.000123>` at the end of a line gives when it
+/// returned); calls that are not about the network are left out.
 pub fn parse(text: &str) -> Vec<Call> {
     let mut pending: Vec<(u32, f64, String)> = Vec::new();
     let mut calls = Vec::new();
@@ -67,11 +70,31 @@ pub fn parse(text: &str) -> Vec<Call> {
         } else {
             (time, rest.to_string())
         };
-        if let Some(call) = call(pid, whole.0, &whole.1) {
+        let (started, line) = whole;
+        let (line, spent) = split_duration(&line);
+        if let Some(mut call) = call(pid, started, line) {
+            call.done = started + spent.unwrap_or(0.0);
             calls.push(call);
         }
     }
     calls
+}
+
+/// `… = 3 <0.000044>` → (`… = 3`, 0.000044 s): the time spent in the call, which `-T` adds.
+fn split_duration(line: &str) -> (&str, Option<f64>) {
+    let Some(body) = line.strip_suffix('>') else {
+        return (line, None);
+    };
+    let Some((head, spent)) = body.rsplit_once(" <") else {
+        return (line, None);
+    };
+    if !spent.chars().all(|c| c.is_ascii_digit() || c == '.') {
+        return (line, None);
+    }
+    match spent.parse::<f64>() {
+        Ok(seconds) => (head, Some(seconds)),
+        Err(_) => (line, None),
+    }
 }
 
 /// One complete strace line (`name(args) = result`), if it is a network call.
@@ -101,12 +124,21 @@ fn call(pid: u32, time: f64, line: &str) -> Option<Call> {
             arg(0),
             arg(1).split('|').next().unwrap_or("")
         ),
-        "setsockopt" => format!(
-            "setsockopt({}, {}, {})",
-            arg(0),
-            arg(2),
-            arg(3).trim_matches(['[', ']'])
-        ),
+        "setsockopt" => match timeout(&arg(3)) {
+            // A read or write timeout: the name std asked for (`_OLD` is strace's name for the
+            // timeval form of the same option) and the time in seconds, not 16 raw bytes.
+            Some(seconds) => format!(
+                "setsockopt({}, {}, {seconds})",
+                arg(0),
+                arg(2).trim_end_matches("_OLD")
+            ),
+            None => format!(
+                "setsockopt({}, {}, {})",
+                arg(0),
+                arg(2),
+                arg(3).trim_matches(['[', ']'])
+            ),
+        },
         "bind" | "connect" => format!("{name}({}, {}){}", arg(0), arg(1), ok_or(&result)),
         "listen" => format!("listen({}, {}){}", arg(0), arg(1), ok_or(&result)),
         "accept" | "accept4" => format!("{name}({}) = {result}", arg(0)),
@@ -121,10 +153,74 @@ fn call(pid: u32, time: f64, line: &str) -> Option<Call> {
     };
     Some(Call {
         time,
+        done: time,
         pid,
         name: name.to_string(),
         text,
     })
+}
+
+/// A `struct timeval` option value as seconds (`10 s`, `0.5 s`): strace shows it decoded
+/// (`{tv_sec=10, tv_usec=0}`) or, for the `_OLD` options, as its 16 bytes in C escapes
+/// (`"\n\0\0…"`: tv_sec then tv_usec, each 8 bytes little-endian on x86-64 and arm64).
+fn timeout(value: &str) -> Option<String> {
+    let (sec, usec) = if value.starts_with("{tv_sec=") {
+        let field = |key: &str| -> Option<i64> {
+            let at = value.find(key)? + key.len();
+            value[at..].split([',', '}']).next()?.trim().parse().ok()
+        };
+        (field("tv_sec=")?, field("tv_usec=")?)
+    } else {
+        let bytes = unescape(value.strip_prefix('"')?.strip_suffix('"')?)?;
+        let word = |at: usize| -> Option<i64> {
+            Some(i64::from_le_bytes(bytes.get(at..at + 8)?.try_into().ok()?))
+        };
+        if bytes.len() != 16 {
+            return None;
+        }
+        (word(0)?, word(8)?)
+    };
+    if !(0..1_000_000).contains(&usec) || sec < 0 {
+        return None;
+    }
+    let seconds = sec as f64 + usec as f64 / 1e6;
+    Some(format!("{seconds} s"))
+}
+
+/// strace's C escapes (`\n`, `\0`, `\177`, `\x7f`, `\\`, `\"`) back to bytes.
+fn unescape(text: &str) -> Option<Vec<u8>> {
+    let mut out = Vec::new();
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            let mut buf = [0; 4];
+            out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+            continue;
+        }
+        let byte = match chars.next()? {
+            'n' => b'\n',
+            't' => b'\t',
+            'r' => b'\r',
+            'v' => 0x0b,
+            'f' => 0x0c,
+            '\\' => b'\\',
+            '"' => b'"',
+            'x' => {
+                let hex: String = [chars.next()?, chars.next()?].iter().collect();
+                u8::from_str_radix(&hex, 16).ok()?
+            }
+            d @ '0'..='7' => {
+                let mut octal = d.to_string();
+                while octal.len() < 3 && chars.peek().is_some_and(|c| ('0'..='7').contains(c)) {
+                    octal.extend(chars.next());
+                }
+                u8::from_str_radix(&octal, 8).ok()?
+            }
+            _ => return None,
+        };
+        out.push(byte);
+    }
+    Some(out)
 }
 
 /// ` = RESULT` unless the result is a plain 0.
@@ -261,10 +357,9 @@ fn sockaddr(text: &str) -> String {
         return format!("{addr}:{}", port.trim_end_matches(')'));
     }
     if text.contains("AF_UNIX") {
-        return format!(
-            "unix:{}",
-            field("sun_path=").map(quoted).unwrap_or_default()
-        );
+        // The path alone (`/var/run/nscd/socket`, `@name` for an abstract one): it cannot be
+        // mistaken for an ip:port, and it fits the ladder's column.
+        return field("sun_path=").map(quoted).unwrap_or_default();
     }
     text.to_string()
 }
@@ -274,6 +369,7 @@ mod tests {
     use super::*;
 
     const SAMPLE: &str = r#"410  1795584000.100000 socket(AF_UNIX, SOCK_STREAM, 0) = 3<UNIX:[1]>
+410  1795584000.100000 connect(3<UNIX:[1]>, {sa_family=AF_UNIX, sun_path="/var/run/nscd/socket"}, 110) = -1 ENOENT (No such file or directory) <0.000020>
 4101 1795584000.100001 socket(AF_INET, SOCK_STREAM|SOCK_CLOEXEC, IPPROTO_IP) = 3<TCP:[40000]>
 4101 1795584000.100002 setsockopt(3<TCP:[40000]>, SOL_SOCKET, SO_REUSEADDR, [1], 4) = 0
 4101 1795584000.100003 bind(3<TCP:[40000]>, {sa_family=AF_INET, sin_port=htons(51423), sin_addr=inet_addr("127.0.0.1")}, 16) = 0
@@ -281,16 +377,16 @@ mod tests {
 4101 1795584000.100005 write(1<pipe:[1]>, "Listening on ('127.0.0.1', 51423)"..., 34) = 34
 4101 1795584000.100006 accept4(3<TCP:[127.0.0.1:51423]>, {sa_family=AF_INET, sin_port=htons(41234), sin_addr=inet_addr("127.0.0.1")}, [128 => 16], SOCK_CLOEXEC <unfinished ...>
 4102 1795584000.100007 connect(3<TCP:[40001]>, {sa_family=AF_INET6, sin6_port=htons(80), sin6_flowinfo=htonl(0), inet_pton(AF_INET6, "::1", &sin6_addr), sin6_scope_id=0}, 28) = -1 ECONNREFUSED (Connection refused)
-4101 1795584000.100009 <... accept4 resumed>) = 4<TCP:[127.0.0.1:51423->127.0.0.1:41234]>
-4101 1795584000.100010 sendto(4<TCP:[127.0.0.1:51423->127.0.0.1:41234]>, "hello, world", 12, MSG_NOSIGNAL, NULL, 0) = 12
+4101 1795584000.100009 <... accept4 resumed>) = 4<TCP:[127.0.0.1:51423->127.0.0.1:41234]> <0.000003>
+4101 1795584000.100010 sendto(4<TCP:[127.0.0.1:51423->127.0.0.1:41234]>, "hello, world", 12, MSG_NOSIGNAL, NULL, 0) = 12 <0.000050>
 4101 1795584000.100011 shutdown(4<TCP:[127.0.0.1:51423->127.0.0.1:41234]>, SHUT_WR) = 0
 4101 1795584000.100012 close(4<TCP:[127.0.0.1:51423->127.0.0.1:41234]>) = 0
 4101 1795584000.100013 close(5</etc/hosts>) = 0
 4101 1795584000.100014 +++ exited with 0 +++
 "#;
 
-    /// Network calls come out in short form, split lines are joined at the time they started, and
-    /// a write to a pipe or a close of a file is left out.
+    /// Network calls come out in short form, split lines are joined at the time they started (and
+    /// returned, from `-T`), and a write to a pipe or a close of a file is left out.
     #[test]
     fn parses_and_shortens_network_calls() {
         let calls = parse(SAMPLE);
@@ -299,6 +395,7 @@ mod tests {
             texts,
             [
                 "socket(AF_UNIX, SOCK_STREAM) = 3",
+                "connect(3, /var/run/nscd/socket) = -1 ENOENT",
                 "socket(AF_INET, SOCK_STREAM) = 3",
                 "setsockopt(3, SO_REUSEADDR, 1)",
                 "bind(3, 127.0.0.1:51423)",
@@ -312,7 +409,42 @@ mod tests {
         );
         let accept = calls.iter().find(|c| c.name == "accept4").unwrap();
         assert_eq!(accept.time, 1795584000.100006);
+        assert!((accept.done - 1795584000.100009).abs() < 1e-6, "{accept:?}");
         assert_eq!(accept.pid, 4101);
+        let send = calls.iter().find(|c| c.name == "sendto").unwrap();
+        assert!((send.done - send.time - 0.000050).abs() < 1e-6, "{send:?}");
+        let listen = calls.iter().find(|c| c.name == "listen").unwrap();
+        assert_eq!(listen.done, listen.time, "no -T on that line: {listen:?}");
+    }
+
+    /// A timeout option shows its seconds, from either of strace's forms; other values stay.
+    #[test]
+    fn shows_timeouts_in_seconds() {
+        let line = |value: &str, name: &str| {
+            let text = format!("setsockopt(3<TCP:[1]>, SOL_SOCKET, {name}, {value}, 16) = 0");
+            call(1, 0.0, &text).map(|c| c.text)
+        };
+        assert_eq!(
+            line(r#""\n\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0""#, "SO_RCVTIMEO_OLD").as_deref(),
+            Some("setsockopt(3, SO_RCVTIMEO, 10 s)")
+        );
+        assert_eq!(
+            line(r#""\5\0\0\0\0\0\0\0 \241\7\0\0\0\0\0""#, "SO_SNDTIMEO_OLD").as_deref(),
+            Some("setsockopt(3, SO_SNDTIMEO, 5.5 s)")
+        );
+        assert_eq!(
+            line("{tv_sec=2, tv_usec=0}", "SO_RCVTIMEO_NEW").as_deref(),
+            Some("setsockopt(3, SO_RCVTIMEO_NEW, 2 s)")
+        );
+        assert_eq!(
+            line("[1]", "SO_REUSEADDR").as_deref(),
+            Some("setsockopt(3, SO_REUSEADDR, 1)")
+        );
+        assert_eq!(
+            line(r#""\n\0""#, "SO_RCVTIMEO_OLD").as_deref(),
+            Some(r#"setsockopt(3, SO_RCVTIMEO_OLD, "\n\0")"#),
+            "not 16 bytes: shown as it is"
+        );
     }
 
     /// Commas inside quotes and braces do not split arguments.

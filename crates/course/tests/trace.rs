@@ -105,8 +105,8 @@ fn traces_socket_info_against_tcp_listener() {
         "{text}"
     );
     assert!(
-        ladder.row("accept4(3) = 4") > ladder.row("listen(3, 5)"),
-        "{text}"
+        ladder.row("accept4(3) = 4") > ladder.packet("ACK", false),
+        "accept4 returns once the handshake's ACK is in:\n{text}"
     );
     assert_eq!(
         ladder.packet("FIN", true),
@@ -152,6 +152,30 @@ fn udp_connect_and_shutdown_send_nothing() {
     assert!(
         ladder.packet("datagram 5", true) > ladder.packet("datagram 5", false),
         "the echo comes back:\n{text}"
+    );
+}
+
+/// http-fetch's experiment 3 (`--scenario server-resets`): the server resets the connection while
+/// the client pauses; the RST comes in before the request goes out, the one send fails at flush,
+/// and nothing is sent again behind the learner's back (a dropped BufWriter would retry).
+#[test]
+fn a_reset_during_the_pause_fails_the_flush_once() {
+    if !available(&["http-fetch"]) {
+        return;
+    }
+    let ladder = Ladder::trace(&["http-fetch", "--scenario", "server-resets"]);
+    let (text, lines) = (&ladder.0, ladder.lines());
+    assert!(
+        text.contains("Continuing.")
+            && text.contains("error: Error sending data (detected by flush): Connection reset"),
+        "the pause passed, then flush failed:\n{text}"
+    );
+    let send = ladder.row("sendto(3, ");
+    assert!(ladder.packet("RST", true) < send, "{text}");
+    let sends = lines.iter().filter(|l| l.starts_with("sendto(")).count();
+    assert_eq!(
+        sends, 1,
+        "one send, no retry when the writer is dropped:\n{text}"
     );
 }
 

@@ -138,8 +138,11 @@ fn run() -> Result<(), Exit> {
     if let Err(e) = writer.write_all(request.as_bytes()) {
         return Err(fail_with("Error sending data", e));
     }
-    // 6. Flush: here the bytes are handed to the kernel; a reset peer shows up here.
+    // 6. Flush: here the bytes are handed to the kernel; a reset peer shows up here. On failure
+    //    we let the unsent bytes go: a BufWriter that is dropped full flushes once more, a second
+    //    send the listing never makes (`cargo course trace` would show it, failing with EPIPE).
     if let Err(e) = writer.flush() {
+        let _unsent = writer.into_parts();
         return Err(fail_with("Error sending data (detected by flush)", e));
     }
     // 7. Shut down our sending side (the listing's `shutdown(1)`): the server reads EOF after the

@@ -394,12 +394,12 @@ fn record(options: &Options, capture: bool) -> Result<Recording, Exit> {
                     (_, Some("server-closes")) => (
                         None,
                         scripted_tcp_peer(false)?,
-                        "scripted server: accepts, then closes".into(),
+                        "a script that closes".into(),
                     ),
                     (_, Some("server-resets")) => (
                         None,
                         scripted_tcp_peer(true)?,
-                        "scripted server: accepts, then resets".into(),
+                        "a script that resets".into(),
                     ),
                     (_, Some("refused")) => {
                         (None, closed_udp_port()?, "nobody (a closed port)".into())
@@ -654,6 +654,10 @@ fn start_http_server(
     ))
 }
 
+/// How long the scripted server holds a connection before it closes or resets it: long enough for
+/// the client's `connect` to have returned, well inside the one-second pause the trace gives it.
+const SCRIPTED_HOLD: Duration = Duration::from_millis(300);
+
 /// A one-connection server on a thread of the course tool: it accepts, then closes (FIN) or resets
 /// (RST) while the client pauses.
 fn scripted_tcp_peer(reset: bool) -> Result<u16, Exit> {
@@ -664,6 +668,9 @@ fn scripted_tcp_peer(reset: bool) -> Result<u16, Exit> {
         .port();
     std::thread::spawn(move || {
         if let Ok((stream, _)) = listener.accept() {
+            // Not at once: a reset that beats the end of the client's connect would fail the
+            // connect itself (step 3), not the send after the pause that the experiment is about.
+            std::thread::sleep(SCRIPTED_HOLD);
             if reset {
                 let _ = socket2::SockRef::from(&stream).set_linger(Some(Duration::ZERO));
             }

@@ -1,8 +1,9 @@
 //! course — the course's own tool, run as `cargo course COMMAND` from anywhere in the checkout.
 //!
 //! Every command reads one table, [`registry::LESSONS`]: adding a lesson is its crate, its page and
-//! one row there. The binary (`src/bin/course.rs`, so that `src/main.rs` marks a lesson) only hands [`run`] to the common reporter; the
-//! modules are a library so that the course's own tests can read the registry too.
+//! one row there. The binary (`src/bin/course.rs`, so that `src/main.rs` marks a lesson) only hands
+//! [`run`] to the common reporter; the modules are a library so that the course's own tests can
+//! read the registry too.
 
 use lesson_common::{Exit, usage};
 
@@ -17,15 +18,18 @@ pub mod transcripts;
 
 pub const USAGE: &str = "COMMAND [ARGS…]";
 pub const HELP: &str = "\
-The course's own tool: run the lessons, hold them next to the Python listings, watch them on the wire.
+The course's own tool: run the lessons, compare them with the Python listings, watch them on the wire.
 
 Commands:
-  list                             the course map: lesson, chapter, run command, partner
-  tour [LESSON…]                   build once, run every lesson with its partner on loopback, check both sides
-  compare LESSON LISTING.py [ARGS…] your copy of the Python listing and the lesson against the same peer
-  trace LESSON [ARGS…]             the system calls and packets of a real run, as a ladder diagram
-  transcripts [--check]            rewrite (or check) the expected-output blocks on the lesson pages
-  book [--check]                   build the site into target/book (and check it in headless Chromium)
+  list                    the course map: lesson, chapter, run command, partner
+  tour [LESSON…]          build once, run every lesson with its partner on loopback, check both
+                          sides
+  compare LESSON LISTING.py [ARGS…]
+                          your copy of the Python listing and the lesson against the same peer
+  trace LESSON [--scenario NAME | --listing LISTING.py]
+                          the system calls and packets of a real run, as a ladder diagram
+  transcripts [--check]   rewrite (or check) the expected-output blocks on the lesson pages
+  book [--check]          build the site into target/book (and check it in headless Chromium)
 
 Run `cargo course COMMAND --help` for a command's own options.";
 

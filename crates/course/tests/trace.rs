@@ -193,6 +193,18 @@ fn bad_input_is_a_usage_error() {
             &["trace", "socket-info", "--listing", "/nonexistent.py"],
             "cannot read the listing",
         ),
+        (
+            &["trace", "http-fetch", "--scenario"],
+            "--scenario needs a NAME",
+        ),
+        (
+            &["trace", "socket-info", "--listing"],
+            "--listing needs a LISTING.py",
+        ),
+        (
+            &["trace", "socket-info", "127.0.0.1"],
+            "trace takes --scenario NAME or --listing FILE, not '127.0.0.1'",
+        ),
     ] {
         cmd(COURSE)
             .args(args)

@@ -144,8 +144,14 @@ fn parse(args: &[String]) -> Result<Options, Exit> {
         match word.as_str() {
             "--inside" => options.inside = true,
             "--page" => options.page = true,
-            "--scenario" => options.scenario = words.next().cloned(),
-            "--listing" => options.listing = words.next().map(PathBuf::from),
+            "--scenario" => match words.next() {
+                Some(name) => options.scenario = Some(name.clone()),
+                None => return Err(usage("--scenario needs a NAME (see --help)")),
+            },
+            "--listing" => match words.next() {
+                Some(file) => options.listing = Some(PathBuf::from(file)),
+                None => return Err(usage("--listing needs a LISTING.py file")),
+            },
             other => {
                 return Err(usage(format!(
                     "trace takes --scenario NAME or --listing FILE, not '{other}'"

@@ -18,7 +18,7 @@ pub mod transcripts;
 
 pub const USAGE: &str = "COMMAND [ARGS…]";
 pub const HELP: &str = "\
-The course's own tool: run the lessons, compare them with the Python listings, watch them on the wire.
+The course's tool: run the lessons, compare them with the Python listings, watch them on the wire.
 
 Commands:
   list                    the course map: lesson, chapter, run command, partner

@@ -2,9 +2,11 @@
 //! run and the packets they caused, as a ladder diagram.
 //!
 //! The run happens inside a private network namespace (`unshare -rn`: no root needed, a loopback of
-//! its own, no other traffic in the picture): the course tool runs itself again in there, brings
-//! `lo` up, starts a capture on it, runs each side under `strace`, and draws what it saw. Without
-//! namespaces it shows the system calls alone; without strace, the packets alone; it says which.
+//! its own, no other traffic in the picture; as root, `unshare -n` where user namespaces are off):
+//! the course tool runs itself again in there, brings `lo` up, starts a capture on it, runs each
+//! side under `strace`, and draws what it saw. Without a namespace it shows the system calls alone
+//! (it does not capture on the machine's shared loopback); without strace, the packets alone; it
+//! says which.
 
 mod ladder;
 mod strace;
@@ -41,8 +43,9 @@ the server's on the right, each packet beside the call that sent it, time going 
   --listing LISTING.py  also run your copy of the Python listing in the lesson's place and put its
                         system calls beside the lesson's, differences marked (PYTHON, or python2)
 
-Needs strace, and unprivileged user namespaces (`unshare -rn true` must work) for the capture; says
-what is missing and shows what it can without them. Every run is bounded in time.";
+Needs strace, and a private network namespace for the capture: unprivileged user namespaces
+(`unshare -rn true` must work), or root. Says what is missing and shows what it can without them.
+Every run is bounded in time.";
 
 /// strace's options: follow threads and children, microsecond timestamps and the time spent in
 /// each call (to line calls up with packets: a send where it began, a receive where it returned),
@@ -99,12 +102,12 @@ pub fn main(args: Vec<String>) -> Result<(), Exit> {
     }
     pair::build()?;
     let tools = Tools::probe();
-    if tools.namespace.is_ok() {
+    if let Ok(flags) = tools.namespace {
         // The same command again, inside a private network namespace.
         let exe =
             std::env::current_exe().map_err(|e| fail_with("cannot find the course tool", e))?;
         let status = Command::new("unshare")
-            .arg("-rn")
+            .arg(flags)
             .arg(exe)
             .arg("trace")
             .args(&args)
@@ -191,7 +194,10 @@ fn parse(args: &[String]) -> Result<Options, Exit> {
 /// What this machine allows.
 struct Tools {
     strace: bool,
-    namespace: Result<(), String>,
+    /// How to enter a private network namespace: `unshare -rn` (a user namespace too, no root
+    /// needed), else `unshare -n` where we are root but user namespaces are switched off; or why
+    /// neither works.
+    namespace: Result<&'static str, String>,
 }
 
 impl Tools {
@@ -202,15 +208,19 @@ impl Tools {
                 .output()
                 .is_ok_and(|o| o.status.success())
         };
-        let namespace = if !runs("unshare", &["-rn", "true"]) {
-            Err(
-                "unprivileged network namespaces are not available here (`unshare -rn true` fails)"
+        let flags = ["-rn", "-n"]
+            .into_iter()
+            .find(|flags| runs("unshare", &[flags, "true"]));
+        let namespace = match flags {
+            None => Err(
+                "no private network namespace here (`unshare -rn true` fails: unprivileged user \
+                 namespaces are off, and we are not root)"
                     .to_string(),
-            )
-        } else if !runs("unshare", &["-rn", "ip", "link", "set", "lo", "up"]) {
-            Err("`ip` (iproute2) is needed to bring up the namespace's loopback".to_string())
-        } else {
-            Ok(())
+            ),
+            Some(flags) if !runs("unshare", &[flags, "ip", "link", "set", "lo", "up"]) => {
+                Err("`ip` (iproute2) is needed to bring up the namespace's loopback".to_string())
+            }
+            Some(flags) => Ok(flags),
         };
         Tools {
             strace: runs("strace", &["-V"]),
@@ -807,14 +817,12 @@ pub fn wire_transcript(lesson: &'static Lesson) -> Result<String, Unavailable> {
     if !tools.strace {
         return Err(Unavailable("strace is not installed".into()));
     }
-    if let Err(why) = tools.namespace {
-        return Err(Unavailable(why));
-    }
+    let flags = tools.namespace.map_err(Unavailable)?;
     let exe = std::env::current_exe()
         .map_err(|e| Unavailable(format!("cannot find the course tool: {e}")))?;
     let mut command = Command::new("unshare");
     command
-        .arg("-rn")
+        .arg(flags)
         .arg(exe)
         .args(["trace", lesson.name, "--page", "--inside"]);
     let outcome = process::run_bounded(&mut command, b"", Duration::from_secs(60))

@@ -179,6 +179,51 @@ fn a_reset_during_the_pause_fails_the_flush_once() {
     );
 }
 
+/// `--listing` with a server listing: its calls go beside the lesson's, and the listing, which ran
+/// under strace in the lesson's place, is stopped afterwards — stopping strace alone would have left
+/// it serving, detached.
+#[test]
+fn a_traced_server_listing_is_stopped_afterwards() {
+    if !available(&["tcp-listener"]) {
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("course-trace-listing-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let pid_file = dir.join("pid");
+    let listing = dir.join("server.py");
+    std::fs::write(
+        &listing,
+        format!(
+            "import os, socket\n\
+             open({:?}, 'w').write(str(os.getpid()))\n\
+             s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)\n\
+             s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n\
+             s.bind(('', 51423))\n\
+             s.listen(5)\n\
+             while 1:\n    c, a = s.accept()\n    print('Got connection from', c.getpeername())\n    c.close()\n",
+            pid_file.to_string_lossy()
+        ),
+    )
+    .unwrap();
+    let done = cmd(COURSE)
+        .args(["trace", "tcp-listener", "--listing"])
+        .arg(&listing)
+        .env("PYTHON", "python3")
+        .env("COURSE_NO_BUILD", "1")
+        .run();
+    let text = done.stdout_text();
+    assert_eq!(done.code, Some(0), "{text}\n{}", done.stderr);
+    assert!(text.contains("the listing's system calls"), "{text}");
+    let pid = std::fs::read_to_string(&pid_file).expect("the listing ran and wrote its pid");
+    let left = test_support::still_running(pid.trim());
+    let _ = Command::new("kill").arg(pid.trim()).status();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(
+        !left,
+        "the traced listing {pid} is still running after the trace"
+    );
+}
+
 /// Bad input is a usage error: no lesson, an unknown lesson or scenario, a missing listing.
 #[test]
 fn bad_input_is_a_usage_error() {

@@ -307,17 +307,22 @@ struct Background {
 }
 
 impl Background {
-    /// Stop the traced program itself (killing strace alone would leave it running, detached),
-    /// then strace; bounded either way.
+    /// Stop the traced program itself, then strace; bounded either way.
     fn stop(mut self) {
-        if let Some(pid) = fs::read_to_string(&self.log)
-            .ok()
-            .and_then(|t| t.split_whitespace().next()?.parse::<u32>().ok())
-        {
-            let _ = Command::new("kill").arg(pid.to_string()).status();
-        }
+        stop_traced(&self.log);
         let _ = self.spawned.wait(Duration::from_secs(2));
         self.spawned.stop();
+    }
+}
+
+/// Stop the program strace started, named by the pid that opens each line of strace's log: killing
+/// strace alone would leave it running, detached (strace 6.1, Debian 12, has no --kill-on-exit).
+fn stop_traced(log: &Path) {
+    if let Some(pid) = fs::read_to_string(log)
+        .ok()
+        .and_then(|t| t.split_whitespace().next()?.parse::<u32>().ok())
+    {
+        let _ = Command::new("kill").arg(pid.to_string()).status();
     }
 }
 
@@ -365,6 +370,7 @@ fn record(options: &Options, capture: bool) -> Result<Recording, Exit> {
                     &client_log,
                     tools_strace,
                 ),
+                &client_log,
                 lesson.stdin,
             )?;
             output = outcome;
@@ -397,6 +403,7 @@ fn record(options: &Options, capture: bool) -> Result<Recording, Exit> {
                     &client_log,
                     tools_strace,
                 ),
+                &client_log,
                 client_lesson.stdin,
             )?;
             background.stop();
@@ -448,6 +455,7 @@ fn record(options: &Options, capture: bool) -> Result<Recording, Exit> {
                     &client_log,
                     tools_strace,
                 ),
+                &client_log,
                 lesson.stdin,
             )?;
             if let Some(peer) = peer {
@@ -502,7 +510,7 @@ fn record_listing(options: &Options, listing: &Path) -> Result<Vec<Call>, Exit> 
     match lesson.role {
         Role::Lookup => {
             let args: Vec<String> = lesson.peer_args.iter().map(|a| a.to_string()).collect();
-            run(&wrap(&args), lesson.stdin)?;
+            run(&wrap(&args), &log, lesson.stdin)?;
         }
         Role::Client => {
             let server_log = scratch.0.join("server");
@@ -515,17 +523,22 @@ fn record_listing(options: &Options, listing: &Path) -> Result<Vec<Call>, Exit> 
                 .filter(|a| !a.starts_with("--"))
                 .collect();
             let args = drop_option_values(lesson.peer_args, args);
-            run(&wrap(&args), lesson.stdin)?;
+            run(&wrap(&args), &log, lesson.stdin)?;
             peer.stop();
         }
         Role::Server => {
             // The listing binds its own port, 51423 (free in this namespace).
-            let mut spawned = Spawned::start(&mut wrap(&[]), b"")
+            let spawned = Spawned::start(&mut wrap(&[]), b"")
                 .map_err(|e| fail_with("cannot start the listing", e))?;
+            let listing_server = Background {
+                spawned,
+                log: log.clone(),
+            };
             std::thread::sleep(Duration::from_millis(800));
             poke_listing_port(lesson.name.starts_with("udp"));
             std::thread::sleep(Duration::from_millis(300));
-            spawned.stop();
+            // The listing under strace: stopping strace alone would leave the listing serving.
+            listing_server.stop();
         }
     }
     Ok(fs::read_to_string(&log)
@@ -579,10 +592,14 @@ fn with_port(template: &[&str], port: u16) -> Vec<String> {
 }
 
 /// Run to the end, bounded; what it printed.
-fn run(command: &Command, stdin: &str) -> Result<String, Exit> {
+fn run(command: &Command, log: &Path, stdin: &str) -> Result<String, Exit> {
     let mut command = clone(command);
-    let outcome = process::run_bounded(&mut command, stdin.as_bytes(), pair::LIMIT)
-        .map_err(|e| fail_with("cannot run a side", e))?;
+    let outcome = process::run_bounded(&mut command, stdin.as_bytes(), pair::LIMIT);
+    if !matches!(&outcome, Ok(o) if o.status.is_some()) {
+        // Killed at the time limit (or lost): strace is gone, the program it traced may not be.
+        stop_traced(log);
+    }
+    let outcome = outcome.map_err(|e| fail_with("cannot run a side", e))?;
     Ok(pair::text(&outcome.stdout) + &pair::text(&outcome.stderr))
 }
 

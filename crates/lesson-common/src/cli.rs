@@ -73,6 +73,12 @@ pub fn report(usage: &str, help: &str, outcome: Result<(), Exit>) -> ExitCode {
     let program = std::env::args_os().next().unwrap_or_default();
     let program = program.to_string_lossy();
     let program = program.rsplit(['/', '\\']).next().unwrap_or_default();
+    report_as(program, usage, help, outcome)
+}
+
+/// [`report`] under the name the user types, where that is not the binary's file name (the
+/// course's own tool is run as `cargo course`).
+pub fn report_as(program: &str, usage: &str, help: &str, outcome: Result<(), Exit>) -> ExitCode {
     let end = ending(program, usage, help, outcome);
     // stderr is the last resort: if even that write fails there is nobody left to tell.
     let mut stderr = io::stderr().lock();

@@ -20,7 +20,7 @@
 pub mod cli;
 pub mod net;
 
-pub use cli::{Args, Exit, ServerLog, fail, fail_with, one_line, report, usage};
+pub use cli::{Args, Exit, ServerLog, fail, fail_with, one_line, report, report_as, usage};
 pub use net::{
     GaiError, LISTING_PORT, PortError, PyAddr, Transport, parse_port, py_addr, resolve,
     server_address,

@@ -9,5 +9,6 @@ fn main() -> ExitCode {
     if course::interrupted() {
         return ExitCode::from(130);
     }
-    lesson_common::report(course::USAGE, course::HELP, outcome)
+    // The name a learner types, not the binary's file name.
+    lesson_common::report_as("cargo course", course::USAGE, course::HELP, outcome)
 }

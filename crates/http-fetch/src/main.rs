@@ -139,8 +139,7 @@ fn run() -> Result<(), Exit> {
         return Err(fail_with("Error sending data", e));
     }
     // 6. Flush: here the bytes are handed to the kernel; a reset peer shows up here. On failure
-    //    we let the unsent bytes go: a BufWriter that is dropped full flushes once more, a second
-    //    send the listing never makes (`cargo course trace` would show it, failing with EPIPE).
+    //    let the unsent bytes go: a BufWriter dropped full would flush again, a second send.
     if let Err(e) = writer.flush() {
         let _unsent = writer.into_parts();
         return Err(fail_with("Error sending data (detected by flush)", e));

@@ -12,9 +12,10 @@ mod ladder;
 mod strace;
 mod wire;
 
+use std::ffi::OsStr;
 use std::fmt::{self, Display, Write as _};
 use std::fs;
-use std::io::Read;
+use std::io::{self, Read};
 use std::net::{TcpListener, TcpStream, UdpSocket};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -266,21 +267,54 @@ struct Recording {
     output: String,
 }
 
-/// A program run under strace (when strace is here), its calls written to `log`.
-fn traced(program: &Path, args: &[String], log: &Path, strace: bool) -> Command {
-    if !strace {
-        let mut command = Command::new(program);
+/// A program to run under strace (when strace is here), its calls written to `log`. Killing strace
+/// alone would leave the program running, detached (strace 6.1, Debian 12's, has no
+/// `--kill-on-exit`), so whoever runs or starts one stops the program itself, by the pid strace
+/// logged.
+struct Traced {
+    command: Command,
+    log: PathBuf,
+}
+
+impl Traced {
+    fn new(program: impl AsRef<OsStr>, args: &[String], log: &Path, strace: bool) -> Traced {
+        let mut command = if strace {
+            let mut command = Command::new("strace");
+            command
+                .args(STRACE)
+                .arg(log)
+                .arg("--")
+                .arg(program.as_ref());
+            command
+        } else {
+            Command::new(program.as_ref())
+        };
         command.args(args);
-        return command;
+        Traced {
+            command,
+            log: log.to_path_buf(),
+        }
     }
-    let mut command = Command::new("strace");
-    command
-        .args(STRACE)
-        .arg(log)
-        .arg("--")
-        .arg(program)
-        .args(args);
-    command
+
+    /// Run to the end, bounded; what it printed.
+    fn run(mut self, stdin: &str) -> Result<String, Exit> {
+        let outcome = process::run_bounded(&mut self.command, stdin.as_bytes(), pair::LIMIT);
+        if !matches!(&outcome, Ok(o) if o.status.is_some()) {
+            // Killed at the time limit (or lost): strace is gone, the program may not be.
+            stop_traced(&self.log);
+        }
+        let outcome = outcome.map_err(|e| fail_with("cannot run a side", e))?;
+        Ok(pair::text(&outcome.stdout) + &pair::text(&outcome.stderr))
+    }
+
+    /// Start it in the background.
+    fn start(mut self) -> io::Result<Background> {
+        let spawned = Spawned::start(&mut self.command, b"")?;
+        Ok(Background {
+            spawned,
+            log: self.log,
+        })
+    }
 }
 
 /// A scratch folder for strace's logs, removed when dropped.
@@ -315,8 +349,7 @@ impl Background {
     }
 }
 
-/// Stop the program strace started, named by the pid that opens each line of strace's log: killing
-/// strace alone would leave it running, detached (strace 6.1, Debian 12, has no --kill-on-exit).
+/// Stop the program strace started, named by the pid that opens each line of strace's log.
 fn stop_traced(log: &Path) {
     if let Some(pid) = fs::read_to_string(log)
         .ok()
@@ -363,17 +396,8 @@ fn record(options: &Options, capture: bool) -> Result<Recording, Exit> {
     match (lesson.role, options.scenario.as_deref()) {
         (Role::Lookup, _) => {
             let args: Vec<String> = lesson.peer_args.iter().map(|a| a.to_string()).collect();
-            let outcome = run(
-                &traced(
-                    &pair::binary(lesson.name)?,
-                    &args,
-                    &client_log,
-                    tools_strace,
-                ),
-                &client_log,
-                lesson.stdin,
-            )?;
-            output = outcome;
+            output = Traced::new(pair::binary(lesson.name)?, &args, &client_log, tools_strace)
+                .run(lesson.stdin)?;
             client = lesson.name.to_string();
             server = "(no peer: a lookup)".to_string();
             server_port = 0;
@@ -396,16 +420,8 @@ fn record(options: &Options, capture: bool) -> Result<Recording, Exit> {
             let (background, port) =
                 start_server(lesson.name, &server_log, tools_strace, listing_port)?;
             let args = with_port(client_lesson.peer_args, port);
-            output = run(
-                &traced(
-                    &pair::binary(client_name)?,
-                    &args,
-                    &client_log,
-                    tools_strace,
-                ),
-                &client_log,
-                client_lesson.stdin,
-            )?;
+            output = Traced::new(pair::binary(client_name)?, &args, &client_log, tools_strace)
+                .run(client_lesson.stdin)?;
             background.stop();
             client = client_name.to_string();
             server = lesson.name.to_string();
@@ -448,16 +464,8 @@ fn record(options: &Options, capture: bool) -> Result<Recording, Exit> {
                     args[at + 1] = "1".into();
                 }
             }
-            output = run(
-                &traced(
-                    &pair::binary(lesson.name)?,
-                    &args,
-                    &client_log,
-                    tools_strace,
-                ),
-                &client_log,
-                lesson.stdin,
-            )?;
+            output = Traced::new(pair::binary(lesson.name)?, &args, &client_log, tools_strace)
+                .run(lesson.stdin)?;
             if let Some(peer) = peer {
                 peer.stop();
             }
@@ -497,20 +505,20 @@ fn record_listing(options: &Options, listing: &Path) -> Result<Vec<Call>, Exit> 
     let scratch = Scratch::new()?;
     let log = scratch.0.join("listing");
     let lesson = options.lesson;
-    let wrap = |args: &[String]| -> Command {
-        let mut strace = Command::new("strace");
-        strace.args(STRACE).arg(&log).arg("--");
-        let python_command = crate::compare::python_command(&python, listing, args, Some(0.0));
-        strace
-            .arg(python_command.get_program())
-            .args(python_command.get_args());
-        strace.env("PYTHONUNBUFFERED", "1");
-        strace
+    let wrap = |args: &[String]| -> Traced {
+        let python = crate::compare::python_command(&python, listing, args, Some(0.0));
+        let args: Vec<String> = python
+            .get_args()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect();
+        let mut traced = Traced::new(python.get_program(), &args, &log, true);
+        traced.command.env("PYTHONUNBUFFERED", "1");
+        traced
     };
     match lesson.role {
         Role::Lookup => {
             let args: Vec<String> = lesson.peer_args.iter().map(|a| a.to_string()).collect();
-            run(&wrap(&args), &log, lesson.stdin)?;
+            wrap(&args).run(lesson.stdin)?;
         }
         Role::Client => {
             let server_log = scratch.0.join("server");
@@ -523,21 +531,17 @@ fn record_listing(options: &Options, listing: &Path) -> Result<Vec<Call>, Exit> 
                 .filter(|a| !a.starts_with("--"))
                 .collect();
             let args = drop_option_values(lesson.peer_args, args);
-            run(&wrap(&args), &log, lesson.stdin)?;
+            wrap(&args).run(lesson.stdin)?;
             peer.stop();
         }
         Role::Server => {
             // The listing binds its own port, 51423 (free in this namespace).
-            let spawned = Spawned::start(&mut wrap(&[]), b"")
+            let listing_server = wrap(&[])
+                .start()
                 .map_err(|e| fail_with("cannot start the listing", e))?;
-            let listing_server = Background {
-                spawned,
-                log: log.clone(),
-            };
             std::thread::sleep(Duration::from_millis(800));
             poke_listing_port(lesson.name.starts_with("udp"));
             std::thread::sleep(Duration::from_millis(300));
-            // The listing under strace: stopping strace alone would leave the listing serving.
             listing_server.stop();
         }
     }
@@ -591,29 +595,6 @@ fn with_port(template: &[&str], port: u16) -> Vec<String> {
         .collect()
 }
 
-/// Run to the end, bounded; what it printed.
-fn run(command: &Command, log: &Path, stdin: &str) -> Result<String, Exit> {
-    let mut command = clone(command);
-    let outcome = process::run_bounded(&mut command, stdin.as_bytes(), pair::LIMIT);
-    if !matches!(&outcome, Ok(o) if o.status.is_some()) {
-        // Killed at the time limit (or lost): strace is gone, the program it traced may not be.
-        stop_traced(log);
-    }
-    let outcome = outcome.map_err(|e| fail_with("cannot run a side", e))?;
-    Ok(pair::text(&outcome.stdout) + &pair::text(&outcome.stderr))
-}
-
-fn clone(command: &Command) -> Command {
-    let mut copy = Command::new(command.get_program());
-    copy.args(command.get_args());
-    for (key, value) in command.get_envs() {
-        if let Some(value) = value {
-            copy.env(key, value);
-        }
-    }
-    copy
-}
-
 /// A server lesson on port 0 under strace; its port from its `Listening on` line.
 fn start_server(
     name: &str,
@@ -622,10 +603,11 @@ fn start_server(
     port: u16,
 ) -> Result<(Background, u16), Exit> {
     let args = vec!["--bind".to_string(), "127.0.0.1".into(), port.to_string()];
-    let mut command = traced(&pair::binary(name)?, &args, log, strace);
-    let spawned = Spawned::start(&mut command, b"")
+    let background = Traced::new(pair::binary(name)?, &args, log, strace)
+        .start()
         .map_err(|e| fail_with(format!("cannot start {name}"), e))?;
-    let line = spawned
+    let line = background
+        .spawned
         .line(pair::STARTUP)
         .map_err(|_| fail(format!("{name} did not say where it listens")))?;
     let port = line
@@ -634,13 +616,7 @@ fn start_server(
     let Some(port) = port else {
         return Err(fail(format!("{name} printed {line:?}")));
     };
-    Ok((
-        Background {
-            spawned,
-            log: log.to_path_buf(),
-        },
-        port,
-    ))
+    Ok((background, port))
 }
 
 /// `python3 -m http.server` on port 0 under strace, serving the page's hello.txt.
@@ -668,23 +644,18 @@ fn start_http_server(
     .map(|s| s.to_string())
     .chain([site.to_string_lossy().into_owned()])
     .collect();
-    let mut command = traced(Path::new("python3"), &args, log, strace);
-    let spawned = Spawned::start(&mut command, b"")
+    let background = Traced::new("python3", &args, log, strace)
+        .start()
         .map_err(|e| fail_with("cannot start python3 -m http.server", e))?;
-    let line = spawned
+    let line = background
+        .spawned
         .line(pair::STARTUP)
         .map_err(|_| fail("python3 -m http.server did not say where it listens"))?;
     let port = pair::http_server_port(&line);
     let Some(port) = port else {
         return Err(fail(format!("python3 -m http.server printed {line:?}")));
     };
-    Ok((
-        Background {
-            spawned,
-            log: log.to_path_buf(),
-        },
-        port,
-    ))
+    Ok((background, port))
 }
 
 /// How long the scripted server holds a connection before it closes or resets it: long enough for

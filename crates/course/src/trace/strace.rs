@@ -72,9 +72,9 @@ pub fn parse(text: &str) -> Vec<Call> {
         };
         let (started, line) = whole;
         let (line, spent) = split_duration(&line);
-        if let Some(mut call) = call(pid, started, line) {
-            call.done = started + spent.unwrap_or(0.0);
-            calls.push(call);
+        if let Some(call) = call(pid, started, line) {
+            let done = started + spent.unwrap_or(0.0);
+            calls.push(Call { done, ..call });
         }
     }
     calls

@@ -165,12 +165,12 @@ impl Cmd {
             Sink::Full => Stdio::from(File::create("/dev/full").expect("/dev/full")),
             Sink::Closed => {
                 // The stdin of a program that exits at once is a pipe with no reader.
-                let mut reader = Command::new("true")
-                    .stdin(Stdio::piped())
-                    .spawn()
-                    .expect("true");
+                let mut reader =
+                    process::spawn(Command::new("true").stdin(Stdio::piped())).expect("true");
                 let pipe = reader.stdin.take().expect("piped stdin");
                 reader.wait().expect("true exits");
+                // No child of another test thread, forked but not yet exec'd, keeps the read end.
+                process::settle_forks(|| ());
                 Stdio::from(pipe)
             }
         }
@@ -367,8 +367,10 @@ impl Running {
     pub fn stop_and_collect_stderr(mut self) -> Vec<String> {
         self.spawned.stop();
         let mut lines = Vec::new();
-        // After the kill the pipe ends; what was written before is still on its way.
-        while let Ok(line) = self.spawned.err_line(Duration::from_millis(500)) {
+        // After the kill the pipe ends; what was written before is still on its way. Read to that
+        // end (the drain thread says so), not to a pause: on a busy machine the thread may not run
+        // for a while, and a short wait would drop lines the program did write.
+        while let Ok(line) = self.spawned.err_line(PATIENCE) {
             lines.push(line);
         }
         lines

@@ -5,14 +5,34 @@ use std::ffi::OsString;
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::Mutex;
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::sync::{Mutex, PoisonError, RwLock};
 use std::thread;
 use std::time::{Duration, Instant};
 
 /// The process ids of the children started here that have not been reaped yet, so that a signal
 /// handler (the course tool's Ctrl-C) can stop them all.
 static LIVE: Mutex<Vec<u32>> = Mutex::new(Vec::new());
+
+/// Held shared by every spawn here, exclusively by [`settle_forks`]. A fork copies every open fd of
+/// this process into the child, where CLOEXEC closes them only at its exec; so while another test
+/// thread is between fork and exec, a pipe end we close is still open in that child, and a program
+/// writing to a `| head -1` pipe is not refused. `Command::spawn` returns once the child has
+/// exec'd, so holding this across it is enough.
+static SPAWNING: RwLock<()> = RwLock::new(());
+
+/// `command.spawn()`, counted as in flight for [`settle_forks`].
+pub fn spawn(command: &mut Command) -> io::Result<Child> {
+    let _in_flight = SPAWNING.read().unwrap_or_else(PoisonError::into_inner);
+    command.spawn()
+}
+
+/// Wait until no spawn started here is between fork and exec, then run `close`: what it closes
+/// is closed for every process (only children that spawned through [`spawn`] are counted).
+pub fn settle_forks<T>(close: impl FnOnce() -> T) -> T {
+    let _alone = SPAWNING.write().unwrap_or_else(PoisonError::into_inner);
+    close()
+}
 
 /// The children started through this module that are still running (or not yet reaped).
 pub fn live_children() -> Vec<u32> {
@@ -62,11 +82,12 @@ impl Spawned {
     }
 
     fn start_with(command: &mut Command, stdin: &[u8], head: Option<usize>) -> io::Result<Spawned> {
-        let mut child = command
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()?;
+        let mut child = spawn(
+            command
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped()),
+        )?;
         born(&child);
         feed(&mut child, stdin);
         let stdout = read_lines(child.stdout.take(), head);
@@ -155,11 +176,12 @@ pub fn run_bounded_to(
     limit: Duration,
     stdout: Stdio,
 ) -> io::Result<Outcome> {
-    let mut child = command
-        .stdin(Stdio::piped())
-        .stdout(stdout)
-        .stderr(Stdio::piped())
-        .spawn()?;
+    let mut child = spawn(
+        command
+            .stdin(Stdio::piped())
+            .stdout(stdout)
+            .stderr(Stdio::piped()),
+    )?;
     born(&child);
     feed(&mut child, stdin);
     let stdout = collect(child.stdout.take());
@@ -241,10 +263,20 @@ fn read_lines(stream: Option<impl Read + Send + 'static>, head: Option<usize>) -
             let mut left = head.unwrap_or(usize::MAX);
             while left > 0 && matches!(reader.read_until(b'\n', &mut line), Ok(n) if n > 0) {
                 left -= 1;
-                let text = String::from_utf8_lossy(&line);
-                // The receiver may be gone; keep draining so the child never sees EPIPE.
-                let _ = tx.send(text.trim_end_matches(['\r', '\n']).to_string());
+                let text = String::from_utf8_lossy(&line)
+                    .trim_end_matches(['\r', '\n'])
+                    .to_string();
                 line.clear();
+                if left == 0 {
+                    // `| head -N`: the reading end is closed for good before the last line is
+                    // handed on, so what the program writes after a test has seen that line is
+                    // refused (EPIPE), not taken into the pipe's buffer.
+                    settle_forks(|| drop(reader));
+                    let _ = tx.send(text);
+                    return;
+                }
+                // The receiver may be gone; keep draining so the child never sees EPIPE.
+                let _ = tx.send(text);
             }
         });
     }

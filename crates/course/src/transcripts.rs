@@ -12,7 +12,9 @@
 //! partner's real port is written as the one the page's recipe uses (51423, or 8000 for the HTTP
 //! server), so a page reads like the two terminals beside it. `--check` reruns everything and
 //! fails on drift, with a diff; it masks what changes from run to run (the client's ephemeral
-//! ports, HTTP dates, the Python version in `Server:`), so it fails only when behaviour changed.
+//! ports, HTTP dates, the Python version in `Server:`; in a ladder, how the two sides interleave
+//! and glibc's lookups over Unix sockets, which depend on the machine), so it fails only when
+//! behaviour changed.
 //! The course map in docs/README.md is written from the registry the same way, between
 //! `<!-- course:map -->` and `<!-- /course:map -->`.
 

@@ -8,9 +8,12 @@
 //! (it does not capture on the machine's shared loopback); without strace, the packets alone; it
 //! says which.
 
+mod check;
 mod ladder;
 mod strace;
 mod wire;
+
+pub use check::mask;
 
 use std::ffi::OsStr;
 use std::fmt::{self, Display, Write as _};
@@ -501,7 +504,7 @@ fn record(options: &Options, capture: bool) -> Result<Recording, Exit> {
 
 /// The Python listing's run in the lesson's place: its calls, for the side-by-side list.
 fn record_listing(options: &Options, listing: &Path) -> Result<Vec<Call>, Exit> {
-    let python = crate::compare::interpreter()?;
+    let python = interpreter_itself(&crate::compare::interpreter()?);
     let scratch = Scratch::new()?;
     let log = scratch.0.join("listing");
     let lesson = options.lesson;
@@ -644,7 +647,10 @@ fn start_http_server(
     .map(|s| s.to_string())
     .chain([site.to_string_lossy().into_owned()])
     .collect();
-    let background = Traced::new("python3", &args, log, strace)
+    let mut python = interpreter_itself(&["python3".to_string()]);
+    let program = python.remove(0);
+    python.extend(args);
+    let background = Traced::new(program, &python, log, strace)
         .start()
         .map_err(|e| fail_with("cannot start python3 -m http.server", e))?;
     let line = background
@@ -656,6 +662,29 @@ fn start_http_server(
         return Err(fail(format!("python3 -m http.server printed {line:?}")));
     };
     Ok((background, port))
+}
+
+/// The interpreter itself rather than a launcher in front of it, so that strace follows Python
+/// alone: a pyenv shim is a bash script that runs a dozen helpers before it execs Python, and
+/// their calls (glibc's nscd lookups, where HOME is unset) would be drawn as the Python side's.
+/// Python names its own binary; where it cannot be asked, the command as given.
+fn interpreter_itself(python: &[String]) -> Vec<String> {
+    let Some((program, words)) = python.split_first() else {
+        return Vec::new();
+    };
+    let mut probe = Command::new(program);
+    probe
+        .args(words)
+        .args(["-c", "import sys; sys.stdout.write(sys.executable)"]);
+    if let Ok(outcome) = process::run_bounded(&mut probe, b"", Duration::from_secs(20))
+        && outcome.status.is_some_and(|s| s.success())
+    {
+        let path = pair::text(&outcome.stdout);
+        if Path::new(&path).is_absolute() && Path::new(&path).is_file() {
+            return vec![path];
+        }
+    }
+    python.to_vec()
 }
 
 /// How long the scripted server holds a connection before it closes or resets it: long enough for
@@ -824,43 +853,6 @@ pub fn wire_transcript(lesson: &'static Lesson) -> Result<String, Unavailable> {
     }
 }
 
-/// A ladder as the transcripts check compares it: each side's calls, and the packets each way, in
-/// their own order — the two processes run at once, so how their rows and packets interleave is
-/// not behaviour — with ephemeral ports, byte counts and repeats masked.
-pub fn mask(text: &str) -> String {
-    let mut lists: [Vec<String>; 4] = Default::default(); // client calls, to server, to client, server calls
-    for line in text.lines().skip(2) {
-        let chars: Vec<char> = line.chars().collect();
-        let cell = |from: usize, to: usize| -> String {
-            chars
-                .get(from.min(chars.len())..to.min(chars.len()))
-                .map(|c| c.iter().collect::<String>())
-                .unwrap_or_default()
-        };
-        let arrow = cell(34, 66);
-        let toward = if arrow.contains('◀') { 2 } else { 1 };
-        for (index, text) in [(0, cell(0, 32)), (toward, arrow), (3, cell(68, 200))] {
-            let words: Vec<&str> = text
-                .split(|c: char| c == '─' || c == '▶' || c == '◀' || c.is_whitespace())
-                .filter(|w| !w.is_empty())
-                .collect();
-            let masked = numbers(&words.join(" "));
-            let list = &mut lists[index];
-            if !masked.is_empty() && list.last() != Some(&masked) {
-                list.push(masked);
-            }
-        }
-    }
-    let [client, to_server, to_client, server] = lists;
-    format!(
-        "client calls:\n  {}\npackets to the server:\n  {}\npackets to the client:\n  {}\nserver calls:\n  {}\n",
-        client.join("\n  "),
-        to_server.join("\n  "),
-        to_client.join("\n  "),
-        server.join("\n  ")
-    )
-}
-
 /// The kernel's ephemeral ports (Linux picks them from 32768 to 60999) as `<port>`: they differ
 /// from run to run, not from listing to lesson.
 fn ephemeral_ports(text: &str) -> String {
@@ -887,26 +879,5 @@ fn ephemeral_ports(text: &str) -> String {
             out.push(c);
         }
     }
-    out
-}
-
-/// Digit runs of three or more (ports, byte counts, fds above 99) as `N`.
-fn numbers(text: &str) -> String {
-    let mut out = String::new();
-    let mut digits = String::new();
-    for c in text.chars().chain(std::iter::once(' ')) {
-        if c.is_ascii_digit() {
-            digits.push(c);
-            continue;
-        }
-        if digits.len() >= 2 {
-            out.push('N')
-        } else {
-            out.push_str(&digits)
-        }
-        digits.clear();
-        out.push(c);
-    }
-    out.pop();
     out
 }

@@ -57,15 +57,21 @@ impl Ladder {
         found.unwrap_or_else(|| panic!("no {text:?} in:\n{}", self.0))
     }
 
+    /// The rows with a packet `label` toward the client (◀) or the server (▶).
+    fn packets(&self, label: &str, to_client: bool) -> Vec<usize> {
+        let head = if to_client { '◀' } else { '▶' };
+        let label = format!(" {label} ");
+        let lines = self.lines();
+        let rows = lines.iter().enumerate();
+        rows.filter(|(_, l)| l.contains(head) && l.contains(&label))
+            .map(|(at, _)| at)
+            .collect()
+    }
+
     /// The first row with a packet `label` toward the client (◀) or the server (▶).
     #[track_caller]
     fn packet(&self, label: &str, to_client: bool) -> usize {
-        let head = if to_client { '◀' } else { '▶' };
-        let label = format!(" {label} ");
-        let found = self
-            .lines()
-            .iter()
-            .position(|l| l.contains(head) && l.contains(&label));
+        let found = self.packets(label, to_client).first().copied();
         found.unwrap_or_else(|| {
             panic!(
                 "no{label}packet toward the {}:\n{}",
@@ -117,6 +123,21 @@ fn traces_socket_info_against_tcp_listener() {
         ladder.packet("FIN", false) >= ladder.row("close(3)"),
         "the client's close sends a FIN:\n{text}"
     );
+    // Each packet once, though `lo` shows each twice (going out, coming in), and the two FINs
+    // often cross (both sides close at once), which is when a capture that paired the copies by
+    // their bytes drew four.
+    for (label, to_client) in [
+        ("SYN", false),
+        ("SYN-ACK", true),
+        ("FIN", true),
+        ("FIN", false),
+    ] {
+        assert_eq!(
+            ladder.packets(label, to_client).len(),
+            1,
+            "one {label}:\n{text}"
+        );
+    }
     assert!(
         text.contains("Connected to ('127.0.0.1', 51423)"),
         "what socket-info printed is shown:\n{text}"

@@ -22,7 +22,7 @@ use std::io::{self, Read};
 use std::net::{TcpListener, TcpStream, UdpSocket};
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use lesson_common::{Exit, fail, fail_with, usage};
 use test_support::process::{self, Spawned};
@@ -344,12 +344,50 @@ struct Background {
 }
 
 impl Background {
-    /// Stop the traced program itself, then strace; bounded either way.
+    /// Let the traced program finish what it was doing, then stop it, then strace; bounded.
     fn stop(mut self) {
+        self.settle();
         stop_traced(&self.log);
         let _ = self.spawned.wait(Duration::from_secs(2));
         self.spawned.stop();
     }
+}
+
+impl Background {
+    /// Wait, bounded, until the server is done with its clients: every connection it accepted
+    /// closed in its log, and the log quiet for a moment. A client can finish before its server,
+    /// slowed by strace, has even returned from `accept`; stopped then, the server died holding
+    /// the connection (the kernel sent its FIN), and the ladder lost its getpeername and close.
+    fn settle(&self) {
+        const QUIET: Duration = Duration::from_millis(200);
+        let deadline = Instant::now() + Duration::from_secs(3);
+        let mut seen = String::new();
+        let mut quiet_since = Instant::now();
+        while Instant::now() < deadline {
+            let now = fs::read_to_string(&self.log).unwrap_or_default();
+            if now != seen {
+                seen = now;
+                quiet_since = Instant::now();
+            } else if quiet_since.elapsed() >= QUIET && all_closed(&strace::parse(&seen)) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(25));
+        }
+    }
+}
+
+/// Whether every connection `calls` accepted was closed after.
+fn all_closed(calls: &[Call]) -> bool {
+    let mut open: Vec<String> = Vec::new();
+    for call in calls {
+        let result = call.text.rsplit_once(" = ").map(|(_, fd)| fd.to_string());
+        if call.name.starts_with("accept") {
+            open.extend(result.filter(|fd| !fd.starts_with('-')));
+        } else if call.name == "close" {
+            open.retain(|fd| call.text != format!("close({fd})"));
+        }
+    }
+    open.is_empty()
 }
 
 /// Stop the program strace started, named by the pid that opens each line of strace's log.
@@ -880,4 +918,36 @@ fn ephemeral_ports(text: &str) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn call(name: &str, text: &str) -> Call {
+        Call {
+            time: 0.0,
+            done: 0.0,
+            pid: 1,
+            name: name.into(),
+            text: text.into(),
+        }
+    }
+
+    /// A connection accepted and not yet closed keeps the server from being stopped; a failed
+    /// accept opens nothing.
+    #[test]
+    fn waits_for_every_accepted_connection_to_close() {
+        let accepted = [
+            call("listen", "listen(3, 5)"),
+            call("accept4", "accept4(3) = 4"),
+        ];
+        assert!(!all_closed(&accepted));
+        let mut closed = accepted.to_vec();
+        closed.push(call("getpeername", "getpeername(4) = 127.0.0.1:41234"));
+        closed.push(call("close", "close(4)"));
+        assert!(all_closed(&closed));
+        assert!(all_closed(&[call("accept4", "accept4(3) = -1 EAGAIN")]));
+        assert!(all_closed(&[]));
+    }
 }

@@ -11,7 +11,7 @@ use std::thread::{self, JoinHandle};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use etherparse::{NetSlice, SlicedPacket, TransportSlice};
-use nix::sys::socket::{ControlMessageOwned, MsgFlags, recvmsg, setsockopt, sockopt};
+use nix::sys::socket::{ControlMessageOwned, LinkAddr, MsgFlags, recvmsg, setsockopt, sockopt};
 use socket2::{Domain, Protocol, Socket, Type};
 
 /// One frame seen on `lo`, as taken off the wire.
@@ -65,7 +65,11 @@ impl Capture {
             let mut buf = vec![0u8; 65_536 + 64];
             while !flag.load(Ordering::SeqCst) {
                 match receive(&socket, &mut buf) {
-                    Ok((n, time)) => frames.push(Frame {
+                    // Each loopback packet passes twice, going out and coming in: the copy going
+                    // out stands for it. (Matching twins by their bytes fails when two packets
+                    // cross, as both FINs of a simultaneous close do: the ladder drew four.)
+                    Ok((_, _, Some(PACKET_INCOMING))) => {}
+                    Ok((n, time, _)) => frames.push(Frame {
                         time,
                         bytes: buf[..n].to_vec(),
                     }),
@@ -84,30 +88,23 @@ impl Capture {
         Ok(Capture { stop, thread })
     }
 
-    /// Stop, and hand back the frames (each loopback packet once: an AF_PACKET socket on `lo` sees
-    /// every packet going out and coming in, the same bytes twice).
+    /// Stop, and hand back the frames, each loopback packet once.
     pub fn stop(self) -> Vec<Frame> {
         self.stop.store(true, Ordering::SeqCst);
-        let frames = self.thread.join().unwrap_or_default();
-        let mut unique: Vec<Frame> = Vec::new();
-        for frame in frames {
-            let twin = unique
-                .last()
-                .is_some_and(|last| last.bytes == frame.bytes && frame.time - last.time < 0.01);
-            if !twin {
-                unique.push(frame);
-            }
-        }
-        unique
+        self.thread.join().unwrap_or_default()
     }
 }
 
-/// One frame into `buf`: its length, and the kernel's timestamp for it in seconds since the epoch
-/// (the clock strace's `-ttt` prints), or the time now if the kernel gave none.
-fn receive(socket: &Socket, buf: &mut [u8]) -> io::Result<(usize, f64)> {
+/// `sll_pkttype` of a frame addressed to this host (PACKET_HOST); on `lo`, a packet coming in.
+const PACKET_INCOMING: u8 = 0;
+
+/// One frame into `buf`: its length, the kernel's timestamp for it in seconds since the epoch (the
+/// clock strace's `-ttt` prints, or the time now if the kernel gave none), and its packet type
+/// (`sll_pkttype`: 0 coming in, 4 going out).
+fn receive(socket: &Socket, buf: &mut [u8]) -> io::Result<(usize, f64, Option<u8>)> {
     let mut space = nix::cmsg_space!(nix::sys::time::TimeSpec);
     let mut iov = [IoSliceMut::new(buf)];
-    let message = recvmsg::<()>(
+    let message = recvmsg::<LinkAddr>(
         socket.as_raw_fd(),
         &mut iov,
         Some(&mut space),
@@ -120,7 +117,8 @@ fn receive(socket: &Socket, buf: &mut [u8]) -> io::Result<(usize, f64)> {
             time = Some(stamp.tv_sec() as f64 + stamp.tv_nsec() as f64 * 1e-9);
         }
     }
-    Ok((message.bytes, time.unwrap_or_else(now)))
+    let kind = message.address.map(|from| from.pkttype());
+    Ok((message.bytes, time.unwrap_or_else(now), kind))
 }
 
 /// Seconds since the epoch, as strace's `-ttt` prints them.

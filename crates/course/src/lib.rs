@@ -82,6 +82,13 @@ pub fn interrupted() -> bool {
     INTERRUPTED.load(std::sync::atomic::Ordering::SeqCst)
 }
 
+/// Send SIGTERM to `pid`; one that is already gone is no error.
+pub(crate) fn terminate(pid: u32) {
+    if let Ok(pid) = i32::try_from(pid) {
+        let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::SIGTERM);
+    }
+}
+
 /// Ctrl-C at a terminal reaches every program the tool started (they share its process group);
 /// a SIGINT or SIGTERM sent to the tool alone must stop them too, so nothing is left running.
 /// std cannot catch a signal without unsafe code, so the `ctrlc` crate does.
@@ -89,9 +96,7 @@ fn stop_children_on_interrupt() {
     let _ = ctrlc::set_handler(|| {
         INTERRUPTED.store(true, std::sync::atomic::Ordering::SeqCst);
         for pid in test_support::process::live_children() {
-            let _ = std::process::Command::new("kill")
-                .arg(pid.to_string())
-                .status();
+            terminate(pid);
         }
         eprintln!("\ncourse: interrupted; every program it started is stopped");
         // The handler runs on its own thread while the main one waits on children: ending the

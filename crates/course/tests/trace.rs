@@ -2,6 +2,7 @@
 //! unprivileged namespaces exist (CI installs strace; elsewhere these tests say they are skipped).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use std::path::Path;
 use std::process::Command;
 
 use test_support::cmd;
@@ -226,18 +227,15 @@ fn a_traced_server_listing_is_stopped_afterwards() {
         ),
     )
     .unwrap();
-    let done = cmd(COURSE)
-        .args(["trace", "tcp-listener", "--listing"])
-        .arg(&listing)
-        .env("PYTHON", "python3")
-        .env("COURSE_NO_BUILD", "1")
-        .run();
-    let text = done.stdout_text();
-    assert_eq!(done.code, Some(0), "{text}\n{}", done.stderr);
+    let text = trace_listing("tcp-listener", &listing, None);
     assert!(text.contains("the listing's system calls"), "{text}");
+    assert!(!text.contains("did not run as the lesson did"), "{text}");
     let pid = std::fs::read_to_string(&pid_file).expect("the listing ran and wrote its pid");
     let left = test_support::still_running(pid.trim());
-    let _ = Command::new("kill").arg(pid.trim()).status();
+    let _ = Command::new("kill")
+        .arg(pid.trim())
+        .stderr(std::process::Stdio::null())
+        .status();
     let _ = std::fs::remove_dir_all(&dir);
     assert!(
         !left,
@@ -277,4 +275,60 @@ fn bad_input_is_a_usage_error() {
             .env("COURSE_NO_BUILD", "1")
             .assert_error(2, words);
     }
+}
+
+/// A listing that fails (a typo, a missing module) is not silently shown as a short list: the trace
+/// says it did not run as the lesson did, with the last line it printed.
+#[test]
+fn a_listing_that_fails_says_so() {
+    if !available(&["socket-info", "tcp-listener"]) {
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("course-trace-failing-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let listing = dir.join("info.py");
+    std::fs::write(&listing, "import socket\nprint(undefined_name)\n").unwrap();
+    let text = trace_listing("socket-info", &listing, None);
+    assert!(
+        text.contains("the listing did not run as the lesson did")
+            && text.contains("it exited 1: NameError: name 'undefined_name' is not defined"),
+        "{text}"
+    );
+    // The same without a namespace (an `unshare` that always fails): the calls alone, the
+    // listing's beside them.
+    let fake = dir.join("bin");
+    std::fs::create_dir_all(&fake).unwrap();
+    std::fs::write(fake.join("unshare"), "#!/bin/sh\nexit 1\n").unwrap();
+    Command::new("chmod")
+        .arg("+x")
+        .arg(fake.join("unshare"))
+        .status()
+        .unwrap();
+    let text = trace_listing("socket-info", &listing, Some(&fake));
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(text.contains("showing the system calls alone"), "{text}");
+    assert!(
+        text.contains("the listing did not run as the lesson did")
+            && text.contains("it exited 1: NameError: name 'undefined_name' is not defined"),
+        "{text}"
+    );
+}
+
+/// `cargo course trace LESSON --listing LISTING` with python3 as the listing's interpreter, and
+/// `first_in_path` searched first for programs: what it printed, once it exited 0.
+#[track_caller]
+fn trace_listing(lesson: &str, listing: &Path, first_in_path: Option<&Path>) -> String {
+    let mut trace = cmd(COURSE)
+        .args(["trace", lesson, "--listing"])
+        .arg(listing)
+        .env("PYTHON", "python3")
+        .env("COURSE_NO_BUILD", "1");
+    if let Some(dir) = first_in_path {
+        let path = std::env::var("PATH").unwrap_or_default();
+        trace = trace.env("PATH", format!("{}:{path}", dir.display()));
+    }
+    let done = trace.run();
+    let text = done.stdout_text();
+    assert_eq!(done.code, Some(0), "{text}\n{}", done.stderr);
+    text
 }

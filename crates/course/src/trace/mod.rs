@@ -131,7 +131,7 @@ pub fn main(args: Vec<String>) -> Result<(), Exit> {
         "trace: no packets: {why}; showing the system calls alone\n"
     ))?;
     let recording = record(&options, false)?;
-    crate::print(&report(&options, &recording, false))
+    show(&options, &recording, false)
 }
 
 fn parse(args: &[String]) -> Result<Options, Exit> {
@@ -244,17 +244,28 @@ fn inside(options: &Options) -> Result<(), Exit> {
         ));
     }
     let recording = record(options, true)?;
+    show(options, &recording, true)
+}
+
+/// Print the report, and with `--listing`, the listing's calls beside the lesson's.
+fn show(options: &Options, recording: &Recording, in_namespace: bool) -> Result<(), Exit> {
     if let Some(listing) = &options.listing {
-        let listing_run = record_listing(options, listing)?;
-        let mut text = report(options, &recording, true);
+        let (listing_calls, trouble) = record_listing(options, listing)?;
+        let mut text = report(options, recording, in_namespace);
+        if let Some(trouble) = trouble {
+            let _ = write!(
+                text,
+                "\nthe listing did not run as the lesson did, so its list below is short:\n  {trouble}\n"
+            );
+        }
         text.push_str(&calls_side_by_side(
             options.lesson,
-            &listing_run,
-            &recording,
+            &listing_calls,
+            recording,
         ));
         return crate::print(&text);
     }
-    crate::print(&report(options, &recording, true))
+    crate::print(&report(options, recording, in_namespace))
 }
 
 /// Everything one run showed.
@@ -299,15 +310,16 @@ impl Traced {
         }
     }
 
-    /// Run to the end, bounded; what it printed.
-    fn run(mut self, stdin: &str) -> Result<String, Exit> {
+    /// Run to the end, bounded; what it printed, and its exit code (`None`: killed at the limit).
+    fn run(mut self, stdin: &str) -> Result<(String, Option<i32>), Exit> {
         let outcome = process::run_bounded(&mut self.command, stdin.as_bytes(), pair::LIMIT);
         if !matches!(&outcome, Ok(o) if o.status.is_some()) {
             // Killed at the time limit (or lost): strace is gone, the program may not be.
             stop_traced(&self.log);
         }
         let outcome = outcome.map_err(|e| fail_with("cannot run a side", e))?;
-        Ok(pair::text(&outcome.stdout) + &pair::text(&outcome.stderr))
+        let printed = pair::text(&outcome.stdout) + &pair::text(&outcome.stderr);
+        Ok((printed, outcome.status.and_then(|s| s.code())))
     }
 
     /// Start it in the background.
@@ -396,7 +408,7 @@ fn stop_traced(log: &Path) {
         .ok()
         .and_then(|t| t.split_whitespace().next()?.parse::<u32>().ok())
     {
-        let _ = Command::new("kill").arg(pid.to_string()).status();
+        crate::terminate(pid);
     }
 }
 
@@ -424,9 +436,12 @@ fn record(options: &Options, capture: bool) -> Result<Recording, Exit> {
     };
     let lesson = options.lesson;
     // In the namespace the recipes' own ports are always free, so the ladder reads like the page;
-    // on the shared loopback any free port.
+    // on the shared loopback any free port, except that a server lesson compared with its listing
+    // binds the listing's port, as the listing itself will next.
     let (listing_port, http_port) = if capture.is_some() {
         (lesson_common::LISTING_PORT, crate::transcripts::HTTP_PORT)
+    } else if options.listing.is_some() && lesson.role == Role::Server {
+        (lesson_common::LISTING_PORT, 0)
     } else {
         (0, 0)
     };
@@ -437,7 +452,7 @@ fn record(options: &Options, capture: bool) -> Result<Recording, Exit> {
     match (lesson.role, options.scenario.as_deref()) {
         (Role::Lookup, _) => {
             let args: Vec<String> = lesson.peer_args.iter().map(|a| a.to_string()).collect();
-            output = Traced::new(pair::binary(lesson.name)?, &args, &client_log, tools_strace)
+            (output, _) = Traced::new(pair::binary(lesson.name)?, &args, &client_log, tools_strace)
                 .run(lesson.stdin)?;
             client = lesson.name.to_string();
             server = "(no peer: a lookup)".to_string();
@@ -461,7 +476,7 @@ fn record(options: &Options, capture: bool) -> Result<Recording, Exit> {
             let (background, port) =
                 start_server(lesson.name, &server_log, tools_strace, listing_port)?;
             let args = with_port(client_lesson.peer_args, port);
-            output = Traced::new(pair::binary(client_name)?, &args, &client_log, tools_strace)
+            (output, _) = Traced::new(pair::binary(client_name)?, &args, &client_log, tools_strace)
                 .run(client_lesson.stdin)?;
             background.stop();
             client = client_name.to_string();
@@ -505,7 +520,7 @@ fn record(options: &Options, capture: bool) -> Result<Recording, Exit> {
                     args[at + 1] = "1".into();
                 }
             }
-            output = Traced::new(pair::binary(lesson.name)?, &args, &client_log, tools_strace)
+            (output, _) = Traced::new(pair::binary(lesson.name)?, &args, &client_log, tools_strace)
                 .run(lesson.stdin)?;
             if let Some(peer) = peer {
                 peer.stop();
@@ -540,8 +555,9 @@ fn record(options: &Options, capture: bool) -> Result<Recording, Exit> {
     })
 }
 
-/// The Python listing's run in the lesson's place: its calls, for the side-by-side list.
-fn record_listing(options: &Options, listing: &Path) -> Result<Vec<Call>, Exit> {
+/// The Python listing's run in the lesson's place: its calls, for the side-by-side list, and what
+/// went wrong if it did not run as the lesson did (a typo in the listing, a port in use).
+fn record_listing(options: &Options, listing: &Path) -> Result<(Vec<Call>, Option<String>), Exit> {
     let python = interpreter_itself(&crate::compare::interpreter()?);
     let scratch = Scratch::new()?;
     let log = scratch.0.join("listing");
@@ -556,10 +572,18 @@ fn record_listing(options: &Options, listing: &Path) -> Result<Vec<Call>, Exit> 
         traced.command.env("PYTHONUNBUFFERED", "1");
         traced
     };
-    match lesson.role {
+    let ended = |(printed, code): (String, Option<i32>)| match code {
+        Some(0) => None,
+        Some(code) => Some(format!("it exited {code}{}", last_words(&printed))),
+        None => Some(format!(
+            "it was stopped at the time limit{}",
+            last_words(&printed)
+        )),
+    };
+    let trouble = match lesson.role {
         Role::Lookup => {
             let args: Vec<String> = lesson.peer_args.iter().map(|a| a.to_string()).collect();
-            wrap(&args).run(lesson.stdin)?;
+            ended(wrap(&args).run(lesson.stdin)?)
         }
         Role::Client => {
             let server_log = scratch.0.join("server");
@@ -572,23 +596,42 @@ fn record_listing(options: &Options, listing: &Path) -> Result<Vec<Call>, Exit> 
                 .filter(|a| !a.starts_with("--"))
                 .collect();
             let args = drop_option_values(lesson.peer_args, args);
-            wrap(&args).run(lesson.stdin)?;
+            let ran = wrap(&args).run(lesson.stdin)?;
             peer.stop();
+            ended(ran)
         }
         Role::Server => {
-            // The listing binds its own port, 51423 (free in this namespace).
-            let listing_server = wrap(&[])
+            // The listing binds its own port, 51423: free in the namespace; on the shared loopback,
+            // if something else holds it, the listing's error says so.
+            let mut listing_server = wrap(&[])
                 .start()
                 .map_err(|e| fail_with("cannot start the listing", e))?;
             std::thread::sleep(Duration::from_millis(800));
             poke_listing_port(lesson.name.starts_with("udp"));
             std::thread::sleep(Duration::from_millis(300));
+            let (_, errors) = listing_server.spawned.lines_so_far();
+            let trouble = (!listing_server.spawned.is_running()).then(|| {
+                format!(
+                    "it ended before it was stopped{}",
+                    last_words(&errors.join("\n"))
+                )
+            });
             listing_server.stop();
+            trouble
         }
-    }
-    Ok(fs::read_to_string(&log)
+    };
+    let calls = fs::read_to_string(&log)
         .map(|t| strace::parse(&t))
-        .unwrap_or_default())
+        .unwrap_or_default();
+    Ok((calls, trouble))
+}
+
+/// `: ` and the last line a program printed, if it printed one.
+fn last_words(printed: &str) -> String {
+    match printed.lines().rev().find(|l| !l.trim().is_empty()) {
+        Some(line) => format!(": {}", line.trim()),
+        None => String::new(),
+    }
 }
 
 /// A lesson's peer arguments without the `--option VALUE` pairs the listing does not take.
@@ -705,24 +748,36 @@ fn start_http_server(
 /// The interpreter itself rather than a launcher in front of it, so that strace follows Python
 /// alone: a pyenv shim is a bash script that runs a dozen helpers before it execs Python, and
 /// their calls (glibc's nscd lookups, where HOME is unset) would be drawn as the Python side's.
-/// Python names its own binary; where it cannot be asked, the command as given.
+/// Python names its own binary, which takes the program's place in the command; the rest stays
+/// (`env NAME=VALUE…` before it, the interpreter's flags after). Where Python cannot be asked,
+/// the command as given.
 fn interpreter_itself(python: &[String]) -> Vec<String> {
-    let Some((program, words)) = python.split_first() else {
-        return Vec::new();
+    let Some(at) = program_word(python) else {
+        return python.to_vec();
     };
-    let mut probe = Command::new(program);
+    let mut probe = Command::new(&python[0]);
     probe
-        .args(words)
+        .args(&python[1..])
         .args(["-c", "import sys; sys.stdout.write(sys.executable)"]);
     if let Ok(outcome) = process::run_bounded(&mut probe, b"", Duration::from_secs(20))
         && outcome.status.is_some_and(|s| s.success())
     {
         let path = pair::text(&outcome.stdout);
         if Path::new(&path).is_absolute() && Path::new(&path).is_file() {
-            return vec![path];
+            let mut command = python.to_vec();
+            command[at] = path;
+            return command;
         }
     }
     python.to_vec()
+}
+
+/// Which word of a command is the program: the first, or the first after `env`'s assignments.
+fn program_word(command: &[String]) -> Option<usize> {
+    match command.first()?.as_str() {
+        "env" => Some(1 + command[1..].iter().position(|w| !w.contains('='))?),
+        _ => Some(0),
+    }
 }
 
 /// How long the scripted server holds a connection before it closes or resets it: long enough for
@@ -932,6 +987,19 @@ mod tests {
             name: name.into(),
             text: text.into(),
         }
+    }
+
+    /// The program of `env NAME=VALUE… python2 FLAGS…` is python2; of `python3 -u`, python3.
+    #[test]
+    fn finds_the_program_in_a_command() {
+        let words = |text: &str| -> Vec<String> { text.split(' ').map(String::from).collect() };
+        assert_eq!(program_word(&words("python3 -u")), Some(0));
+        assert_eq!(
+            program_word(&words("env PYENV_VERSION=2.7.18 A=b python2 -E")),
+            Some(3)
+        );
+        assert_eq!(program_word(&words("env A=b")), None);
+        assert_eq!(program_word(&[]), None);
     }
 
     /// A connection accepted and not yet closed keeps the server from being stopped; a failed

@@ -21,7 +21,7 @@ use tungstenite::{Message, WebSocket};
 use crate::pair;
 use crate::registry::LESSONS;
 
-const HELP: &str = "\
+pub(crate) const HELP: &str = "\
 usage: cargo course book [--check]
 
 Build the course's pages into a site in target/book with mdBook (`cargo install --locked mdbook`);

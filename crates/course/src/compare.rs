@@ -20,7 +20,7 @@ use crate::pair;
 use crate::registry::{LISTING_PORT, Lesson, Role, Scripted};
 use crate::transcripts::diff_rows;
 
-const HELP: &str = "\
+pub(crate) const HELP: &str = "\
 usage: cargo course compare LESSON LISTING.py [ARGS…]
 
 Run your own copy of a lesson's Python listing (the course does not ship the book's code) and the

@@ -64,6 +64,22 @@ pub fn run() -> Result<(), Exit> {
     }
 }
 
+/// What follows `usage: cargo course` under a usage error: the named command's own synopsis (the
+/// first line of its help), else the tool's.
+pub fn synopsis(command: Option<&str>) -> &'static str {
+    let help = match command {
+        Some("list") => list::HELP,
+        Some("tour") => tour::HELP,
+        Some("compare") => compare::HELP,
+        Some("trace") => trace::HELP,
+        Some("transcripts") => transcripts::HELP,
+        Some("book") => book::HELP,
+        _ => return USAGE,
+    };
+    let first = help.lines().next().unwrap_or_default();
+    first.strip_prefix("usage: cargo course ").unwrap_or(USAGE)
+}
+
 /// Write `text` to stdout. A reader that left on purpose (`cargo course list | head -3`) is not an
 /// error; any other failed write is.
 pub fn print(text: &str) -> Result<(), Exit> {

@@ -4,9 +4,17 @@ use lesson_common::{Exit, usage};
 
 use crate::registry::LESSONS;
 
+pub(crate) const HELP: &str = "\
+usage: cargo course list
+
+The course map: each lesson with its chapter, the command that runs it, and the partner to start
+first.";
+
 pub fn main(args: Vec<String>) -> Result<(), Exit> {
-    if let Some(extra) = args.first() {
-        return Err(usage(format!("list takes no arguments, not '{extra}'")));
+    match args.first().map(String::as_str) {
+        None => {}
+        Some("--help" | "-h") => return crate::print(&format!("{HELP}\n")),
+        Some(extra) => return Err(usage(format!("list takes no arguments, not '{extra}'"))),
     }
     let rows: Vec<[String; 5]> = LESSONS
         .iter()

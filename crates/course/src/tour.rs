@@ -11,7 +11,7 @@ use lesson_common::Exit;
 use crate::pair;
 use crate::registry::{LESSONS, Lesson, Partner, Role};
 
-const HELP: &str = "\
+pub(crate) const HELP: &str = "\
 usage: cargo course tour [LESSON…]
 
 Build the workspace once, then run every lesson beside its partner on 127.0.0.1 (servers on a free

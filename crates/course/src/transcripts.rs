@@ -29,7 +29,7 @@ use lesson_common::{Exit, fail, fail_with};
 use crate::pair::{self, Peer};
 use crate::registry::{LESSONS, LISTING_PORT, Lesson, Partner, Role};
 
-const HELP: &str = "\
+pub(crate) const HELP: &str = "\
 usage: cargo course transcripts [--check]
 
 Rerun every lesson whose output a page shows (on loopback, beside its partner) and write what it

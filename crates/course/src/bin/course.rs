@@ -9,6 +9,9 @@ fn main() -> ExitCode {
     if course::interrupted() {
         return ExitCode::from(130);
     }
-    // The name a learner types, not the binary's file name.
-    lesson_common::report_as("cargo course", course::USAGE, course::HELP, outcome)
+    // The name a learner types, not the binary's file name; a command's own synopsis under its
+    // usage errors.
+    let command = std::env::args_os().nth(1);
+    let synopsis = course::synopsis(command.as_ref().and_then(|c| c.to_str()));
+    lesson_common::report_as("cargo course", synopsis, course::HELP, outcome)
 }

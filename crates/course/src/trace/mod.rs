@@ -1,4 +1,4 @@
-//! `cargo course trace LESSON [--scenario NAME] [--listing LISTING.py]`: the system calls of a real
+//! `cargo course trace LESSON [--scenario NAME | --listing LISTING.py]`: the system calls of a real
 //! run and the packets they caused, as a ladder diagram.
 //!
 //! The run happens inside a private network namespace (`unshare -rn`: no root needed, a loopback of
@@ -32,8 +32,8 @@ use crate::registry::{Lesson, Partner, Role};
 use strace::Call;
 use wire::{Capture, Packet};
 
-const HELP: &str = "\
-usage: cargo course trace LESSON [--scenario NAME] [--listing LISTING.py]
+pub(crate) const HELP: &str = "\
+usage: cargo course trace LESSON [--scenario NAME | --listing LISTING.py]
 
 Run a lesson with its partner on loopback and show the network system calls each side made (strace)
 and the packets between them (a capture on loopback) as a ladder: the client's calls on the left,
@@ -165,6 +165,11 @@ fn parse(args: &[String]) -> Result<Options, Exit> {
                 )));
             }
         }
+    }
+    if options.scenario.is_some() && options.listing.is_some() {
+        return Err(usage(
+            "--scenario and --listing go one at a time (a listing runs beside the usual partner)",
+        ));
     }
     if let Some(scenario) = &options.scenario {
         if !SCENARIOS.contains(&(lesson.name, scenario.as_str())) {

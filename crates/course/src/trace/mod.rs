@@ -10,26 +10,30 @@
 
 mod check;
 mod ladder;
+mod peers;
 mod strace;
+mod traced;
 mod wire;
 
 pub use check::mask;
 
-use std::ffi::OsStr;
 use std::fmt::{self, Display, Write as _};
 use std::fs;
-use std::io::{self, Read};
-use std::net::{TcpListener, TcpStream, UdpSocket};
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use lesson_common::{Exit, fail, fail_with, usage};
-use test_support::process::{self, Spawned};
+use test_support::process;
 
-use crate::pair::{self, HELLO_BODY, HELLO_PATH};
+use crate::pair;
 use crate::registry::{Lesson, Partner, Role};
+use peers::{
+    closed_udp_port, oversize_datagram, poke_listing_port, scripted_tcp_peer, start_http_server,
+    start_server,
+};
 use strace::Call;
+use traced::{Background, Scratch, Traced, interpreter_itself};
 use wire::{Capture, Packet};
 
 pub(crate) const HELP: &str = "\
@@ -50,23 +54,6 @@ the server's on the right, each packet beside the call that sent it, time going 
 Needs strace, and a private network namespace for the capture: unprivileged user namespaces
 (`unshare -rn true` must work), or root. Says what is missing and shows what it can without them.
 Every run is bounded in time.";
-
-/// strace's options: follow threads and children, microsecond timestamps and the time spent in
-/// each call (to line calls up with packets: a send where it began, a receive where it returned),
-/// what each fd is (`-yy`: to keep only sockets), only the calls that can touch the network, no
-/// signal noise; then `-o LOG`.
-const STRACE: [&str; 10] = [
-    "-f",
-    "-ttt",
-    "-T",
-    "-yy",
-    "-qq",
-    "-e",
-    "trace=%network,read,write,close",
-    "-e",
-    "signal=none",
-    "-o",
-];
 
 /// The experiments with a scripted peer: (lesson, scenario).
 const SCENARIOS: &[(&str, &str)] = &[
@@ -284,137 +271,6 @@ struct Recording {
     notes: Vec<String>,
     /// What the traced lesson printed, stdout and stderr.
     output: String,
-}
-
-/// A program to run under strace (when strace is here), its calls written to `log`. Killing strace
-/// alone would leave the program running, detached (strace 6.1, Debian 12's, has no
-/// `--kill-on-exit`), so whoever runs or starts one stops the program itself, by the pid strace
-/// logged.
-struct Traced {
-    command: Command,
-    log: PathBuf,
-}
-
-impl Traced {
-    fn new(program: impl AsRef<OsStr>, args: &[String], log: &Path, strace: bool) -> Traced {
-        let mut command = if strace {
-            let mut command = Command::new("strace");
-            command
-                .args(STRACE)
-                .arg(log)
-                .arg("--")
-                .arg(program.as_ref());
-            command
-        } else {
-            Command::new(program.as_ref())
-        };
-        command.args(args);
-        Traced {
-            command,
-            log: log.to_path_buf(),
-        }
-    }
-
-    /// Run to the end, bounded; what it printed, and its exit code (`None`: killed at the limit).
-    fn run(mut self, stdin: &str) -> Result<(String, Option<i32>), Exit> {
-        let outcome = process::run_bounded(&mut self.command, stdin.as_bytes(), pair::LIMIT);
-        if !matches!(&outcome, Ok(o) if o.status.is_some()) {
-            // Killed at the time limit (or lost): strace is gone, the program may not be.
-            stop_traced(&self.log);
-        }
-        let outcome = outcome.map_err(|e| fail_with("cannot run a side", e))?;
-        let printed = pair::text(&outcome.stdout) + &pair::text(&outcome.stderr);
-        Ok((printed, outcome.status.and_then(|s| s.code())))
-    }
-
-    /// Start it in the background.
-    fn start(mut self) -> io::Result<Background> {
-        let spawned = Spawned::start(&mut self.command, b"")?;
-        Ok(Background {
-            spawned,
-            log: self.log,
-        })
-    }
-}
-
-/// A scratch folder for strace's logs, removed when dropped.
-struct Scratch(PathBuf);
-
-impl Scratch {
-    fn new() -> Result<Scratch, Exit> {
-        let dir = std::env::temp_dir().join(format!("course-trace-{}", std::process::id()));
-        fs::create_dir_all(&dir).map_err(|e| fail_with("cannot make a scratch folder", e))?;
-        Ok(Scratch(dir))
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.0);
-    }
-}
-
-/// A side started in the background under strace, with what it takes to stop it.
-struct Background {
-    spawned: Spawned,
-    log: PathBuf,
-}
-
-impl Background {
-    /// Let the traced program finish what it was doing, then stop it, then strace; bounded.
-    fn stop(mut self) {
-        self.settle();
-        stop_traced(&self.log);
-        let _ = self.spawned.wait(Duration::from_secs(2));
-        self.spawned.stop();
-    }
-}
-
-impl Background {
-    /// Wait, bounded, until the server is done with its clients: every connection it accepted
-    /// closed in its log, and the log quiet for a moment. A client can finish before its server,
-    /// slowed by strace, has even returned from `accept`; stopped then, the server died holding
-    /// the connection (the kernel sent its FIN), and the ladder lost its getpeername and close.
-    fn settle(&self) {
-        const QUIET: Duration = Duration::from_millis(200);
-        let deadline = Instant::now() + Duration::from_secs(3);
-        let mut seen = String::new();
-        let mut quiet_since = Instant::now();
-        while Instant::now() < deadline {
-            let now = fs::read_to_string(&self.log).unwrap_or_default();
-            if now != seen {
-                seen = now;
-                quiet_since = Instant::now();
-            } else if quiet_since.elapsed() >= QUIET && all_closed(&strace::parse(&seen)) {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(25));
-        }
-    }
-}
-
-/// Whether every connection `calls` accepted was closed after.
-fn all_closed(calls: &[Call]) -> bool {
-    let mut open: Vec<String> = Vec::new();
-    for call in calls {
-        let result = call.text.rsplit_once(" = ").map(|(_, fd)| fd.to_string());
-        if call.name.starts_with("accept") {
-            open.extend(result.filter(|fd| !fd.starts_with('-')));
-        } else if call.name == "close" {
-            open.retain(|fd| call.text != format!("close({fd})"));
-        }
-    }
-    open.is_empty()
-}
-
-/// Stop the program strace started, named by the pid that opens each line of strace's log.
-fn stop_traced(log: &Path) {
-    if let Some(pid) = fs::read_to_string(log)
-        .ok()
-        .and_then(|t| t.split_whitespace().next()?.parse::<u32>().ok())
-    {
-        crate::terminate(pid);
-    }
 }
 
 /// Run the lesson as its page shows it (or the scenario), under strace, with a capture.
@@ -656,21 +512,6 @@ fn drop_option_values(template: &[&str], args: Vec<String>) -> Vec<String> {
     args.into_iter().skip(skip).collect()
 }
 
-/// One connection or datagram to the listing's port, so a server listing shows its accept/recv.
-fn poke_listing_port(udp: bool) {
-    let port = lesson_common::LISTING_PORT;
-    if udp {
-        if let Ok(socket) = UdpSocket::bind("127.0.0.1:0") {
-            let _ = socket.set_read_timeout(Some(Duration::from_secs(1)));
-            let _ = socket.send_to(b"hello", ("127.0.0.1", port));
-            let _ = socket.recv(&mut [0u8; 64]);
-        }
-    } else if let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)) {
-        let _ = stream.set_read_timeout(Some(Duration::from_secs(1)));
-        let _ = stream.read(&mut [0u8; 64]);
-    }
-}
-
 fn with_port(template: &[&str], port: u16) -> Vec<String> {
     template
         .iter()
@@ -682,153 +523,6 @@ fn with_port(template: &[&str], port: u16) -> Vec<String> {
             }
         })
         .collect()
-}
-
-/// A server lesson on port 0 under strace; its port from its `Listening on` line.
-fn start_server(
-    name: &str,
-    log: &Path,
-    strace: bool,
-    port: u16,
-) -> Result<(Background, u16), Exit> {
-    let args = vec!["--bind".to_string(), "127.0.0.1".into(), port.to_string()];
-    let background = Traced::new(pair::binary(name)?, &args, log, strace)
-        .start()
-        .map_err(|e| fail_with(format!("cannot start {name}"), e))?;
-    let line = background
-        .spawned
-        .line(pair::STARTUP)
-        .map_err(|_| fail(format!("{name} did not say where it listens")))?;
-    let port = line
-        .strip_prefix("Listening on ")
-        .and_then(pair::port_of_tuple);
-    let Some(port) = port else {
-        return Err(fail(format!("{name} printed {line:?}")));
-    };
-    Ok((background, port))
-}
-
-/// `python3 -m http.server` on port 0 under strace, serving the page's hello.txt.
-fn start_http_server(
-    dir: &Path,
-    log: &Path,
-    strace: bool,
-    port: u16,
-) -> Result<(Background, u16), Exit> {
-    let site = dir.join("site");
-    fs::create_dir_all(&site).map_err(|e| fail_with("cannot make the served folder", e))?;
-    fs::write(site.join(HELLO_PATH), HELLO_BODY)
-        .map_err(|e| fail_with("cannot write the served file", e))?;
-    let port = port.to_string();
-    let args: Vec<String> = [
-        "-u",
-        "-m",
-        "http.server",
-        "--bind",
-        "127.0.0.1",
-        &port,
-        "--directory",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .chain([site.to_string_lossy().into_owned()])
-    .collect();
-    let mut python = interpreter_itself(&["python3".to_string()]);
-    let program = python.remove(0);
-    python.extend(args);
-    let background = Traced::new(program, &python, log, strace)
-        .start()
-        .map_err(|e| fail_with("cannot start python3 -m http.server", e))?;
-    let line = background
-        .spawned
-        .line(pair::STARTUP)
-        .map_err(|_| fail("python3 -m http.server did not say where it listens"))?;
-    let port = pair::http_server_port(&line);
-    let Some(port) = port else {
-        return Err(fail(format!("python3 -m http.server printed {line:?}")));
-    };
-    Ok((background, port))
-}
-
-/// The interpreter itself rather than a launcher in front of it, so that strace follows Python
-/// alone: a pyenv shim is a bash script that runs a dozen helpers before it execs Python, and
-/// their calls (glibc's nscd lookups, where HOME is unset) would be drawn as the Python side's.
-/// Python names its own binary, which takes the program's place in the command; the rest stays
-/// (`env NAME=VALUE…` before it, the interpreter's flags after). Where Python cannot be asked,
-/// the command as given.
-fn interpreter_itself(python: &[String]) -> Vec<String> {
-    let Some(at) = program_word(python) else {
-        return python.to_vec();
-    };
-    let mut probe = Command::new(&python[0]);
-    probe
-        .args(&python[1..])
-        .args(["-c", "import sys; sys.stdout.write(sys.executable)"]);
-    if let Ok(outcome) = process::run_bounded(&mut probe, b"", Duration::from_secs(20))
-        && outcome.status.is_some_and(|s| s.success())
-    {
-        let path = pair::text(&outcome.stdout);
-        if Path::new(&path).is_absolute() && Path::new(&path).is_file() {
-            let mut command = python.to_vec();
-            command[at] = path;
-            return command;
-        }
-    }
-    python.to_vec()
-}
-
-/// Which word of a command is the program: the first, or the first after `env`'s assignments.
-fn program_word(command: &[String]) -> Option<usize> {
-    match command.first()?.as_str() {
-        "env" => Some(1 + command[1..].iter().position(|w| !w.contains('='))?),
-        _ => Some(0),
-    }
-}
-
-/// How long the scripted server holds a connection before it closes or resets it: long enough for
-/// the client's `connect` to have returned, well inside the one-second pause the trace gives it.
-const SCRIPTED_HOLD: Duration = Duration::from_millis(300);
-
-/// A one-connection server on a thread of the course tool: it accepts, then closes (FIN) or resets
-/// (RST) while the client pauses.
-fn scripted_tcp_peer(reset: bool) -> Result<u16, Exit> {
-    let listener = TcpListener::bind("127.0.0.1:0").map_err(|e| fail_with("cannot listen", e))?;
-    let port = listener
-        .local_addr()
-        .map_err(|e| fail_with("cannot listen", e))?
-        .port();
-    std::thread::spawn(move || {
-        if let Ok((stream, _)) = listener.accept() {
-            // Not at once: a reset that beats the end of the client's connect would fail the
-            // connect itself (step 3), not the send after the pause that the experiment is about.
-            std::thread::sleep(SCRIPTED_HOLD);
-            if reset {
-                let _ = socket2::SockRef::from(&stream).set_linger(Some(Duration::ZERO));
-            }
-            drop(stream);
-        }
-    });
-    Ok(port)
-}
-
-/// A UDP port where nothing listens (bound, then closed).
-fn closed_udp_port() -> Result<u16, Exit> {
-    let socket = UdpSocket::bind("127.0.0.1:0").map_err(|e| fail_with("cannot bind", e))?;
-    socket
-        .local_addr()
-        .map(|a| a.port())
-        .map_err(|e| fail_with("cannot bind", e))
-}
-
-/// Send a 9000-byte datagram to the echo server; how many bytes came back.
-fn oversize_datagram(port: u16) -> usize {
-    let Ok(socket) = UdpSocket::bind("127.0.0.1:0") else {
-        return 0;
-    };
-    let _ = socket.set_read_timeout(Some(Duration::from_secs(2)));
-    let _ = socket.send_to(&[b'x'; 9000], ("127.0.0.1", port));
-    let mut buf = vec![0u8; 65_536];
-    socket.recv(&mut buf).unwrap_or(0)
 }
 
 /// The whole report: notes, what the lesson printed, each side's calls, the ladder.
@@ -978,49 +672,4 @@ fn ephemeral_ports(text: &str) -> String {
         }
     }
     out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn call(name: &str, text: &str) -> Call {
-        Call {
-            time: 0.0,
-            done: 0.0,
-            pid: 1,
-            name: name.into(),
-            text: text.into(),
-        }
-    }
-
-    /// The program of `env NAME=VALUE… python2 FLAGS…` is python2; of `python3 -u`, python3.
-    #[test]
-    fn finds_the_program_in_a_command() {
-        let words = |text: &str| -> Vec<String> { text.split(' ').map(String::from).collect() };
-        assert_eq!(program_word(&words("python3 -u")), Some(0));
-        assert_eq!(
-            program_word(&words("env PYENV_VERSION=2.7.18 A=b python2 -E")),
-            Some(3)
-        );
-        assert_eq!(program_word(&words("env A=b")), None);
-        assert_eq!(program_word(&[]), None);
-    }
-
-    /// A connection accepted and not yet closed keeps the server from being stopped; a failed
-    /// accept opens nothing.
-    #[test]
-    fn waits_for_every_accepted_connection_to_close() {
-        let accepted = [
-            call("listen", "listen(3, 5)"),
-            call("accept4", "accept4(3) = 4"),
-        ];
-        assert!(!all_closed(&accepted));
-        let mut closed = accepted.to_vec();
-        closed.push(call("getpeername", "getpeername(4) = 127.0.0.1:41234"));
-        closed.push(call("close", "close(4)"));
-        assert!(all_closed(&closed));
-        assert!(all_closed(&[call("accept4", "accept4(3) = -1 EAGAIN")]));
-        assert!(all_closed(&[]));
-    }
 }

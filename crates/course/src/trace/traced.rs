@@ -1,0 +1,246 @@
+//! The traced programs: each side run under strace, its calls logged to a scratch file, and
+//! stopped by the pid strace logged; a Python side as the interpreter itself.
+
+use std::ffi::OsStr;
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use lesson_common::{Exit, fail_with};
+use test_support::process::{self, Spawned};
+
+use super::strace::{self, Call};
+use crate::pair;
+
+/// strace's options: follow threads and children, microsecond timestamps and the time spent in
+/// each call (to line calls up with packets: a send where it began, a receive where it returned),
+/// what each fd is (`-yy`: to keep only sockets), only the calls that can touch the network, no
+/// signal noise; then `-o LOG`.
+const STRACE: [&str; 10] = [
+    "-f",
+    "-ttt",
+    "-T",
+    "-yy",
+    "-qq",
+    "-e",
+    "trace=%network,read,write,close",
+    "-e",
+    "signal=none",
+    "-o",
+];
+
+/// A program to run under strace (when strace is here), its calls written to `log`. Killing strace
+/// alone would leave the program running, detached (strace 6.1, Debian 12's, has no
+/// `--kill-on-exit`), so whoever runs or starts one stops the program itself, by the pid strace
+/// logged.
+pub(super) struct Traced {
+    pub(super) command: Command,
+    log: PathBuf,
+}
+
+impl Traced {
+    pub(super) fn new(
+        program: impl AsRef<OsStr>,
+        args: &[String],
+        log: &Path,
+        strace: bool,
+    ) -> Traced {
+        let mut command = if strace {
+            let mut command = Command::new("strace");
+            command
+                .args(STRACE)
+                .arg(log)
+                .arg("--")
+                .arg(program.as_ref());
+            command
+        } else {
+            Command::new(program.as_ref())
+        };
+        command.args(args);
+        Traced {
+            command,
+            log: log.to_path_buf(),
+        }
+    }
+
+    /// Run to the end, bounded; what it printed, and its exit code (`None`: killed at the limit).
+    pub(super) fn run(mut self, stdin: &str) -> Result<(String, Option<i32>), Exit> {
+        let outcome = process::run_bounded(&mut self.command, stdin.as_bytes(), pair::LIMIT);
+        if !matches!(&outcome, Ok(o) if o.status.is_some()) {
+            // Killed at the time limit (or lost): strace is gone, the program may not be.
+            stop_traced(&self.log);
+        }
+        let outcome = outcome.map_err(|e| fail_with("cannot run a side", e))?;
+        let printed = pair::text(&outcome.stdout) + &pair::text(&outcome.stderr);
+        Ok((printed, outcome.status.and_then(|s| s.code())))
+    }
+
+    /// Start it in the background.
+    pub(super) fn start(mut self) -> io::Result<Background> {
+        let spawned = Spawned::start(&mut self.command, b"")?;
+        Ok(Background {
+            spawned,
+            log: self.log,
+        })
+    }
+}
+
+/// A scratch folder for strace's logs, removed when dropped.
+pub(super) struct Scratch(pub(super) PathBuf);
+
+impl Scratch {
+    pub(super) fn new() -> Result<Scratch, Exit> {
+        let dir = std::env::temp_dir().join(format!("course-trace-{}", std::process::id()));
+        fs::create_dir_all(&dir).map_err(|e| fail_with("cannot make a scratch folder", e))?;
+        Ok(Scratch(dir))
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A side started in the background under strace, with what it takes to stop it.
+pub(super) struct Background {
+    pub(super) spawned: Spawned,
+    log: PathBuf,
+}
+
+impl Background {
+    /// Let the traced program finish what it was doing, then stop it, then strace; bounded.
+    pub(super) fn stop(mut self) {
+        self.settle();
+        stop_traced(&self.log);
+        let _ = self.spawned.wait(Duration::from_secs(2));
+        self.spawned.stop();
+    }
+
+    /// Wait, bounded, until the server is done with its clients: every connection it accepted
+    /// closed in its log, and the log quiet for a moment. A client can finish before its server,
+    /// slowed by strace, has even returned from `accept`; stopped then, the server died holding
+    /// the connection (the kernel sent its FIN), and the ladder lost its getpeername and close.
+    fn settle(&self) {
+        const QUIET: Duration = Duration::from_millis(200);
+        let deadline = Instant::now() + Duration::from_secs(3);
+        let mut seen = String::new();
+        let mut quiet_since = Instant::now();
+        while Instant::now() < deadline {
+            let now = fs::read_to_string(&self.log).unwrap_or_default();
+            if now != seen {
+                seen = now;
+                quiet_since = Instant::now();
+            } else if quiet_since.elapsed() >= QUIET && all_closed(&strace::parse(&seen)) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(25));
+        }
+    }
+}
+
+/// Whether every connection `calls` accepted was closed after.
+fn all_closed(calls: &[Call]) -> bool {
+    let mut open: Vec<String> = Vec::new();
+    for call in calls {
+        let result = call.text.rsplit_once(" = ").map(|(_, fd)| fd.to_string());
+        if call.name.starts_with("accept") {
+            open.extend(result.filter(|fd| !fd.starts_with('-')));
+        } else if call.name == "close" {
+            open.retain(|fd| call.text != format!("close({fd})"));
+        }
+    }
+    open.is_empty()
+}
+
+/// Stop the program strace started, named by the pid that opens each line of strace's log.
+fn stop_traced(log: &Path) {
+    if let Some(pid) = fs::read_to_string(log)
+        .ok()
+        .and_then(|t| t.split_whitespace().next()?.parse::<u32>().ok())
+    {
+        crate::terminate(pid);
+    }
+}
+
+/// The interpreter itself rather than a launcher in front of it, so that strace follows Python
+/// alone: a pyenv shim is a bash script that runs a dozen helpers before it execs Python, and
+/// their calls (glibc's nscd lookups, where HOME is unset) would be drawn as the Python side's.
+/// Python names its own binary, which takes the program's place in the command; the rest stays
+/// (`env NAME=VALUE…` before it, the interpreter's flags after). Where Python cannot be asked,
+/// the command as given.
+pub(super) fn interpreter_itself(python: &[String]) -> Vec<String> {
+    let Some(at) = program_word(python) else {
+        return python.to_vec();
+    };
+    let mut probe = Command::new(&python[0]);
+    probe
+        .args(&python[1..])
+        .args(["-c", "import sys; sys.stdout.write(sys.executable)"]);
+    if let Ok(outcome) = process::run_bounded(&mut probe, b"", Duration::from_secs(20))
+        && outcome.status.is_some_and(|s| s.success())
+    {
+        let path = pair::text(&outcome.stdout);
+        if Path::new(&path).is_absolute() && Path::new(&path).is_file() {
+            let mut command = python.to_vec();
+            command[at] = path;
+            return command;
+        }
+    }
+    python.to_vec()
+}
+
+/// Which word of a command is the program: the first, or the first after `env`'s assignments.
+fn program_word(command: &[String]) -> Option<usize> {
+    match command.first()?.as_str() {
+        "env" => Some(1 + command[1..].iter().position(|w| !w.contains('='))?),
+        _ => Some(0),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn call(name: &str, text: &str) -> Call {
+        Call {
+            time: 0.0,
+            done: 0.0,
+            pid: 1,
+            name: name.into(),
+            text: text.into(),
+        }
+    }
+
+    /// The program of `env NAME=VALUE… python2 FLAGS…` is python2; of `python3 -u`, python3.
+    #[test]
+    fn finds_the_program_in_a_command() {
+        let words = |text: &str| -> Vec<String> { text.split(' ').map(String::from).collect() };
+        assert_eq!(program_word(&words("python3 -u")), Some(0));
+        assert_eq!(
+            program_word(&words("env PYENV_VERSION=2.7.18 A=b python2 -E")),
+            Some(3)
+        );
+        assert_eq!(program_word(&words("env A=b")), None);
+        assert_eq!(program_word(&[]), None);
+    }
+
+    /// A connection accepted and not yet closed keeps the server from being stopped; a failed
+    /// accept opens nothing.
+    #[test]
+    fn waits_for_every_accepted_connection_to_close() {
+        let accepted = [
+            call("listen", "listen(3, 5)"),
+            call("accept4", "accept4(3) = 4"),
+        ];
+        assert!(!all_closed(&accepted));
+        let mut closed = accepted.to_vec();
+        closed.push(call("getpeername", "getpeername(4) = 127.0.0.1:41234"));
+        closed.push(call("close", "close(4)"));
+        assert!(all_closed(&closed));
+        assert!(all_closed(&[call("accept4", "accept4(3) = -1 EAGAIN")]));
+        assert!(all_closed(&[]));
+    }
+}

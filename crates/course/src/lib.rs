@@ -98,9 +98,12 @@ pub fn interrupted() -> bool {
     INTERRUPTED.load(std::sync::atomic::Ordering::SeqCst)
 }
 
-/// Send SIGTERM to `pid`; one that is already gone is no error.
+/// Send SIGTERM to the process `pid`; one that is already gone is no error. Only a single process:
+/// kill(2) reads 0 and -1 as "my process group" and "everyone I may signal", and pid 1 is init.
 pub(crate) fn terminate(pid: u32) {
-    if let Ok(pid) = i32::try_from(pid) {
+    if let Ok(pid) = i32::try_from(pid)
+        && pid > 1
+    {
         let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::SIGTERM);
     }
 }
@@ -111,6 +114,8 @@ pub(crate) fn terminate(pid: u32) {
 fn stop_children_on_interrupt() {
     let _ = ctrlc::set_handler(|| {
         INTERRUPTED.store(true, std::sync::atomic::Ordering::SeqCst);
+        // Traced programs first: their strace ignores the signal, and ends once they do.
+        trace::on_interrupt();
         for pid in test_support::process::live_children() {
             terminate(pid);
         }

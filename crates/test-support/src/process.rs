@@ -169,6 +169,16 @@ pub fn run_bounded(command: &mut Command, stdin: &[u8], limit: Duration) -> io::
     run_bounded_to(command, stdin, limit, Stdio::piped())
 }
 
+/// Run `command` with this process's stdin, stdout and stderr, counted among the live children
+/// (so an interrupt stops it) until it exits: its status.
+pub fn run_inherited(command: &mut Command) -> io::Result<ExitStatus> {
+    let mut child = spawn(command)?;
+    born(&child);
+    let status = child.wait();
+    reaped(&child);
+    status
+}
+
 /// [`run_bounded`] with stdout sent to `stdout` (captured only when that is `Stdio::piped()`).
 pub fn run_bounded_to(
     command: &mut Command,

@@ -69,19 +69,23 @@ fn without_unix_sockets(calls: Vec<String>) -> Vec<String> {
     let mut unix: Vec<String> = Vec::new(); // the fds open on a Unix socket
     let mut dropping = false; // the call above was dropped (its wrapped result goes too)
     let mut socket_pending = false; // a dropped socket() whose fd is on the next row
+    let mut reuse_pending = false; // a kept socket() or accept whose fd is on the next row
     let mut kept = Vec::new();
     for call in calls {
         if let Some(result) = call.strip_prefix("= ") {
             if socket_pending {
                 unix.push(result.to_string());
-                socket_pending = false;
             }
+            if reuse_pending {
+                unix.retain(|u| u != result);
+            }
+            (socket_pending, reuse_pending) = (false, false);
             if !dropping {
                 kept.push(call);
             }
             continue;
         }
-        socket_pending = false;
+        (socket_pending, reuse_pending) = (false, false);
         dropping = true;
         if call.starts_with("socket(AF_UNIX") {
             match call.rsplit_once(" = ") {
@@ -93,8 +97,9 @@ fn without_unix_sockets(calls: Vec<String>) -> Vec<String> {
         // A new socket on an fd number makes it no longer the Unix one (its close may be missing
         // from a log cut short).
         if call.starts_with("socket(") || call.starts_with("accept") {
-            if let Some((_, fd)) = call.rsplit_once(" = ") {
-                unix.retain(|u| u != fd);
+            match call.rsplit_once(" = ") {
+                Some((_, fd)) => unix.retain(|u| u != fd),
+                None => reuse_pending = true,
             }
         }
         let fd = call
@@ -184,12 +189,18 @@ mod tests {
             "socket(AF_UNIX, SOCK_STREAM) = 5",
             "socket(AF_INET, SOCK_DGRAM) = 5",
             "bind(5, 127.0.0.1:51423)",
+            "socket(AF_UNIX, SOCK_STREAM) = 4",
+            // Too long for the client's column: the result on a row of its own.
+            "socket(AF_INET6, SOCK_STREAM)",
+            "= 4",
+            "bind(4, [::1]:51423)",
         ];
         assert_eq!(
             without_unix_sockets(calls(&calls_in)),
             calls(&calls_in[2..5])
                 .into_iter()
-                .chain(calls(&calls_in[6..]))
+                .chain(calls(&calls_in[6..8]))
+                .chain(calls(&calls_in[9..]))
                 .collect::<Vec<_>>()
         );
     }

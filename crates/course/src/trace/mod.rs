@@ -16,11 +16,12 @@ mod traced;
 mod wire;
 
 pub use check::mask;
+pub(crate) use traced::on_interrupt;
 
 use std::fmt::{self, Display, Write as _};
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, ExitStatus};
 use std::time::Duration;
 
 use lesson_common::{Exit, fail, fail_with, usage};
@@ -97,14 +98,17 @@ pub fn main(args: Vec<String>) -> Result<(), Exit> {
         // The same command again, inside a private network namespace.
         let exe =
             std::env::current_exe().map_err(|e| fail_with("cannot find the course tool", e))?;
-        let status = Command::new("unshare")
+        // Counted among the live children, so that an interrupt reaches the inner run, which
+        // then stops what it started.
+        let mut inner = Command::new("unshare");
+        inner
             .arg(flags)
             .arg(exe)
             .arg("trace")
             .args(&args)
-            .arg("--inside")
-            .status()
-            .map_err(|e| fail_with("cannot run unshare", e))?;
+            .arg("--inside");
+        let status =
+            process::run_inherited(&mut inner).map_err(|e| fail_with("cannot run unshare", e))?;
         return if status.success() {
             Ok(())
         } else {
@@ -117,8 +121,7 @@ pub fn main(args: Vec<String>) -> Result<(), Exit> {
     crate::print(&format!(
         "trace: no packets: {why}; showing the system calls alone\n"
     ))?;
-    let recording = record(&options, false)?;
-    show(&options, &recording, false)
+    record_and_show(&options, false)
 }
 
 fn parse(args: &[String]) -> Result<Options, Exit> {
@@ -235,15 +238,21 @@ fn inside(options: &Options) -> Result<(), Exit> {
             "cannot bring up the namespace's loopback (`ip link set lo up`)",
         ));
     }
-    let recording = record(options, true)?;
-    show(options, &recording, true)
+    record_and_show(options, true)
 }
 
-/// Print the report, and with `--listing`, the listing's calls beside the lesson's.
-fn show(options: &Options, recording: &Recording, in_namespace: bool) -> Result<(), Exit> {
-    if let Some(listing) = &options.listing {
-        let (listing_calls, trouble) = record_listing(options, listing)?;
-        let mut text = report(options, recording, in_namespace);
+/// Record the lesson's run (with a capture, in the namespace) and print the report; with
+/// `--listing`, the listing's run first and its calls beside the lesson's. First, because the
+/// lesson's run leaves its server port in TIME_WAIT, which a listing without SO_REUSEADDR could
+/// not bind; the lessons set it, as the book's servers do.
+fn record_and_show(options: &Options, in_namespace: bool) -> Result<(), Exit> {
+    let listing = match &options.listing {
+        Some(listing) => Some(record_listing(options, listing)?),
+        None => None,
+    };
+    let recording = record(options, in_namespace)?;
+    if let Some((listing_calls, trouble)) = listing {
+        let mut text = report(options, &recording, in_namespace);
         if let Some(trouble) = trouble {
             let _ = write!(
                 text,
@@ -253,11 +262,11 @@ fn show(options: &Options, recording: &Recording, in_namespace: bool) -> Result<
         text.push_str(&calls_side_by_side(
             options.lesson,
             &listing_calls,
-            recording,
+            &recording,
         ));
         return crate::print(&text);
     }
-    crate::print(&report(options, recording, in_namespace))
+    crate::print(&report(options, &recording, in_namespace))
 }
 
 /// Everything one run showed.
@@ -298,10 +307,11 @@ fn record(options: &Options, capture: bool) -> Result<Recording, Exit> {
     let lesson = options.lesson;
     // In the namespace the recipes' own ports are always free, so the ladder reads like the page;
     // on the shared loopback any free port, except that a server lesson compared with its listing
-    // binds the listing's port, as the listing itself will next.
+    // binds the listing's port where it is free, as the listing did.
+    let udp = lesson.name.starts_with("udp");
     let (listing_port, http_port) = if capture.is_some() {
         (lesson_common::LISTING_PORT, crate::transcripts::HTTP_PORT)
-    } else if options.listing.is_some() && lesson.role == Role::Server {
+    } else if options.listing.is_some() && lesson.role == Role::Server && listing_port_free(udp) {
         (lesson_common::LISTING_PORT, 0)
     } else {
         (0, 0)
@@ -416,6 +426,17 @@ fn record(options: &Options, capture: bool) -> Result<Recording, Exit> {
     })
 }
 
+/// Whether the listing's port can be bound on loopback now (std's TcpListener sets SO_REUSEADDR,
+/// as the lessons do, so a connection in TIME_WAIT there does not count).
+fn listing_port_free(udp: bool) -> bool {
+    let at = ("127.0.0.1", lesson_common::LISTING_PORT);
+    if udp {
+        std::net::UdpSocket::bind(at).is_ok()
+    } else {
+        std::net::TcpListener::bind(at).is_ok()
+    }
+}
+
 /// The Python listing's run in the lesson's place: its calls, for the side-by-side list, and what
 /// went wrong if it did not run as the lesson did (a typo in the listing, a port in use).
 fn record_listing(options: &Options, listing: &Path) -> Result<(Vec<Call>, Option<String>), Exit> {
@@ -433,13 +454,16 @@ fn record_listing(options: &Options, listing: &Path) -> Result<(Vec<Call>, Optio
         traced.command.env("PYTHONUNBUFFERED", "1");
         traced
     };
-    let ended = |(printed, code): (String, Option<i32>)| match code {
-        Some(0) => None,
-        Some(code) => Some(format!("it exited {code}{}", last_words(&printed))),
-        None => Some(format!(
-            "it was stopped at the time limit{}",
-            last_words(&printed)
-        )),
+    let ended = |(printed, status): (String, Option<ExitStatus>)| {
+        let how = match status {
+            Some(status) if status.success() => return None,
+            Some(status) => match status.code() {
+                Some(code) => format!("it exited {code}"),
+                None => "it was killed by a signal".to_string(),
+            },
+            None => "it was stopped at the time limit".to_string(),
+        };
+        Some(format!("{how}{}", last_words(&printed)))
     };
     let trouble = match lesson.role {
         Role::Lookup => {
@@ -463,7 +487,8 @@ fn record_listing(options: &Options, listing: &Path) -> Result<(Vec<Call>, Optio
         }
         Role::Server => {
             // The listing binds its own port, 51423: free in the namespace; on the shared loopback,
-            // if something else holds it, the listing's error says so.
+            // if something else holds it, the listing's error says so (and the lesson, run next,
+            // takes a free port).
             let mut listing_server = wrap(&[])
                 .start()
                 .map_err(|e| fail_with("cannot start the listing", e))?;

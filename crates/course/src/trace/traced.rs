@@ -5,7 +5,8 @@ use std::ffi::OsStr;
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, ExitStatus};
+use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use lesson_common::{Exit, fail_with};
@@ -65,21 +66,26 @@ impl Traced {
         }
     }
 
-    /// Run to the end, bounded; what it printed, and its exit code (`None`: killed at the limit).
-    pub(super) fn run(mut self, stdin: &str) -> Result<(String, Option<i32>), Exit> {
+    /// Run to the end, bounded; what it printed, and how it ended (`None`: killed at the limit).
+    pub(super) fn run(mut self, stdin: &str) -> Result<(String, Option<ExitStatus>), Exit> {
+        lock(&RUNNING).push(self.log.clone());
         let outcome = process::run_bounded(&mut self.command, stdin.as_bytes(), pair::LIMIT);
         if !matches!(&outcome, Ok(o) if o.status.is_some()) {
             // Killed at the time limit (or lost): strace is gone, the program may not be.
             stop_traced(&self.log);
         }
+        lock(&RUNNING).retain(|log| *log != self.log);
         let outcome = outcome.map_err(|e| fail_with("cannot run a side", e))?;
         let printed = pair::text(&outcome.stdout) + &pair::text(&outcome.stderr);
-        Ok((printed, outcome.status.and_then(|s| s.code())))
+        Ok((printed, outcome.status))
     }
 
     /// Start it in the background.
     pub(super) fn start(mut self) -> io::Result<Background> {
-        let spawned = Spawned::start(&mut self.command, b"")?;
+        lock(&RUNNING).push(self.log.clone());
+        let spawned = Spawned::start(&mut self.command, b"").inspect_err(|_| {
+            lock(&RUNNING).retain(|log| *log != self.log);
+        })?;
         Ok(Background {
             spawned,
             log: self.log,
@@ -94,6 +100,7 @@ impl Scratch {
     pub(super) fn new() -> Result<Scratch, Exit> {
         let dir = std::env::temp_dir().join(format!("course-trace-{}", std::process::id()));
         fs::create_dir_all(&dir).map_err(|e| fail_with("cannot make a scratch folder", e))?;
+        lock(&SCRATCH).push(dir.clone());
         Ok(Scratch(dir))
     }
 }
@@ -101,6 +108,29 @@ impl Scratch {
 impl Drop for Scratch {
     fn drop(&mut self) {
         let _ = fs::remove_dir_all(&self.0);
+        lock(&SCRATCH).retain(|dir| *dir != self.0);
+    }
+}
+
+/// The strace logs of the traced programs running now, and the scratch folders: what an
+/// interrupt must stop and remove, since the process then ends without running any drop. (strace
+/// started with `-o` ignores SIGTERM and SIGINT, and killing it would leave its program running,
+/// detached; the program itself is stopped, and strace ends with it.)
+static RUNNING: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+static SCRATCH: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+fn lock(list: &Mutex<Vec<PathBuf>>) -> MutexGuard<'_, Vec<PathBuf>> {
+    list.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Stop every traced program still running and remove the scratch folders: for the interrupt
+/// handler, which ends the process right after.
+pub fn on_interrupt() {
+    for log in lock(&RUNNING).iter() {
+        stop_traced(log);
+    }
+    for dir in lock(&SCRATCH).iter() {
+        let _ = fs::remove_dir_all(dir);
     }
 }
 
@@ -112,11 +142,8 @@ pub(super) struct Background {
 
 impl Background {
     /// Let the traced program finish what it was doing, then stop it, then strace; bounded.
-    pub(super) fn stop(mut self) {
+    pub(super) fn stop(self) {
         self.settle();
-        stop_traced(&self.log);
-        let _ = self.spawned.wait(Duration::from_secs(2));
-        self.spawned.stop();
     }
 
     /// Wait, bounded, until the server is done with its clients: every connection it accepted
@@ -138,6 +165,16 @@ impl Background {
             }
             std::thread::sleep(Duration::from_millis(25));
         }
+    }
+}
+
+impl Drop for Background {
+    /// Stop the traced program itself, then strace (which ends with it), on every path out.
+    fn drop(&mut self) {
+        stop_traced(&self.log);
+        let _ = self.spawned.wait(Duration::from_secs(2));
+        self.spawned.stop();
+        lock(&RUNNING).retain(|log| *log != self.log);
     }
 }
 
@@ -192,12 +229,25 @@ pub(super) fn interpreter_itself(python: &[String]) -> Vec<String> {
     python.to_vec()
 }
 
-/// Which word of a command is the program: the first, or the first after `env`'s assignments.
+/// Which word of a command is the program: the first, or after `env` (`/usr/bin/env` too) the
+/// first that is neither an assignment nor one of env's options (`-u NAME` and `-C DIR` take the
+/// next word). `None` where env would split a string (`-S`): the command is then run as given.
 fn program_word(command: &[String]) -> Option<usize> {
-    match command.first()?.as_str() {
-        "env" => Some(1 + command[1..].iter().position(|w| !w.contains('='))?),
-        _ => Some(0),
+    let first = command.first()?;
+    if Path::new(first).file_name() != Some(OsStr::new("env")) {
+        return Some(0);
     }
+    let mut at = 1;
+    while let Some(word) = command.get(at) {
+        match word.as_str() {
+            "-u" | "--unset" | "-C" | "--chdir" => at += 2,
+            "--" => return command.get(at + 1).map(|_| at + 1),
+            w if w.starts_with("-S") || w.starts_with("--split-string") => return None,
+            w if w.starts_with('-') || w.contains('=') => at += 1,
+            _ => return Some(at),
+        }
+    }
+    None
 }
 
 #[cfg(test)]
@@ -224,6 +274,17 @@ mod tests {
             Some(3)
         );
         assert_eq!(program_word(&words("env A=b")), None);
+        assert_eq!(program_word(&words("/usr/bin/env A=b python2")), Some(2));
+        assert_eq!(
+            program_word(&words("env -u FOO -i A=b -- python2 -E")),
+            Some(6)
+        );
+        assert_eq!(
+            program_word(&words("env --unset=FOO -uBAR python2")),
+            Some(3)
+        );
+        assert_eq!(program_word(&words("env -S python2")), None);
+        assert_eq!(program_word(&words("/opt/envs/py2/bin/python")), Some(0));
         assert_eq!(program_word(&[]), None);
     }
 

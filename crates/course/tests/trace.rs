@@ -209,7 +209,7 @@ fn a_traced_server_listing_is_stopped_afterwards() {
     if !available(&["tcp-listener"]) {
         return;
     }
-    let server = StandIn::new("listing");
+    let server = StandIn::new("listing", true);
     let text = trace_listing("tcp-listener", &server.listing, None);
     assert!(text.contains("the listing's system calls"), "{text}");
     assert!(!text.contains("did not run as the lesson did"), "{text}");
@@ -319,7 +319,7 @@ fn a_terminated_trace_leaves_nothing_running() {
     if !available(&["tcp-listener"]) {
         return;
     }
-    let server = StandIn::new("term");
+    let server = StandIn::new("term", true);
     let mut trace = cmd(COURSE)
         .args(["trace", "tcp-listener", "--listing"])
         .arg(&server.listing)
@@ -347,6 +347,28 @@ fn a_terminated_trace_leaves_nothing_running() {
     );
 }
 
+/// A server listing that does not set SO_REUSEADDR is compared all the same, the difference
+/// marked: the lesson binds the same port after it (Linux refuses that bind while the listing's
+/// side of a connection sits in TIME_WAIT, so the trace's own client closes first).
+#[test]
+fn a_listing_without_reuseaddr_is_compared() {
+    if !available(&["tcp-listener"]) {
+        return;
+    }
+    let server = StandIn::new("noreuse", false);
+    let text = trace_listing("tcp-listener", &server.listing, None);
+    assert!(!text.contains("did not run as the lesson did"), "{text}");
+    assert!(
+        text.lines().any(|l| l
+            .trim_start()
+            .starts_with("> setsockopt(3, SO_REUSEADDR, 1)")),
+        "{text}"
+    );
+    if let Ok(pid) = std::fs::read_to_string(&server.pid_file) {
+        server.still_running(&pid);
+    }
+}
+
 /// A stand-in for a server listing (Python 2 and 3 alike) in a folder of its own: it binds the
 /// listing's port, writes its pid to `pid_file` once it listens, and accepts for ever.
 struct StandIn {
@@ -356,15 +378,21 @@ struct StandIn {
 }
 
 impl StandIn {
-    fn new(name: &str) -> StandIn {
+    /// With `reuse`, it sets SO_REUSEADDR before it binds, as the book's servers do.
+    fn new(name: &str, reuse: bool) -> StandIn {
         let dir = std::env::temp_dir().join(format!("course-trace-{name}-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let pid_file = dir.join("pid");
         let listing = dir.join("server.py");
+        let reuse = if reuse {
+            "s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
+        } else {
+            ""
+        };
         let text = format!(
             "import os, socket\n\
              s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)\n\
-             s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n\
+             {reuse}\
              s.bind(('127.0.0.1', 51423))\n\
              s.listen(5)\n\
              open({:?}, 'w').write(str(os.getpid()))\n\

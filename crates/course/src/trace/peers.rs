@@ -2,7 +2,6 @@
 //! strace, and the scripted peers of the scenarios, on threads of the course tool.
 
 use std::fs;
-use std::io::Read;
 use std::net::{TcpListener, TcpStream, UdpSocket};
 use std::path::Path;
 use std::time::Duration;
@@ -13,6 +12,10 @@ use super::traced::{Background, Traced, interpreter_itself};
 use crate::pair::{self, HELLO_BODY, HELLO_PATH};
 
 /// One connection or datagram to the listing's port, so a server listing shows its accept/recv.
+/// The connection is closed at once, from this side: the side that closes first keeps the
+/// connection in TIME_WAIT, and on the listing's side that would refuse the lesson's bind to the
+/// same port next (Linux lets SO_REUSEADDR bind past TIME_WAIT only when the old socket had it
+/// too, and a listing may not set it).
 pub(super) fn poke_listing_port(udp: bool) {
     let port = lesson_common::LISTING_PORT;
     if udp {
@@ -21,9 +24,8 @@ pub(super) fn poke_listing_port(udp: bool) {
             let _ = socket.send_to(b"hello", ("127.0.0.1", port));
             let _ = socket.recv(&mut [0u8; 64]);
         }
-    } else if let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)) {
-        let _ = stream.set_read_timeout(Some(Duration::from_secs(1)));
-        let _ = stream.read(&mut [0u8; 64]);
+    } else {
+        let _ = TcpStream::connect(("127.0.0.1", port));
     }
 }
 
@@ -38,10 +40,12 @@ pub(super) fn start_server(
     let background = Traced::new(pair::binary(name)?, &args, log, strace)
         .start()
         .map_err(|e| fail_with(format!("cannot start {name}"), e))?;
-    let line = background
-        .spawned
-        .line(pair::STARTUP)
-        .map_err(|_| fail(format!("{name} did not say where it listens")))?;
+    let line = background.spawned.line(pair::STARTUP).map_err(|_| {
+        // Its own words, where it said why (`error: cannot bind … Address already in use`).
+        let said = background.spawned.err_line(Duration::from_millis(200));
+        let said = said.map(|line| format!(": {line}")).unwrap_or_default();
+        fail(format!("{name} did not say where it listens{said}"))
+    })?;
     let port = line
         .strip_prefix("Listening on ")
         .and_then(pair::port_of_tuple);

@@ -497,10 +497,16 @@ fn scripted_connections(server: &mut Spawned) -> String {
                 }
                 Err(_) => break false,
                 Ok(mut stream) => {
-                    break stream
+                    let closed = stream
                         .set_read_timeout(Some(ANSWER_LIMIT))
                         .and_then(|()| stream.read_to_end(&mut Vec::new()))
                         .is_ok();
+                    // Then close with a reset, not a FIN: the server, which closed first, would
+                    // otherwise keep the connection in TIME_WAIT, and Linux refuses the next
+                    // side's bind to the port while it lasts unless both sockets set
+                    // SO_REUSEADDR, which a learner's listing may not.
+                    let _ = socket2::SockRef::from(&stream).set_linger(Some(Duration::ZERO));
+                    break closed;
                 }
             }
         };

@@ -254,6 +254,16 @@ while True:
             .replace("Got connection", "Got a connection"),
     );
     verdict(&compare(&["tcp-listener", &other]), 1);
+    // A listing that does not set SO_REUSEADDR still compares: the lesson binds the port right
+    // after it, which Linux refuses while the listing's side of a connection is in TIME_WAIT.
+    let no_reuse = scratch.write(
+        "no_reuse.py",
+        &fs::read_to_string(&server).unwrap().replace(
+            "s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n",
+            "",
+        ),
+    );
+    verdict(&compare(&["tcp-listener", &no_reuse]), 0);
     let echo = scratch.write(
         "echo.py",
         r#"import socket

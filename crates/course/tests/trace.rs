@@ -4,12 +4,20 @@
 
 use std::path::Path;
 use std::process::Command;
+use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use test_support::cmd;
 
 const COURSE: &str = env!("CARGO_BIN_EXE_course");
 
-fn available(lessons: &[&str]) -> bool {
+/// One trace at a time: a trace is a picture of timing, and several at once on a small machine
+/// (CI has two cores) delay each strace by milliseconds, enough to draw a call a row away from
+/// where it happened.
+static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+
+/// Whether strace, namespaces and the `lessons` are here (each test says "skipped" otherwise):
+/// then the turn to trace, held until the test ends.
+fn available(lessons: &[&str]) -> Option<MutexGuard<'static, ()>> {
     let runs = |program: &str, args: &[&str]| {
         Command::new(program)
             .args(args)
@@ -18,13 +26,16 @@ fn available(lessons: &[&str]) -> bool {
     };
     if !runs("strace", &["-V"]) {
         eprintln!("skipped: strace is not installed");
-        return false;
+        return None;
     }
     if !runs("unshare", &["-rn", "ip", "link", "set", "lo", "up"]) {
         eprintln!("skipped: no unprivileged network namespaces here (or no `ip`)");
-        return false;
+        return None;
     }
-    test_support::built(lessons)
+    if !test_support::built(lessons) {
+        return None;
+    }
+    Some(ONE_AT_A_TIME.lock().unwrap_or_else(PoisonError::into_inner))
 }
 
 /// The ladder's rows, and where things are on it.
@@ -87,9 +98,9 @@ impl Ladder {
 /// on the server's side, a FIN from each side's close, every line within 100 columns.
 #[test]
 fn traces_socket_info_against_tcp_listener() {
-    if !available(&["socket-info", "tcp-listener"]) {
+    let Some(_turn) = available(&["socket-info", "tcp-listener"]) else {
         return;
-    }
+    };
     let ladder = Ladder::trace(&["socket-info"]);
     let text = &ladder.0;
     for step in [
@@ -153,9 +164,9 @@ fn traces_socket_info_against_tcp_listener() {
 /// out beside sendto, and the echo comes back beside the server's sendto.
 #[test]
 fn udp_connect_and_shutdown_send_nothing() {
-    if !available(&["udp-client", "udp-echo-server"]) {
+    let Some(_turn) = available(&["udp-client", "udp-echo-server"]) else {
         return;
-    }
+    };
     let ladder = Ladder::trace(&["udp-client", "--page"]);
     let (text, lines) = (&ladder.0, ladder.lines());
     assert!(
@@ -182,9 +193,9 @@ fn udp_connect_and_shutdown_send_nothing() {
 /// and nothing is sent again behind the learner's back (a dropped BufWriter would retry).
 #[test]
 fn a_reset_during_the_pause_fails_the_flush_once() {
-    if !available(&["http-fetch"]) {
+    let Some(_turn) = available(&["http-fetch"]) else {
         return;
-    }
+    };
     let ladder = Ladder::trace(&["http-fetch", "--scenario", "server-resets"]);
     let (text, lines) = (&ladder.0, ladder.lines());
     assert!(
@@ -206,9 +217,9 @@ fn a_reset_during_the_pause_fails_the_flush_once() {
 /// it serving, detached.
 #[test]
 fn a_traced_server_listing_is_stopped_afterwards() {
-    if !available(&["tcp-listener"]) {
+    let Some(_turn) = available(&["tcp-listener"]) else {
         return;
-    }
+    };
     let server = StandIn::new("listing", true);
     let text = trace_listing("tcp-listener", &server.listing, None);
     assert!(text.contains("the listing's system calls"), "{text}");
@@ -259,9 +270,9 @@ fn bad_input_is_a_usage_error() {
 /// says it did not run as the lesson did, with the last line it printed.
 #[test]
 fn a_listing_that_fails_says_so() {
-    if !available(&["socket-info", "tcp-listener"]) {
+    let Some(_turn) = available(&["socket-info", "tcp-listener"]) else {
         return;
-    }
+    };
     let dir = std::env::temp_dir().join(format!("course-trace-failing-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let listing = dir.join("info.py");
@@ -316,9 +327,9 @@ fn trace_listing(lesson: &str, listing: &Path, first_in_path: Option<&Path>) -> 
 /// namespace behind a second course process.
 #[test]
 fn a_terminated_trace_leaves_nothing_running() {
-    if !available(&["tcp-listener"]) {
+    let Some(_turn) = available(&["tcp-listener"]) else {
         return;
-    }
+    };
     let server = StandIn::new("term", true);
     let mut trace = cmd(COURSE)
         .args(["trace", "tcp-listener", "--listing"])
@@ -352,9 +363,9 @@ fn a_terminated_trace_leaves_nothing_running() {
 /// side of a connection sits in TIME_WAIT, so the trace's own client closes first).
 #[test]
 fn a_listing_without_reuseaddr_is_compared() {
-    if !available(&["tcp-listener"]) {
+    let Some(_turn) = available(&["tcp-listener"]) else {
         return;
-    }
+    };
     let server = StandIn::new("noreuse", false);
     let text = trace_listing("tcp-listener", &server.listing, None);
     assert!(!text.contains("did not run as the lesson did"), "{text}");

@@ -194,10 +194,12 @@ fn woken(rows: &mut Vec<Row>) {
         };
         let wakes = |row: &Row| matches!(&row.packet, Some((to, _, label)) if *to == side && ends_wait(&name, &text, label));
         let same_side = |row: &Row| matches!(&row.call, Some((s, ..)) if *s == side);
-        // Already below its packet: one came since this side's call before.
+        // Already below its packet: one came since this side's wait before (data can come in
+        // before a shutdown or setsockopt of this side and be read after it).
+        let waited = |row: &Row| matches!(&row.call, Some((s, _, n, _)) if *s == side && waits(n));
         let above = rows[..at].iter().rev();
-        let mut since_last_call = above.take_while(|row| !same_side(row));
-        if since_last_call.any(&wakes) {
+        let mut since_last_wait = above.take_while(|row| !waited(row));
+        if since_last_wait.any(&wakes) {
             at += 1;
             continue;
         }
@@ -237,7 +239,7 @@ fn ends_wait(name: &str, text: &str, label: &str) -> bool {
     match result {
         "0" => label.contains("FIN"),
         r if r.contains("ECONNREFUSED") => label.starts_with("ICMP"),
-        r if r.contains("ECONNRESET") => label == "RST",
+        r if r.contains("ECONNRESET") => label.contains("RST"),
         r if r.starts_with('-') => false,
         _ => label.starts_with("data"),
     }
@@ -483,5 +485,36 @@ mod tests {
         assert!(at("recvfrom(3) = 186") < at(" data 22 ──"), "{ladder}");
         assert!(at("recvfrom(3) = 22") > at(" data 22 ──"), "{ladder}");
         assert!(at("= -1 EAGAIN") < at(" datagram 5 ──"), "{ladder}");
+    }
+
+    /// Data that came in before a call of the same side that does not wait (a shutdown) and was
+    /// read after it is not taken for the next segment's: its receive stays above that one.
+    #[test]
+    fn a_receive_of_earlier_data_stays() {
+        let client = [
+            call(1.010, "sendto(3, 49 bytes) = 49"),
+            call(1.025, "shutdown(3, SHUT_WR)"),
+            waiting(1.026, 1.0303, "recvfrom(3) = 186"),
+            waiting(1.031, 1.0445, "recvfrom(3) = 22"),
+        ];
+        let server = [
+            call(1.0199, "sendto(4, 186 bytes) = 186"),
+            call(1.0440, "sendto(4, 22 bytes) = 22"),
+        ];
+        let packets = [
+            packet(1.0101, false, "data 49"),
+            packet(1.0200, true, "data 186"),
+            packet(1.0251, false, "FIN"),
+            packet(1.0441, true, "data 22"),
+        ];
+        let ladder = render("client", "server", &client, &server, &packets, 51423);
+        let row = |needle: &str| {
+            ladder
+                .lines()
+                .position(|l| l.contains(needle))
+                .unwrap_or_else(|| panic!("no {needle:?} in\n{ladder}"))
+        };
+        assert!(row("recvfrom(3) = 186") < row(" data 22 ──"), "{ladder}");
+        assert!(row("recvfrom(3) = 22") > row(" data 22 ──"), "{ladder}");
     }
 }

@@ -6,8 +6,7 @@
 
 use std::fmt::Write as _;
 use std::fs;
-use std::io::Read;
-use std::net::{TcpListener, TcpStream, UdpSocket};
+use std::net::{TcpStream, UdpSocket};
 use std::path::Path;
 use std::process::Command;
 use std::thread;
@@ -412,7 +411,7 @@ fn run_server(lesson: &Lesson, command: &mut Command) -> Result<Side, Exit> {
     let udp = lesson.compare.scripted == Scripted::Datagrams;
     // Asked before the side starts, never while it starts: a probe socket bound at the moment the
     // server binds would take the port from it.
-    if port_taken(udp) {
+    if pair::listing_port_taken(udp) {
         return Err(fail(format!(
             "port {LISTING_PORT}/{} is in use on 127.0.0.1 (is a lesson or a listing still \
              running?): stop it, then compare again",
@@ -461,15 +460,6 @@ fn run_server(lesson: &Lesson, command: &mut Command) -> Result<Side, Exit> {
     })
 }
 
-/// Whether something holds 127.0.0.1:51423 (a bind fails then). Only before a side starts.
-fn port_taken(udp: bool) -> bool {
-    if udp {
-        UdpSocket::bind(("127.0.0.1", LISTING_PORT)).is_err()
-    } else {
-        TcpListener::bind(("127.0.0.1", LISTING_PORT)).is_err()
-    }
-}
-
 /// How long a server side may take to bind, and how long the scripted client waits for an answer.
 const BIND_LIMIT: Duration = Duration::from_secs(10);
 const ANSWER_LIMIT: Duration = Duration::from_secs(5);
@@ -496,18 +486,7 @@ fn scripted_connections(server: &mut Spawned) -> String {
                     thread::sleep(Duration::from_millis(20));
                 }
                 Err(_) => break false,
-                Ok(mut stream) => {
-                    let closed = stream
-                        .set_read_timeout(Some(ANSWER_LIMIT))
-                        .and_then(|()| stream.read_to_end(&mut Vec::new()))
-                        .is_ok();
-                    // Then close with a reset, not a FIN: the server, which closed first, would
-                    // otherwise keep the connection in TIME_WAIT, and Linux refuses the next
-                    // side's bind to the port while it lasts unless both sockets set
-                    // SO_REUSEADDR, which a learner's listing may not.
-                    let _ = socket2::SockRef::from(&stream).set_linger(Some(Duration::ZERO));
-                    break closed;
-                }
+                Ok(stream) => break pair::until_server_closes(stream, ANSWER_LIMIT),
             }
         };
         let what = if closed {

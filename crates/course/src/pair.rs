@@ -4,6 +4,8 @@
 
 use std::collections::HashMap;
 use std::fs;
+use std::io::Read;
+use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
@@ -11,7 +13,7 @@ use std::time::Duration;
 use lesson_common::{Exit, fail, fail_with};
 use test_support::process::{self, NoLine, Outcome, Spawned};
 
-use crate::registry::{Check, Lesson, Partner};
+use crate::registry::{Check, LISTING_PORT, Lesson, Partner};
 
 /// How long a partner may take to say where it listens, and a lesson to finish.
 pub const STARTUP: Duration = Duration::from_secs(10);
@@ -129,22 +131,9 @@ pub fn start_lesson_server(name: &str) -> Result<Peer, Exit> {
 /// port N` line.
 pub fn start_http_server() -> Result<Peer, Exit> {
     let site = std::env::temp_dir().join(format!("course-site-{}", std::process::id()));
-    fs::create_dir_all(&site).map_err(|e| fail_with("cannot make a folder to serve", e))?;
-    fs::write(site.join(HELLO_PATH), HELLO_BODY)
-        .map_err(|e| fail_with("cannot write the served file", e))?;
+    write_site(&site)?;
     let mut command = Command::new("python3");
-    // -u: unbuffered, or the "Serving HTTP on … port N" line would wait in Python's buffer.
-    command
-        .args([
-            "-u",
-            "-m",
-            "http.server",
-            "--bind",
-            "127.0.0.1",
-            "0",
-            "--directory",
-        ])
-        .arg(&site);
+    command.args(http_server_args(&site, 0));
     let spawned = match Spawned::start(&mut command, b"") {
         Ok(spawned) => spawned,
         Err(e) => {
@@ -179,6 +168,24 @@ pub fn start_http_server() -> Result<Peer, Exit> {
     Ok(peer)
 }
 
+/// A folder to serve with [`HELLO_PATH`] in it.
+pub fn write_site(site: &Path) -> Result<(), Exit> {
+    fs::create_dir_all(site).map_err(|e| fail_with("cannot make a folder to serve", e))?;
+    fs::write(site.join(HELLO_PATH), HELLO_BODY)
+        .map_err(|e| fail_with("cannot write the served file", e))
+}
+
+/// `python3`'s arguments to serve `site` on 127.0.0.1 `port` (0: any free one).
+pub fn http_server_args(site: &Path, port: u16) -> Vec<String> {
+    // -u: unbuffered, or the "Serving HTTP on … port N" line would wait in Python's buffer.
+    let args = ["-u", "-m", "http.server", "--bind", "127.0.0.1"];
+    let mut args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+    args.push(port.to_string());
+    args.push("--directory".to_string());
+    args.push(site.to_string_lossy().into_owned());
+    args
+}
+
 fn no_banner(name: &str, spawned: &Spawned, why: NoLine) -> Exit {
     let (_, err) = spawned.lines_so_far();
     let what = match why {
@@ -189,6 +196,33 @@ fn no_banner(name: &str, spawned: &Spawned, why: NoLine) -> Exit {
         "{name} {what} instead of saying where it listens: {}",
         err.join(" / ")
     ))
+}
+
+/// Whether something holds 127.0.0.1:51423, the listing's port: a bind fails then. (std's
+/// TcpListener sets SO_REUSEADDR, as the lessons do, so a connection of theirs in TIME_WAIT there
+/// does not count.) Ask before a side starts, never while it starts: the probe would take the
+/// port from it.
+pub fn listing_port_taken(udp: bool) -> bool {
+    let at = ("127.0.0.1", LISTING_PORT);
+    if udp {
+        std::net::UdpSocket::bind(at).is_err()
+    } else {
+        std::net::TcpListener::bind(at).is_err()
+    }
+}
+
+/// Read `stream` until the server closes it (`true`), or for at most `limit`; then close it with a
+/// reset, not a FIN. The server closed first, so a FIN from here would leave its side of the
+/// connection in TIME_WAIT, and Linux refuses the next server's bind to that port while it lasts
+/// unless both sockets set SO_REUSEADDR, which a learner's listing may not (a lesson and a listing
+/// take turns on 51423).
+pub fn until_server_closes(mut stream: TcpStream, limit: Duration) -> bool {
+    let closed = stream
+        .set_read_timeout(Some(limit))
+        .and_then(|()| stream.read_to_end(&mut Vec::new()))
+        .is_ok();
+    let _ = socket2::SockRef::from(&stream).set_linger(Some(Duration::ZERO));
+    closed
 }
 
 /// The port in `python3 -m http.server`'s `Serving HTTP on 127.0.0.1 port 8000 (…) ...` line.
@@ -210,17 +244,23 @@ pub fn port_of_tuple(tuple: &str) -> Option<u16> {
 /// The lesson's arguments for a run against `peer`: the word PORT becomes its port.
 pub fn peer_args(lesson: &Lesson, peer: Option<&Peer>) -> Vec<String> {
     let port = peer.map(|p| p.port.to_string()).unwrap_or_default();
-    lesson
-        .peer_args
-        .iter()
-        .map(|a| {
-            if *a == "PORT" {
-                port.clone()
-            } else {
-                a.to_string()
-            }
-        })
-        .collect()
+    args_with(lesson.peer_args, &port)
+}
+
+/// A registry argument list with the word PORT as `port`.
+pub fn args_for_port(template: &[&str], port: u16) -> Vec<String> {
+    args_with(template, &port.to_string())
+}
+
+fn args_with(template: &[&str], port: &str) -> Vec<String> {
+    let word = |a: &&str| {
+        if *a == "PORT" {
+            port.to_string()
+        } else {
+            a.to_string()
+        }
+    };
+    template.iter().map(word).collect()
 }
 
 /// Run `lesson` to its end (bounded) with `args`, feeding it the registry's stdin.

@@ -294,20 +294,31 @@ fn partner_text(peer: &Peer) -> String {
 /// `text` with every whole number `real` written as `documented`.
 pub fn with_port(text: &str, real: u16, documented: u16) -> String {
     let real = real.to_string();
+    replace_numbers(text, |number| {
+        (number == real).then(|| documented.to_string())
+    })
+}
+
+/// `text` with each whole run of digits replaced by what `replace` gives for it, where it gives
+/// something: the one scanner behind every mask of ports, counts and fds.
+pub fn replace_numbers(text: &str, replace: impl Fn(&str) -> Option<String>) -> String {
     let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(at) = rest.find(&real) {
-        let before = rest[..at].chars().next_back();
-        let after = rest[at + real.len()..].chars().next();
-        out.push_str(&rest[..at]);
-        if before.is_some_and(|c| c.is_ascii_digit()) || after.is_some_and(|c| c.is_ascii_digit()) {
-            out.push_str(&real);
-        } else {
-            out.push_str(&documented.to_string());
+    let mut digits = String::new();
+    let flush = |out: &mut String, digits: &mut String| {
+        if !digits.is_empty() {
+            out.push_str(&replace(digits).unwrap_or_else(|| digits.clone()));
+            digits.clear();
         }
-        rest = &rest[at + real.len()..];
+    };
+    for c in text.chars() {
+        if c.is_ascii_digit() {
+            digits.push(c);
+        } else {
+            flush(&mut out, &mut digits);
+            out.push(c);
+        }
     }
-    out.push_str(rest);
+    flush(&mut out, &mut digits);
     out
 }
 

@@ -360,7 +360,7 @@ fn a_terminated_trace_leaves_nothing_running() {
 
 /// A server listing that does not set SO_REUSEADDR is compared all the same, the difference
 /// marked: the lesson binds the same port after it (Linux refuses that bind while the listing's
-/// side of a connection sits in TIME_WAIT, so the trace's own client closes first).
+/// side of a connection sits in TIME_WAIT, so the trace's own client ends each one with a reset).
 #[test]
 fn a_listing_without_reuseaddr_is_compared() {
     let Some(_turn) = available(&["tcp-listener"]) else {

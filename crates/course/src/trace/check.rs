@@ -1,6 +1,8 @@
 //! A ladder as the transcripts check compares it: what the lesson and its partner did, without
 //! what changes from machine to machine or run to run.
 
+use crate::transcripts::replace_numbers;
+
 /// Each side's calls, and the packets each way, in their own order — the two processes run at
 /// once, so how their rows and packets interleave is not behaviour — with ephemeral ports, byte
 /// counts and repeats masked, and a Python side's name-service traffic left out.
@@ -121,23 +123,7 @@ fn without_unix_sockets(calls: Vec<String>) -> Vec<String> {
 
 /// Digit runs of two or more (ports, byte counts, addresses, fds above 9) as `N`.
 fn numbers(text: &str) -> String {
-    let mut out = String::new();
-    let mut digits = String::new();
-    for c in text.chars().chain(std::iter::once(' ')) {
-        if c.is_ascii_digit() {
-            digits.push(c);
-            continue;
-        }
-        if digits.len() >= 2 {
-            out.push('N')
-        } else {
-            out.push_str(&digits)
-        }
-        digits.clear();
-        out.push(c);
-    }
-    out.pop();
-    out
+    replace_numbers(text, |number| (number.len() >= 2).then(|| "N".to_string()))
 }
 
 #[cfg(test)]

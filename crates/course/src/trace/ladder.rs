@@ -352,6 +352,13 @@ mod tests {
         }
     }
 
+    /// The first line of `ladder` with `needle` on it.
+    #[track_caller]
+    fn row_of(ladder: &str, needle: &str) -> usize {
+        let found = ladder.lines().position(|l| l.contains(needle));
+        found.unwrap_or_else(|| panic!("no {needle:?} in\n{ladder}"))
+    }
+
     /// The handshake sits beside connect(); accept4() comes later on the right; only the first
     /// pure ACK is drawn; every line fits 100 columns.
     #[test]
@@ -427,12 +434,7 @@ mod tests {
         ];
         let ladder = render("client", "server", &client, &server, &packets, 51423);
         let lines: Vec<&str> = ladder.lines().skip(2).collect();
-        let at = |needle: &str| {
-            lines
-                .iter()
-                .position(|l| l.contains(needle))
-                .unwrap_or_else(|| panic!("no {needle:?} in\n{ladder}"))
-        };
+        let at = |needle: &str| row_of(&ladder, needle);
         assert!(
             lines[0].starts_with("connect(3, 127.0.0.1:8000)") && lines[0].contains("SYN"),
             "{ladder}"
@@ -442,7 +444,11 @@ mod tests {
         assert!(at("recvfrom(3) = 156") > at(" data 156 ──"), "{ladder}");
         assert!(at("recvfrom(3) = 0") > at(" FIN ──"), "{ladder}");
         assert!(
-            lines[at(" data 156 ──")].ends_with("sendto(4, 156 bytes) = 156"),
+            ladder
+                .lines()
+                .nth(at(" data 156 ──"))
+                .unwrap_or_default()
+                .ends_with("sendto(4, 156 bytes) = 156"),
             "the response beside its call: {ladder}"
         );
         assert!(ladder.lines().all(|l| l.chars().count() <= 100), "{ladder}");
@@ -473,13 +479,7 @@ mod tests {
             packet(2.0411, true, "datagram 5"),
         ];
         let ladder = render("client", "server", &client, &server, &packets, 51423);
-        let lines: Vec<&str> = ladder.lines().skip(2).collect();
-        let at = |needle: &str| {
-            lines
-                .iter()
-                .position(|l| l.contains(needle))
-                .unwrap_or_else(|| panic!("no {needle:?} in\n{ladder}"))
-        };
+        let at = |needle: &str| row_of(&ladder, needle);
         assert!(at("accept4(3) = 4") > at("── ACK ─"), "{ladder}");
         assert!(at("recvfrom(3) = 186") > at(" data 186 ──"), "{ladder}");
         assert!(at("recvfrom(3) = 186") < at(" data 22 ──"), "{ladder}");
@@ -508,12 +508,7 @@ mod tests {
             packet(1.0441, true, "data 22"),
         ];
         let ladder = render("client", "server", &client, &server, &packets, 51423);
-        let row = |needle: &str| {
-            ladder
-                .lines()
-                .position(|l| l.contains(needle))
-                .unwrap_or_else(|| panic!("no {needle:?} in\n{ladder}"))
-        };
+        let row = |needle: &str| row_of(&ladder, needle);
         assert!(row("recvfrom(3) = 186") < row(" data 22 ──"), "{ladder}");
         assert!(row("recvfrom(3) = 22") > row(" data 22 ──"), "{ladder}");
     }

@@ -311,7 +311,10 @@ fn record(options: &Options, capture: bool) -> Result<Recording, Exit> {
     let udp = lesson.name.starts_with("udp");
     let (listing_port, http_port) = if capture.is_some() {
         (lesson_common::LISTING_PORT, crate::transcripts::HTTP_PORT)
-    } else if options.listing.is_some() && lesson.role == Role::Server && listing_port_free(udp) {
+    } else if options.listing.is_some()
+        && lesson.role == Role::Server
+        && !pair::listing_port_taken(udp)
+    {
         (lesson_common::LISTING_PORT, 0)
     } else {
         (0, 0)
@@ -346,7 +349,7 @@ fn record(options: &Options, capture: bool) -> Result<Recording, Exit> {
             let client_lesson = crate::registry::find(client_name)?;
             let (background, port) =
                 start_server(lesson.name, &server_log, tools_strace, listing_port)?;
-            let args = with_port(client_lesson.peer_args, port);
+            let args = pair::args_for_port(client_lesson.peer_args, port);
             (output, _) = Traced::new(pair::binary(client_name)?, &args, &client_log, tools_strace)
                 .run(client_lesson.stdin)?;
             background.stop();
@@ -384,7 +387,7 @@ fn record(options: &Options, capture: bool) -> Result<Recording, Exit> {
                         return Err(fail(format!("{} has no partner", lesson.name)));
                     }
                 };
-            let mut args = with_port(lesson.peer_args, port);
+            let mut args = pair::args_for_port(lesson.peer_args, port);
             if scenario.is_some() && lesson.name == "http-fetch" {
                 // A pause long enough for the scripted server to act while the client waits.
                 if let Some(at) = args.iter().position(|a| a == "--pause") {
@@ -426,17 +429,6 @@ fn record(options: &Options, capture: bool) -> Result<Recording, Exit> {
     })
 }
 
-/// Whether the listing's port can be bound on loopback now (std's TcpListener sets SO_REUSEADDR,
-/// as the lessons do, so a connection in TIME_WAIT there does not count).
-fn listing_port_free(udp: bool) -> bool {
-    let at = ("127.0.0.1", lesson_common::LISTING_PORT);
-    if udp {
-        std::net::UdpSocket::bind(at).is_ok()
-    } else {
-        std::net::TcpListener::bind(at).is_ok()
-    }
-}
-
 /// The Python listing's run in the lesson's place: its calls, for the side-by-side list, and what
 /// went wrong if it did not run as the lesson did (a typo in the listing, a port in use).
 fn record_listing(options: &Options, listing: &Path) -> Result<(Vec<Call>, Option<String>), Exit> {
@@ -476,7 +468,7 @@ fn record_listing(options: &Options, listing: &Path) -> Result<(Vec<Call>, Optio
                 Partner::Lesson(name) => start_server(name, &server_log, false, 0)?,
                 _ => start_http_server(&scratch.0, &server_log, false, 0)?,
             };
-            let args: Vec<String> = with_port(lesson.peer_args, port)
+            let args: Vec<String> = pair::args_for_port(lesson.peer_args, port)
                 .into_iter()
                 .filter(|a| !a.starts_with("--"))
                 .collect();
@@ -535,19 +527,6 @@ fn drop_option_values(template: &[&str], args: Vec<String>) -> Vec<String> {
         .count();
     let skip = args.len().saturating_sub(positional);
     args.into_iter().skip(skip).collect()
-}
-
-fn with_port(template: &[&str], port: u16) -> Vec<String> {
-    template
-        .iter()
-        .map(|a| {
-            if *a == "PORT" {
-                port.to_string()
-            } else {
-                a.to_string()
-            }
-        })
-        .collect()
 }
 
 /// The whole report: notes, what the lesson printed, each side's calls, the ladder.
@@ -673,28 +652,9 @@ pub fn wire_transcript(lesson: &'static Lesson) -> Result<String, Unavailable> {
 /// The kernel's ephemeral ports (Linux picks them from 32768 to 60999) as `<port>`: they differ
 /// from run to run, not from listing to lesson.
 fn ephemeral_ports(text: &str) -> String {
-    let mut out = String::new();
-    let mut digits = String::new();
-    for c in text.chars().chain(std::iter::once('\0')) {
-        if c.is_ascii_digit() {
-            digits.push(c);
-            continue;
-        }
-        let port: Option<u16> = digits.parse().ok();
-        match port {
-            Some(p)
-                if digits.len() == 5
-                    && (32768..=60999).contains(&p)
-                    && p != lesson_common::LISTING_PORT =>
-            {
-                out.push_str("<port>")
-            }
-            _ => out.push_str(&digits),
-        }
-        digits.clear();
-        if c != '\0' {
-            out.push(c);
-        }
-    }
-    out
+    crate::transcripts::replace_numbers(text, |number| {
+        let port: u16 = number.parse().ok()?;
+        let ephemeral = number.len() == 5 && (32768..=60999).contains(&port);
+        (ephemeral && port != lesson_common::LISTING_PORT).then(|| "<port>".to_string())
+    })
 }

@@ -1,7 +1,6 @@
 //! The peers a trace runs a lesson against: its partner lesson or `python3 -m http.server`, under
 //! strace, and the scripted peers of the scenarios, on threads of the course tool.
 
-use std::fs;
 use std::net::{TcpListener, TcpStream, UdpSocket};
 use std::path::Path;
 use std::time::Duration;
@@ -9,13 +8,9 @@ use std::time::Duration;
 use lesson_common::{Exit, fail, fail_with};
 
 use super::traced::{Background, Traced, interpreter_itself};
-use crate::pair::{self, HELLO_BODY, HELLO_PATH};
+use crate::pair;
 
 /// One connection or datagram to the listing's port, so a server listing shows its accept/recv.
-/// The connection is closed at once, from this side: the side that closes first keeps the
-/// connection in TIME_WAIT, and on the listing's side that would refuse the lesson's bind to the
-/// same port next (Linux lets SO_REUSEADDR bind past TIME_WAIT only when the old socket had it
-/// too, and a listing may not set it).
 pub(super) fn poke_listing_port(udp: bool) {
     let port = lesson_common::LISTING_PORT;
     if udp {
@@ -24,8 +19,8 @@ pub(super) fn poke_listing_port(udp: bool) {
             let _ = socket.send_to(b"hello", ("127.0.0.1", port));
             let _ = socket.recv(&mut [0u8; 64]);
         }
-    } else {
-        let _ = TcpStream::connect(("127.0.0.1", port));
+    } else if let Ok(stream) = TcpStream::connect(("127.0.0.1", port)) {
+        pair::until_server_closes(stream, Duration::from_secs(1));
     }
 }
 
@@ -63,26 +58,10 @@ pub(super) fn start_http_server(
     port: u16,
 ) -> Result<(Background, u16), Exit> {
     let site = dir.join("site");
-    fs::create_dir_all(&site).map_err(|e| fail_with("cannot make the served folder", e))?;
-    fs::write(site.join(HELLO_PATH), HELLO_BODY)
-        .map_err(|e| fail_with("cannot write the served file", e))?;
-    let port = port.to_string();
-    let args: Vec<String> = [
-        "-u",
-        "-m",
-        "http.server",
-        "--bind",
-        "127.0.0.1",
-        &port,
-        "--directory",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .chain([site.to_string_lossy().into_owned()])
-    .collect();
+    pair::write_site(&site)?;
     let mut python = interpreter_itself(&["python3".to_string()]);
     let program = python.remove(0);
-    python.extend(args);
+    python.extend(pair::http_server_args(&site, port));
     let background = Traced::new(program, &python, log, strace)
         .start()
         .map_err(|e| fail_with("cannot start python3 -m http.server", e))?;

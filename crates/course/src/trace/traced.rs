@@ -125,7 +125,7 @@ fn lock(list: &Mutex<Vec<PathBuf>>) -> MutexGuard<'_, Vec<PathBuf>> {
 
 /// Stop every traced program still running and remove the scratch folders: for the interrupt
 /// handler, which ends the process right after.
-pub fn on_interrupt() {
+pub(crate) fn on_interrupt() {
     for log in lock(&RUNNING).iter() {
         stop_traced(log);
     }
@@ -141,7 +141,8 @@ pub(super) struct Background {
 }
 
 impl Background {
-    /// Let the traced program finish what it was doing, then stop it, then strace; bounded.
+    /// Let the traced program finish what it was doing (bounded); the drop then stops it, and
+    /// strace with it.
     pub(super) fn stop(self) {
         self.settle();
     }

@@ -18,7 +18,6 @@ use serde_json::{Value, json};
 use test_support::process::{Spawned, run_bounded};
 use tungstenite::{Message, WebSocket};
 
-use crate::pair;
 use crate::registry::LESSONS;
 
 pub(crate) const HELP: &str = "\
@@ -40,8 +39,7 @@ pub fn main(args: Vec<String>) -> Result<(), Exit> {
         return Ok(());
     };
     // Canonical, so that the pages' paths match the links the browser resolves (`a.href`).
-    let root = pair::workspace_root();
-    let root = root.canonicalize().unwrap_or(root);
+    let root = crate::workspace::root()?;
     let site = root.join("target/book");
     build(&root, &site)?;
     crate::print(&format!("book: built {}\n", site.display()))?;
@@ -733,7 +731,8 @@ mod tests {
     /// The project's SUMMARY starts with the course map and lists every lesson of the registry.
     #[test]
     fn the_summary_lists_the_map_first_and_every_lesson() {
-        let summary = fs::read_to_string(pair::workspace_root().join("docs/SUMMARY.md")).unwrap();
+        let summary =
+            fs::read_to_string(crate::workspace::root().unwrap().join("docs/SUMMARY.md")).unwrap();
         let pages = summary_pages(&summary);
         assert_eq!(pages.first().map(String::as_str), Some("index.html"));
         for lesson in LESSONS {

@@ -15,9 +15,9 @@ use std::time::{Duration, Instant};
 use lesson_common::{Exit, fail, fail_with, usage};
 use test_support::process::{self, Outcome, Spawned};
 
-use crate::pair;
 use crate::registry::{LISTING_PORT, Lesson, Role, Scripted};
-use crate::transcripts::diff_rows;
+use crate::text::{diff_rows, mark};
+use crate::{pair, python};
 
 pub(crate) const HELP: &str = "\
 usage: cargo course compare LESSON LISTING.py [ARGS…]
@@ -46,27 +46,6 @@ Masked: ephemeral ports (not 0, 51423, the peer's port, nor ports below 1024), H
 line ends; the lesson's `Listening on (…)` line (the listings print none)
 and anything on stderr are shown, not compared. Exit codes count when both sides ended by
 themselves.";
-
-/// The Python run of a listing: it shortens `time.sleep` to PAUSE seconds when PAUSE is given, and
-/// makes a bind to '' or 0.0.0.0 a bind to 127.0.0.1, then runs the file as `__main__`. It runs
-/// under Python 2 and 3 alike.
-pub const WRAPPER: &str = r#"
-import socket, sys, time
-listing = sys.argv[1]
-sys.argv = sys.argv[1:]
-pause = PAUSE
-if pause is not None:
-    _sleep = time.sleep
-    time.sleep = lambda seconds: _sleep(min(seconds, pause))
-_bind = socket.socket.bind
-def _loopback_bind(self, address, *rest):
-    if isinstance(address, tuple) and address[0] in ('', '0.0.0.0'):
-        address = ('127.0.0.1',) + tuple(address[1:])
-    return _bind(self, address, *rest)
-socket.socket.bind = _loopback_bind
-code = compile(open(listing).read(), listing, 'exec')
-exec(code, {'__name__': '__main__', '__file__': listing})
-"#;
 
 /// How long each side may run (the registry's limit, plus any pause); a listing that waits for
 /// ever (udp.py) is stopped at this limit, and that is not a difference.
@@ -106,7 +85,7 @@ pub fn main(args: Vec<String>) -> Result<(), Exit> {
             listing.display()
         )));
     }
-    let python = interpreter()?;
+    let python = python::interpreter()?;
     let mut args: Vec<String> = if rest.is_empty() {
         compare_defaults(lesson)
     } else {
@@ -124,7 +103,7 @@ pub fn main(args: Vec<String>) -> Result<(), Exit> {
             )));
         }
     }
-    pair::build()?;
+    crate::workspace::build()?;
     if lesson.role == Role::Server {
         let mut again = vec![
             lesson.name.to_string(),
@@ -178,19 +157,8 @@ pub fn main(args: Vec<String>) -> Result<(), Exit> {
              lesson does by default"
         );
     }
-    let wrapper = WRAPPER.replace(
-        "PAUSE",
-        &pause.map_or("None".to_string(), |p| format!("{p}")),
-    );
-    let mut python_cmd = Command::new(&python[0]);
-    python_cmd
-        .args(&python[1..])
-        .arg("-c")
-        .arg(&wrapper)
-        .arg(&listing)
-        .args(&listing_args);
-    python_cmd.env("PYTHONUNBUFFERED", "1");
-    let mut rust_cmd = Command::new(pair::binary(lesson.name)?);
+    let mut python_cmd = python::python_command(&python, Path::new(&listing), &listing_args, pause);
+    let mut rust_cmd = Command::new(crate::workspace::binary(lesson.name)?);
     rust_cmd.args(&lesson_args);
     let _ = writeln!(
         report,
@@ -324,50 +292,6 @@ pub fn fixed_remote_host(source: &str) -> Option<(usize, String)> {
         }
     }
     None
-}
-
-/// The command that runs `listing` with `args` under `python` through [`WRAPPER`].
-pub fn python_command(
-    python: &[String],
-    listing: &Path,
-    args: &[String],
-    pause: Option<f64>,
-) -> Command {
-    let wrapper = WRAPPER.replace(
-        "PAUSE",
-        &pause.map_or("None".to_string(), |p| format!("{p}")),
-    );
-    let mut command = Command::new(&python[0]);
-    command
-        .args(&python[1..])
-        .arg("-c")
-        .arg(&wrapper)
-        .arg(listing)
-        .args(args);
-    command.env("PYTHONUNBUFFERED", "1");
-    command
-}
-
-/// `$PYTHON` split on spaces, else `python2`; a usage error, with the pyenv hint, if it cannot run.
-pub fn interpreter() -> Result<Vec<String>, Exit> {
-    let configured = std::env::var("PYTHON").unwrap_or_else(|_| "python2".to_string());
-    let words: Vec<String> = configured.split_whitespace().map(String::from).collect();
-    let Some(program) = words.first() else {
-        return Err(usage("PYTHON is empty"));
-    };
-    let mut probe = Command::new(program);
-    probe.args(&words[1..]).args(["-c", "pass"]);
-    // Bounded: an interpreter that hangs is one that does not run.
-    let runs = process::run_bounded(&mut probe, b"", Duration::from_secs(20))
-        .map(|outcome| outcome.status.is_some_and(|s| s.success()));
-    if !runs.unwrap_or(false) {
-        return Err(usage(format!(
-            "cannot run the interpreter '{configured}'. These are the book's Python 2 listings: install \
-             Python 2.7, or with pyenv run `PYENV_VERSION=2.7.18 cargo course compare …` (or set \
-             PYTHON='env PYENV_VERSION=2.7.18 python2')"
-        )));
-    }
-    Ok(words)
 }
 
 /// What one side printed and how it ended.
@@ -651,7 +575,7 @@ fn side_by_side(left_title: &str, right_title: &str, left: &str, right: &str) ->
     );
     let mut same = true;
     for (a, b) in diff_rows(left, right) {
-        let mark = crate::transcripts::mark(a.as_ref(), b.as_ref());
+        let mark = mark(a.as_ref(), b.as_ref());
         same &= mark == " ";
         let a = a.map(|s| cut(&s)).unwrap_or_default();
         let b = b.map(|s| cut(&s)).unwrap_or_default();

@@ -7,14 +7,22 @@
 
 use lesson_common::{Exit, usage};
 
+// The commands: each stands on the services below, never on another command.
 pub mod book;
 pub mod compare;
 pub mod list;
-pub mod pair;
-pub mod registry;
 pub mod tour;
 pub mod trace;
 pub mod transcripts;
+
+// The services the commands share: the lesson table, the checkout, the interpreter, text, running
+// a pair, and recording a traced run.
+pub mod pair;
+pub mod python;
+pub mod record;
+pub mod registry;
+pub mod text;
+pub mod workspace;
 
 pub const USAGE: &str = "COMMAND [ARGS…]";
 pub const HELP: &str = "\
@@ -58,6 +66,7 @@ pub fn run() -> Result<(), Exit> {
         "trace" => trace::main(rest),
         "transcripts" => transcripts::main(rest),
         "book" => book::main(rest),
+        record::PAGE_LADDER => record::page_ladder_inside(&rest),
         other => Err(usage(format!(
             "unknown command '{other}' (one of: list, tour, compare, trace, transcripts, book)"
         ))),
@@ -115,7 +124,7 @@ fn stop_children_on_interrupt() {
     let _ = ctrlc::set_handler(|| {
         INTERRUPTED.store(true, std::sync::atomic::Ordering::SeqCst);
         // Traced programs first: their strace ignores the signal, and ends once they do.
-        trace::on_interrupt();
+        record::on_interrupt();
         for pid in test_support::process::live_children() {
             terminate(pid);
         }

@@ -23,44 +23,6 @@ pub const LIMIT: Duration = Duration::from_secs(20);
 pub const HELLO_PATH: &str = "hello.txt";
 pub const HELLO_BODY: &str = "hello from the course\n";
 
-/// Build the whole workspace once (quietly), so every binary below is fresh. The course's own tests
-/// set `COURSE_NO_BUILD` (`cargo test --workspace` has just built everything, and holds the lock).
-pub fn build() -> Result<(), Exit> {
-    if std::env::var_os("COURSE_NO_BUILD").is_some() {
-        return Ok(());
-    }
-    let root = workspace_root();
-    let status = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
-        .args([
-            "build",
-            "--workspace",
-            "--locked",
-            "--quiet",
-            "--manifest-path",
-        ])
-        .arg(root.join("Cargo.toml"))
-        .status();
-    match status {
-        Ok(status) if status.success() => Ok(()),
-        Ok(_) => Err(fail("cargo build --workspace failed (see above)")),
-        Err(e) => Err(fail_with("cannot run cargo", e)),
-    }
-}
-
-/// The checkout this tool belongs to (it is built from `crates/course`).
-pub fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-/// A built lesson binary.
-pub fn binary(name: &str) -> Result<PathBuf, Exit> {
-    process::binary(name).ok_or_else(|| {
-        fail(format!(
-            "{name} is not built: run `cargo build --workspace`"
-        ))
-    })
-}
-
 /// A partner up and listening on an ephemeral loopback port.
 pub struct Peer {
     /// A lesson's name, or `http.server`.
@@ -103,7 +65,7 @@ pub fn start_partner(lesson: &Lesson) -> Result<Option<Peer>, Exit> {
 
 /// Start a server lesson on 127.0.0.1 port 0 and read the port from its `Listening on` line.
 pub fn start_lesson_server(name: &str) -> Result<Peer, Exit> {
-    let mut command = Command::new(binary(name)?);
+    let mut command = Command::new(crate::workspace::binary(name)?);
     command.args(["--bind", "127.0.0.1", "0"]);
     let spawned = Spawned::start(&mut command, b"")
         .map_err(|e| fail_with(format!("cannot start {name}"), e))?;
@@ -265,7 +227,7 @@ fn args_with(template: &[&str], port: &str) -> Vec<String> {
 
 /// Run `lesson` to its end (bounded) with `args`, feeding it the registry's stdin.
 pub fn run_lesson(lesson: &Lesson, args: &[String]) -> Result<Outcome, Exit> {
-    let mut command = Command::new(binary(lesson.name)?);
+    let mut command = Command::new(crate::workspace::binary(lesson.name)?);
     command.args(args);
     process::run_bounded(&mut command, lesson.stdin.as_bytes(), LIMIT)
         .map_err(|e| fail_with(format!("cannot run {}", lesson.name), e))

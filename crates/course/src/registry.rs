@@ -6,6 +6,9 @@
 /// The port the book's server listings bind, and so the lessons' default port.
 pub use lesson_common::LISTING_PORT;
 
+/// The port the http-fetch page's recipe serves on (`python3 -m http.server`'s default).
+pub const HTTP_PORT: u16 = 8000;
+
 /// What a lesson is to its peer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Role {

@@ -38,7 +38,7 @@ pub fn main(args: Vec<String>) -> Result<(), Exit> {
         })
         .collect();
     crate::print("tour: building the workspace (cargo build --workspace --locked)...\n")?;
-    pair::build()?;
+    crate::workspace::build()?;
     let (mut passed, mut failed, mut skipped) = (Vec::new(), Vec::new(), Vec::new());
     for lesson in steps {
         let title = match partner_lesson(lesson) {

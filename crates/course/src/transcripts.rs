@@ -27,7 +27,8 @@ use std::time::Duration;
 use lesson_common::{Exit, fail, fail_with};
 
 use crate::pair::{self, Peer};
-use crate::registry::{LESSONS, LISTING_PORT, Lesson, Partner, Role};
+use crate::registry::{HTTP_PORT, LESSONS, LISTING_PORT, Lesson, Partner, Role};
+use crate::text::{diff, with_port};
 
 pub(crate) const HELP: &str = "\
 usage: cargo course transcripts [--check]
@@ -39,7 +40,6 @@ change nothing: exit 1 with a diff when a page no longer matches a real run (por
 versions masked).";
 
 /// The port the http-fetch page's recipe gives its HTTP server.
-pub const HTTP_PORT: u16 = 8000;
 const MARKER: &str = "<!-- course:transcript ";
 const MAP_START: &str = "<!-- course:map -->";
 const MAP_END: &str = "<!-- /course:map -->";
@@ -48,9 +48,10 @@ pub fn main(args: Vec<String>) -> Result<(), Exit> {
     let Some(check) = crate::check_flag("transcripts", HELP, &args)? else {
         return Ok(());
     };
-    let docs = pair::workspace_root().join("docs");
+    let root = crate::workspace::root()?;
+    let docs = root.join("docs");
     let pages = pages(&docs)?;
-    pair::build()?;
+    crate::workspace::build()?;
     let mut runs: BTreeMap<&'static str, Run> = BTreeMap::new();
     let mut drift = String::new();
     let mut blocks = 0;
@@ -62,7 +63,7 @@ pub fn main(args: Vec<String>) -> Result<(), Exit> {
         for request in requests(&text) {
             if request.part == "wire" {
                 let lesson = crate::registry::find(&request.lesson)?;
-                match crate::trace::wire_transcript(lesson) {
+                match crate::record::page_ladder(lesson) {
                     Ok(ladder) => wanted.push(ladder),
                     Err(why) => {
                         // Keep the page's block as it is, and say it was not checked here.
@@ -109,7 +110,7 @@ pub fn main(args: Vec<String>) -> Result<(), Exit> {
             continue;
         }
         let name = path
-            .strip_prefix(pair::workspace_root())
+            .strip_prefix(&root)
             .unwrap_or(&path)
             .display()
             .to_string();
@@ -291,37 +292,6 @@ fn partner_text(peer: &Peer) -> String {
     text
 }
 
-/// `text` with every whole number `real` written as `documented`.
-pub fn with_port(text: &str, real: u16, documented: u16) -> String {
-    let real = real.to_string();
-    replace_numbers(text, |number| {
-        (number == real).then(|| documented.to_string())
-    })
-}
-
-/// `text` with each whole run of digits replaced by what `replace` gives for it, where it gives
-/// something: the one scanner behind every mask of ports, counts and fds.
-pub fn replace_numbers(text: &str, replace: impl Fn(&str) -> Option<String>) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut digits = String::new();
-    let flush = |out: &mut String, digits: &mut String| {
-        if !digits.is_empty() {
-            out.push_str(&replace(digits).unwrap_or_else(|| digits.clone()));
-            digits.clear();
-        }
-    };
-    for c in text.chars() {
-        if c.is_ascii_digit() {
-            digits.push(c);
-        } else {
-            flush(&mut out, &mut digits);
-            out.push(c);
-        }
-    }
-    flush(&mut out, &mut digits);
-    out
-}
-
 /// What changes from run to run, masked: port numbers in Python's address tuples other than the
 /// documented ones, HTTP dates, and the version in a `Server:` line.
 pub fn mask(text: &str) -> String {
@@ -352,85 +322,6 @@ pub fn mask(text: &str) -> String {
         out.push_str(rest);
     }
     out
-}
-
-/// A line diff of two texts (`-` the page, `+` the run).
-pub fn diff(name: &str, was: &str, now: &str) -> String {
-    let mut out = format!("--- {name} (the page)\n+++ {name} (a real run)\n");
-    for (a, b) in diff_rows(was, now) {
-        match (a, b) {
-            (Some(a), Some(b)) if a == b => {}
-            (a, b) => {
-                if let Some(a) = a {
-                    let _ = writeln!(out, "-{a}");
-                }
-                if let Some(b) = b {
-                    let _ = writeln!(out, "+{b}");
-                }
-            }
-        }
-    }
-    out
-}
-
-/// The mark between two aligned rows, as `diff -y` draws it: ` ` equal, `|` changed, `<` only on
-/// the left, `>` only on the right.
-pub fn mark(left: Option<&String>, right: Option<&String>) -> &'static str {
-    match (left, right) {
-        (Some(a), Some(b)) if a == b => " ",
-        (Some(_), Some(_)) => "|",
-        (Some(_), None) => "<",
-        _ => ">",
-    }
-}
-
-/// The lines of two texts aligned on their longest common subsequence: equal lines side by side,
-/// a removed line beside an added one as one changed row, the rest alone.
-pub fn diff_rows(was: &str, now: &str) -> Vec<(Option<String>, Option<String>)> {
-    let a: Vec<&str> = was.lines().collect();
-    let b: Vec<&str> = now.lines().collect();
-    let mut lcs = vec![vec![0usize; b.len() + 1]; a.len() + 1];
-    for i in (0..a.len()).rev() {
-        for j in (0..b.len()).rev() {
-            lcs[i][j] = if a[i] == b[j] {
-                lcs[i + 1][j + 1] + 1
-            } else {
-                lcs[i + 1][j].max(lcs[i][j + 1])
-            };
-        }
-    }
-    let mut rows = Vec::new();
-    let (mut removed, mut added): (Vec<&str>, Vec<&str>) = (Vec::new(), Vec::new());
-    let flush = |rows: &mut Vec<(Option<String>, Option<String>)>,
-                 removed: &mut Vec<&str>,
-                 added: &mut Vec<&str>| {
-        let n = removed.len().max(added.len());
-        for k in 0..n {
-            rows.push((
-                removed.get(k).map(|s| s.to_string()),
-                added.get(k).map(|s| s.to_string()),
-            ));
-        }
-        removed.clear();
-        added.clear();
-    };
-    let (mut i, mut j) = (0, 0);
-    while i < a.len() || j < b.len() {
-        if i < a.len() && j < b.len() && a[i] == b[j] {
-            flush(&mut rows, &mut removed, &mut added);
-            rows.push((Some(a[i].to_string()), Some(b[j].to_string())));
-            i += 1;
-            j += 1;
-        } else if j < b.len() && (i == a.len() || lcs[i][j + 1] >= lcs[i + 1][j]) {
-            added.push(b[j]);
-            j += 1;
-        } else {
-            removed.push(a[i]);
-            i += 1;
-        }
-    }
-    flush(&mut rows, &mut removed, &mut added);
-    rows
 }
 
 /// docs/README.md with the course map between its markers written from the registry.
@@ -471,7 +362,7 @@ pub fn map() -> String {
     table
 }
 
-/// The page with each `wire` block's ladder replaced by [`crate::trace::mask`]'s form of it.
+/// The page with each `wire` block's ladder replaced by [`crate::record::mask`]'s form of it.
 fn mask_wire_blocks(text: &str) -> String {
     let mut out = String::new();
     let mut lines = text.split_inclusive('\n');
@@ -489,7 +380,7 @@ fn mask_wire_blocks(text: &str) -> String {
         let mut block = String::new();
         for inner in lines.by_ref() {
             if inner.trim() == "```" {
-                out.push_str(&crate::trace::mask(&block));
+                out.push_str(&crate::record::mask(&block));
                 out.push_str(inner);
                 break;
             }
@@ -533,20 +424,9 @@ mod tests {
         assert!(fill("<!-- course:transcript x output -->\nno fence\n", &[]).is_err());
     }
 
-    /// The partner's real port is written as the documented one, whole numbers only.
+    /// Masking hides ephemeral ports and HTTP dates, keeps the documented ports.
     #[test]
-    fn writes_the_documented_port() {
-        let text = "Connected to ('127.0.0.1', 43210) on port 43210, not 143210 or 432101";
-        assert_eq!(
-            with_port(text, 43210, 51423),
-            "Connected to ('127.0.0.1', 51423) on port 51423, not 143210 or 432101"
-        );
-    }
-
-    /// Masking hides ephemeral ports and HTTP dates, keeps the documented ports; the diff shows
-    /// what changed.
-    #[test]
-    fn masks_and_diffs() {
+    fn masks() {
         let masked = mask(
             "Connected from ('127.0.0.1', 41234)\nConnected to ('127.0.0.1', 51423)\nDate: Wed, 25 Nov 2026\n",
         );
@@ -554,9 +434,6 @@ mod tests {
             masked,
             "Connected from ('127.0.0.1', <port>)\nConnected to ('127.0.0.1', 51423)\nDate: <masked>\n"
         );
-        let diff = diff("page.md", "a\nb\nc\n", "a\nB\nc\n");
-        assert!(diff.contains("\n-b\n+B\n"), "{diff}");
-        assert!(!diff.contains("-a"), "{diff}");
     }
 
     /// The course map has a row, and a link, for every lesson of the registry.

@@ -6,7 +6,7 @@ use std::path::Path;
 use std::process::Command;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
-use test_support::cmd;
+use test_support::{Cmd, cmd};
 
 const COURSE: &str = env!("CARGO_BIN_EXE_course");
 
@@ -43,11 +43,17 @@ struct Ladder(String);
 
 impl Ladder {
     fn trace(args: &[&str]) -> Ladder {
-        let done = cmd(COURSE)
-            .arg("trace")
-            .args(args)
-            .env("COURSE_NO_BUILD", "1")
-            .run();
+        Ladder::of(cmd(COURSE).arg("trace").args(args))
+    }
+
+    /// The ladder alone, as the page's "On the wire" block gets it (`transcripts` runs the
+    /// tool's hidden page-ladder entry inside a private network namespace).
+    fn page(lesson: &str) -> Ladder {
+        Ladder::of(cmd("unshare").args(["-rn", COURSE, "__page-ladder", lesson]))
+    }
+
+    fn of(command: Cmd) -> Ladder {
+        let done = command.env("COURSE_NO_BUILD", "1").run();
         assert_eq!(
             done.code,
             Some(0),
@@ -167,7 +173,7 @@ fn udp_connect_and_shutdown_send_nothing() {
     let Some(_turn) = available(&["udp-client", "udp-echo-server"]) else {
         return;
     };
-    let ladder = Ladder::trace(&["udp-client", "--page"]);
+    let ladder = Ladder::page("udp-client");
     let (text, lines) = (&ladder.0, ladder.lines());
     assert!(
         !lines[ladder.row("shutdown(3, SHUT_WR)")].contains('─'),

@@ -9,8 +9,8 @@
 
 use std::fmt::Write as _;
 
+use super::capture::Packet;
 use super::strace::Call;
-use super::wire::Packet;
 
 /// Column widths: call, arrow, call (with two spaces between): 32 + 32 + 32 + 4 = 100.
 const SIDE: usize = 32;

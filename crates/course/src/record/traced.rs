@@ -203,54 +203,6 @@ fn stop_traced(log: &Path) {
     }
 }
 
-/// The interpreter itself rather than a launcher in front of it, so that strace follows Python
-/// alone: a pyenv shim is a bash script that runs a dozen helpers before it execs Python, and
-/// their calls (glibc's nscd lookups, where HOME is unset) would be drawn as the Python side's.
-/// Python names its own binary, which takes the program's place in the command; the rest stays
-/// (`env NAME=VALUE…` before it, the interpreter's flags after). Where Python cannot be asked,
-/// the command as given.
-pub(super) fn interpreter_itself(python: &[String]) -> Vec<String> {
-    let Some(at) = program_word(python) else {
-        return python.to_vec();
-    };
-    let mut probe = Command::new(&python[0]);
-    probe
-        .args(&python[1..])
-        .args(["-c", "import sys; sys.stdout.write(sys.executable)"]);
-    if let Ok(outcome) = process::run_bounded(&mut probe, b"", Duration::from_secs(20))
-        && outcome.status.is_some_and(|s| s.success())
-    {
-        let path = pair::text(&outcome.stdout);
-        if Path::new(&path).is_absolute() && Path::new(&path).is_file() {
-            let mut command = python.to_vec();
-            command[at] = path;
-            return command;
-        }
-    }
-    python.to_vec()
-}
-
-/// Which word of a command is the program: the first, or after `env` (`/usr/bin/env` too) the
-/// first that is neither an assignment nor one of env's options (`-u NAME` and `-C DIR` take the
-/// next word). `None` where env would split a string (`-S`): the command is then run as given.
-fn program_word(command: &[String]) -> Option<usize> {
-    let first = command.first()?;
-    if Path::new(first).file_name() != Some(OsStr::new("env")) {
-        return Some(0);
-    }
-    let mut at = 1;
-    while let Some(word) = command.get(at) {
-        match word.as_str() {
-            "-u" | "--unset" | "-C" | "--chdir" => at += 2,
-            "--" => return command.get(at + 1).map(|_| at + 1),
-            w if w.starts_with("-S") || w.starts_with("--split-string") => return None,
-            w if w.starts_with('-') || w.contains('=') => at += 1,
-            _ => return Some(at),
-        }
-    }
-    None
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -263,30 +215,6 @@ mod tests {
             name: name.into(),
             text: text.into(),
         }
-    }
-
-    /// The program of `env NAME=VALUE… python2 FLAGS…` is python2; of `python3 -u`, python3.
-    #[test]
-    fn finds_the_program_in_a_command() {
-        let words = |text: &str| -> Vec<String> { text.split(' ').map(String::from).collect() };
-        assert_eq!(program_word(&words("python3 -u")), Some(0));
-        assert_eq!(
-            program_word(&words("env PYENV_VERSION=2.7.18 A=b python2 -E")),
-            Some(3)
-        );
-        assert_eq!(program_word(&words("env A=b")), None);
-        assert_eq!(program_word(&words("/usr/bin/env A=b python2")), Some(2));
-        assert_eq!(
-            program_word(&words("env -u FOO -i A=b -- python2 -E")),
-            Some(6)
-        );
-        assert_eq!(
-            program_word(&words("env --unset=FOO -uBAR python2")),
-            Some(3)
-        );
-        assert_eq!(program_word(&words("env -S python2")), None);
-        assert_eq!(program_word(&words("/opt/envs/py2/bin/python")), Some(0));
-        assert_eq!(program_word(&[]), None);
     }
 
     /// A connection accepted and not yet closed keeps the server from being stopped; a failed

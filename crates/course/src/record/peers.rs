@@ -7,8 +7,9 @@ use std::time::Duration;
 
 use lesson_common::{Exit, fail, fail_with};
 
-use super::traced::{Background, Traced, interpreter_itself};
+use super::traced::{Background, Traced};
 use crate::pair;
+use crate::python::interpreter_itself;
 
 /// One connection or datagram to the listing's port, so a server listing shows its accept/recv.
 pub(super) fn poke_listing_port(udp: bool) {
@@ -32,7 +33,7 @@ pub(super) fn start_server(
     port: u16,
 ) -> Result<(Background, u16), Exit> {
     let args = vec!["--bind".to_string(), "127.0.0.1".into(), port.to_string()];
-    let background = Traced::new(pair::binary(name)?, &args, log, strace)
+    let background = Traced::new(crate::workspace::binary(name)?, &args, log, strace)
         .start()
         .map_err(|e| fail_with(format!("cannot start {name}"), e))?;
     let line = background.spawned.line(pair::STARTUP).map_err(|_| {

@@ -1,7 +1,7 @@
 //! A ladder as the transcripts check compares it: what the lesson and its partner did, without
 //! what changes from machine to machine or run to run.
 
-use crate::transcripts::replace_numbers;
+use crate::text::replace_numbers;
 
 /// Each side's calls, and the packets each way, in their own order — the two processes run at
 /// once, so how their rows and packets interleave is not behaviour — with ephemeral ports, byte

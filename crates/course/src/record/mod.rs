@@ -1,0 +1,456 @@
+//! A recorded run: a lesson beside its partner (or a scenario's scripted peer, or the learner's
+//! listing), each side under `strace`, the packets between them captured, ready to be drawn as a
+//! ladder. `trace` shows one; `transcripts` checks the pages' "On the wire" blocks against one.
+//!
+//! The capture happens inside a private network namespace (`unshare -rn`: no root needed, a
+//! loopback of its own, no other traffic in the picture; as root, `unshare -n` where user
+//! namespaces are off): the course tool runs itself again in there ([`enter`]), brings `lo` up
+//! ([`loopback_up`]), and records. Without a namespace the calls alone can be recorded.
+
+mod capture;
+mod check;
+mod ladder;
+mod peers;
+mod strace;
+mod traced;
+
+pub use check::mask;
+pub use strace::Call;
+pub(crate) use traced::on_interrupt;
+
+use std::fmt::{self, Display};
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitStatus};
+use std::time::Duration;
+
+use lesson_common::{Exit, fail, fail_with};
+use test_support::process;
+
+use crate::registry::{Lesson, Partner, Role};
+use crate::{pair, python, workspace};
+use capture::{Capture, Packet};
+use peers::{
+    closed_udp_port, oversize_datagram, poke_listing_port, scripted_tcp_peer, start_http_server,
+    start_server,
+};
+use traced::{Background, Scratch, Traced};
+
+/// What to record: a lesson, as its page runs it or in one of its scenarios, and whether the
+/// learner's listing runs beside it (a server lesson then binds the listing's port where it can).
+pub struct Run {
+    pub lesson: &'static Lesson,
+    pub scenario: Option<String>,
+    pub listing: Option<PathBuf>,
+}
+
+/// Why a trace (or part of it) cannot be shown here, in one line.
+#[derive(Debug)]
+pub struct Unavailable(pub String);
+
+impl Display for Unavailable {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// What this machine allows.
+pub struct Tools {
+    pub strace: bool,
+    /// How to enter a private network namespace: `unshare -rn` (a user namespace too, no root
+    /// needed), else `unshare -n` where we are root but user namespaces are switched off; or why
+    /// neither works.
+    pub namespace: Result<&'static str, String>,
+}
+
+impl Tools {
+    pub fn probe() -> Tools {
+        let runs = |program: &str, args: &[&str]| {
+            Command::new(program)
+                .args(args)
+                .output()
+                .is_ok_and(|o| o.status.success())
+        };
+        let flags = ["-rn", "-n"]
+            .into_iter()
+            .find(|flags| runs("unshare", &[flags, "true"]));
+        let namespace = match flags {
+            None => Err(
+                "no private network namespace here (`unshare -rn true` fails: unprivileged user \
+                 namespaces are off, and we are not root)"
+                    .to_string(),
+            ),
+            Some(flags) if !runs("unshare", &[flags, "ip", "link", "set", "lo", "up"]) => {
+                Err("`ip` (iproute2) is needed to bring up the namespace's loopback".to_string())
+            }
+            Some(flags) => Ok(flags),
+        };
+        Tools {
+            strace: runs("strace", &["-V"]),
+            namespace,
+        }
+    }
+}
+
+/// Run the course tool again as `course ARGS…` inside a private network namespace, with the
+/// terminal; counted among the live children, so that an interrupt reaches the inner run, which
+/// then stops what it started.
+pub fn enter(flags: &str, args: &[String]) -> Result<ExitStatus, Exit> {
+    let exe = std::env::current_exe().map_err(|e| fail_with("cannot find the course tool", e))?;
+    let mut inner = Command::new("unshare");
+    inner.arg(flags).arg(exe).args(args);
+    process::run_inherited(&mut inner).map_err(|e| fail_with("cannot run unshare", e))
+}
+
+/// Inside the namespace: bring its loopback up (it starts down).
+pub fn loopback_up() -> Result<(), Exit> {
+    let up = Command::new("ip")
+        .args(["link", "set", "lo", "up"])
+        .status();
+    if up.is_ok_and(|s| s.success()) {
+        Ok(())
+    } else {
+        Err(fail(
+            "cannot bring up the namespace's loopback (`ip link set lo up`)",
+        ))
+    }
+}
+
+impl Recording {
+    /// The ladder of this run: the client's calls left, the server's right, packets between.
+    pub fn ladder(&self) -> String {
+        ladder::render(
+            &format!("client: {}", self.client),
+            &format!("server: {}", self.server),
+            &self.client_calls,
+            &self.server_calls,
+            &self.packets,
+            self.server_port,
+        )
+    }
+}
+
+/// The hidden entry point of [`page_ladder`]'s inner run (`course __page-ladder LESSON`): the
+/// lesson's usual run, recorded in the namespace, its ladder printed with the server's port as
+/// the page's recipe uses it.
+pub const PAGE_LADDER: &str = "__page-ladder";
+
+pub fn page_ladder_inside(args: &[String]) -> Result<(), Exit> {
+    let [name] = args else {
+        return Err(fail(format!("{PAGE_LADDER} takes one LESSON")));
+    };
+    let lesson = crate::registry::find(name)?;
+    loopback_up()?;
+    let run = Run {
+        lesson,
+        scenario: None,
+        listing: None,
+    };
+    let recording = record(&run, true)?;
+    let documented = if lesson.partner == Partner::HttpServer {
+        crate::registry::HTTP_PORT
+    } else {
+        crate::registry::LISTING_PORT
+    };
+    crate::print(&crate::text::with_port(
+        &recording.ladder(),
+        recording.server_port,
+        documented,
+    ))
+}
+
+/// Everything one run showed.
+pub struct Recording {
+    pub client: String,
+    pub server: String,
+    pub client_calls: Vec<Call>,
+    pub server_calls: Vec<Call>,
+    pub packets: Vec<Packet>,
+    pub server_port: u16,
+    pub notes: Vec<String>,
+    /// What the traced lesson printed, stdout and stderr.
+    pub output: String,
+}
+
+/// Run the lesson as its page shows it (or the scenario), under strace, with a capture.
+pub fn record(run: &Run, capture: bool) -> Result<Recording, Exit> {
+    let tools_strace = Command::new("strace")
+        .arg("-V")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    let scratch = Scratch::new()?;
+    let mut notes = Vec::new();
+    if !tools_strace {
+        notes.push("no system calls: strace is not installed (Debian package strace)".to_string());
+    }
+    let capture = if capture {
+        match Capture::start() {
+            Ok(capture) => Some(capture),
+            Err(e) => {
+                notes.push(format!("no packets: cannot capture on loopback ({e})"));
+                None
+            }
+        }
+    } else {
+        None
+    };
+    let lesson = run.lesson;
+    // In the namespace the recipes' own ports are always free, so the ladder reads like the page;
+    // on the shared loopback any free port, except that a server lesson compared with its listing
+    // binds the listing's port where it is free, as the listing did.
+    let udp = lesson.name.starts_with("udp");
+    let (listing_port, http_port) = if capture.is_some() {
+        (lesson_common::LISTING_PORT, crate::registry::HTTP_PORT)
+    } else if run.listing.is_some() && lesson.role == Role::Server && !pair::listing_port_taken(udp)
+    {
+        (lesson_common::LISTING_PORT, 0)
+    } else {
+        (0, 0)
+    };
+    let client_log = scratch.0.join("client");
+    let server_log = scratch.0.join("server");
+    let output;
+    let (client, server, server_port);
+    match (lesson.role, run.scenario.as_deref()) {
+        (Role::Lookup, _) => {
+            let args: Vec<String> = lesson.peer_args.iter().map(|a| a.to_string()).collect();
+            (output, _) = Traced::new(
+                workspace::binary(lesson.name)?,
+                &args,
+                &client_log,
+                tools_strace,
+            )
+            .run(lesson.stdin)?;
+            client = lesson.name.to_string();
+            server = "(no peer: a lookup)".to_string();
+            server_port = 0;
+        }
+        (Role::Server, Some("oversize")) => {
+            let (background, port) =
+                start_server(lesson.name, &server_log, tools_strace, listing_port)?;
+            let echoed = oversize_datagram(port);
+            background.stop();
+            output = format!("the scripted client sent 9000 bytes and got {echoed} back\n");
+            client = "scripted client (course)".to_string();
+            server = lesson.name.to_string();
+            server_port = port;
+        }
+        (Role::Server, _) => {
+            let Partner::Lesson(client_name) = lesson.partner else {
+                return Err(fail(format!("{} has no client partner", lesson.name)));
+            };
+            let client_lesson = crate::registry::find(client_name)?;
+            let (background, port) =
+                start_server(lesson.name, &server_log, tools_strace, listing_port)?;
+            let args = pair::args_for_port(client_lesson.peer_args, port);
+            (output, _) = Traced::new(
+                workspace::binary(client_name)?,
+                &args,
+                &client_log,
+                tools_strace,
+            )
+            .run(client_lesson.stdin)?;
+            background.stop();
+            client = client_name.to_string();
+            server = lesson.name.to_string();
+            server_port = port;
+        }
+        (Role::Client, scenario) => {
+            let (peer, port, peer_name): (Option<Background>, u16, String) =
+                match (lesson.partner, scenario) {
+                    (_, Some("server-closes")) => (
+                        None,
+                        scripted_tcp_peer(false)?,
+                        "a script that closes".into(),
+                    ),
+                    (_, Some("server-resets")) => (
+                        None,
+                        scripted_tcp_peer(true)?,
+                        "a script that resets".into(),
+                    ),
+                    (_, Some("refused")) => {
+                        (None, closed_udp_port()?, "nobody (a closed port)".into())
+                    }
+                    (Partner::Lesson(name), _) => {
+                        let (background, port) =
+                            start_server(name, &server_log, tools_strace, listing_port)?;
+                        (Some(background), port, name.to_string())
+                    }
+                    (Partner::HttpServer, _) => {
+                        let (background, port) =
+                            start_http_server(&scratch.0, &server_log, tools_strace, http_port)?;
+                        (Some(background), port, "python3 -m http.server".into())
+                    }
+                    (Partner::None, _) => {
+                        return Err(fail(format!("{} has no partner", lesson.name)));
+                    }
+                };
+            let mut args = pair::args_for_port(lesson.peer_args, port);
+            if scenario.is_some() && lesson.name == "http-fetch" {
+                // A pause long enough for the scripted server to act while the client waits.
+                if let Some(at) = args.iter().position(|a| a == "--pause") {
+                    args[at + 1] = "1".into();
+                }
+            }
+            (output, _) = Traced::new(
+                workspace::binary(lesson.name)?,
+                &args,
+                &client_log,
+                tools_strace,
+            )
+            .run(lesson.stdin)?;
+            if let Some(peer) = peer {
+                peer.stop();
+            }
+            client = lesson.name.to_string();
+            server = peer_name;
+            server_port = port;
+        }
+    }
+    // Let the last packets land before the capture stops.
+    std::thread::sleep(Duration::from_millis(100));
+    let packets: Vec<Packet> = capture
+        .map(Capture::stop)
+        .unwrap_or_default()
+        .iter()
+        .filter_map(capture::decode)
+        .collect();
+    let read_calls = |log: &Path| {
+        fs::read_to_string(log)
+            .map(|t| strace::parse(&t))
+            .unwrap_or_default()
+    };
+    Ok(Recording {
+        client,
+        server,
+        client_calls: read_calls(&client_log),
+        server_calls: read_calls(&server_log),
+        packets,
+        server_port,
+        notes,
+        output,
+    })
+}
+
+/// The Python listing's run in the lesson's place: its calls, for the side-by-side list, and what
+/// went wrong if it did not run as the lesson did (a typo in the listing, a port in use).
+pub fn record_listing(run: &Run, listing: &Path) -> Result<(Vec<Call>, Option<String>), Exit> {
+    let python = python::interpreter_itself(&python::interpreter()?);
+    let scratch = Scratch::new()?;
+    let log = scratch.0.join("listing");
+    let lesson = run.lesson;
+    let wrap = |args: &[String]| -> Traced {
+        let python = python::python_command(&python, listing, args, Some(0.0));
+        let args: Vec<String> = python
+            .get_args()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect();
+        let mut traced = Traced::new(python.get_program(), &args, &log, true);
+        traced.command.env("PYTHONUNBUFFERED", "1");
+        traced
+    };
+    let ended = |(printed, status): (String, Option<ExitStatus>)| {
+        let how = match status {
+            Some(status) if status.success() => return None,
+            Some(status) => match status.code() {
+                Some(code) => format!("it exited {code}"),
+                None => "it was killed by a signal".to_string(),
+            },
+            None => "it was stopped at the time limit".to_string(),
+        };
+        Some(format!("{how}{}", last_words(&printed)))
+    };
+    let trouble = match lesson.role {
+        Role::Lookup => {
+            let args: Vec<String> = lesson.peer_args.iter().map(|a| a.to_string()).collect();
+            ended(wrap(&args).run(lesson.stdin)?)
+        }
+        Role::Client => {
+            let server_log = scratch.0.join("server");
+            let (peer, port) = match lesson.partner {
+                Partner::Lesson(name) => start_server(name, &server_log, false, 0)?,
+                _ => start_http_server(&scratch.0, &server_log, false, 0)?,
+            };
+            let args: Vec<String> = pair::args_for_port(lesson.peer_args, port)
+                .into_iter()
+                .filter(|a| !a.starts_with("--"))
+                .collect();
+            let args = drop_option_values(lesson.peer_args, args);
+            let ran = wrap(&args).run(lesson.stdin)?;
+            peer.stop();
+            ended(ran)
+        }
+        Role::Server => {
+            // The listing binds its own port, 51423: free in the namespace; on the shared loopback,
+            // if something else holds it, the listing's error says so (and the lesson, run next,
+            // takes a free port).
+            let mut listing_server = wrap(&[])
+                .start()
+                .map_err(|e| fail_with("cannot start the listing", e))?;
+            std::thread::sleep(Duration::from_millis(800));
+            poke_listing_port(lesson.name.starts_with("udp"));
+            std::thread::sleep(Duration::from_millis(300));
+            let (_, errors) = listing_server.spawned.lines_so_far();
+            let trouble = (!listing_server.spawned.is_running()).then(|| {
+                format!(
+                    "it ended before it was stopped{}",
+                    last_words(&errors.join("\n"))
+                )
+            });
+            listing_server.stop();
+            trouble
+        }
+    };
+    let calls = fs::read_to_string(&log)
+        .map(|t| strace::parse(&t))
+        .unwrap_or_default();
+    Ok((calls, trouble))
+}
+
+/// `: ` and the last line a program printed, if it printed one.
+fn last_words(printed: &str) -> String {
+    match printed.lines().rev().find(|l| !l.trim().is_empty()) {
+        Some(line) => format!(": {}", line.trim()),
+        None => String::new(),
+    }
+}
+
+/// A lesson's peer arguments without the `--option VALUE` pairs the listing does not take.
+fn drop_option_values(template: &[&str], args: Vec<String>) -> Vec<String> {
+    let values: Vec<usize> = template
+        .iter()
+        .enumerate()
+        .filter(|(_, a)| a.starts_with("--"))
+        .map(|(i, _)| i + 1)
+        .collect();
+    let positional = template
+        .iter()
+        .enumerate()
+        .filter(|(i, a)| !a.starts_with("--") && !values.contains(i))
+        .count();
+    let skip = args.len().saturating_sub(positional);
+    args.into_iter().skip(skip).collect()
+}
+
+/// The "On the wire" block of a lesson's page: the ladder of its usual run, from a real run in a
+/// private network namespace.
+pub fn page_ladder(lesson: &'static Lesson) -> Result<String, Unavailable> {
+    let tools = Tools::probe();
+    if !tools.strace {
+        return Err(Unavailable("strace is not installed".into()));
+    }
+    let flags = tools.namespace.map_err(Unavailable)?;
+    let exe = std::env::current_exe()
+        .map_err(|e| Unavailable(format!("cannot find the course tool: {e}")))?;
+    let mut command = Command::new("unshare");
+    command.arg(flags).arg(exe).args([PAGE_LADDER, lesson.name]);
+    let outcome = process::run_bounded(&mut command, b"", Duration::from_secs(60))
+        .map_err(|e| Unavailable(format!("cannot run the trace: {e}")))?;
+    match outcome.status {
+        Some(status) if status.success() => Ok(pair::text(&outcome.stdout)),
+        _ => Err(Unavailable(format!(
+            "the trace failed: {}",
+            pair::text(&outcome.stderr).trim()
+        ))),
+    }
+}

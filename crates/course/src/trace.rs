@@ -1,0 +1,265 @@
+//! `cargo course trace LESSON [--scenario NAME | --listing LISTING.py]`: the system calls of a real
+//! run and the packets they caused, as a ladder diagram.
+//!
+//! The run happens inside a private network namespace (`unshare -rn`: no root needed, a loopback of
+//! its own, no other traffic in the picture; as root, `unshare -n` where user namespaces are off):
+//! the course tool runs itself again in there, brings `lo` up, starts a capture on it, runs each
+//! side under `strace`, and draws what it saw. Without a namespace it shows the system calls alone
+//! (it does not capture on the machine's shared loopback); without strace, the packets alone; it
+//! says which.
+
+use std::fmt::Write as _;
+use std::fs;
+use std::path::PathBuf;
+
+use lesson_common::{Exit, usage};
+
+use crate::record::{self, Call, Recording, Run, Tools};
+use crate::registry::{Lesson, Role};
+
+pub(crate) const HELP: &str = "\
+usage: cargo course trace LESSON [--scenario NAME | --listing LISTING.py]
+
+Run a lesson with its partner on loopback and show the network system calls each side made (strace)
+and the packets between them (a capture on loopback) as a ladder: the client's calls on the left,
+the server's on the right, each packet beside the call that sent it, time going down.
+
+  --scenario NAME       an experiment from the lesson's page with a scripted peer:
+                          http-fetch server-closes   the server closes during the pause (FIN, then RST)
+                          http-fetch server-resets   the server resets during the pause (RST at flush)
+                          udp-client refused         nothing listens: ICMP port unreachable
+                          udp-echo-server oversize   a 9000-byte datagram, echoed as 8192
+  --listing LISTING.py  also run your copy of the Python listing in the lesson's place and put its
+                        system calls beside the lesson's, differences marked (PYTHON, or python2)
+
+Needs strace, and a private network namespace for the capture: unprivileged user namespaces
+(`unshare -rn true` must work), or root. Says what is missing and shows what it can without them.
+Every run is bounded in time.";
+
+/// The experiments with a scripted peer: (lesson, scenario).
+const SCENARIOS: &[(&str, &str)] = &[
+    ("http-fetch", "server-closes"),
+    ("http-fetch", "server-resets"),
+    ("udp-client", "refused"),
+    ("udp-echo-server", "oversize"),
+];
+
+struct Options {
+    run: Run,
+    /// Running inside the namespace (the hidden second run).
+    inside: bool,
+}
+
+pub fn main(args: Vec<String>) -> Result<(), Exit> {
+    if args.iter().any(|a| a == "--help" || a == "-h") {
+        return crate::print(&format!("{HELP}\n"));
+    }
+    let options = parse(&args)?;
+    if options.inside {
+        // The second run, inside the namespace: loopback up, then the recording.
+        record::loopback_up()?;
+        return record_and_show(&options, true);
+    }
+    crate::workspace::build()?;
+    let tools = Tools::probe();
+    if let Ok(flags) = tools.namespace {
+        // The same command again, inside a private network namespace.
+        let mut inner = vec!["trace".to_string()];
+        inner.extend(args);
+        inner.push("--inside".to_string());
+        return if record::enter(flags, &inner)?.success() {
+            Ok(())
+        } else {
+            Err(Exit::Quiet)
+        };
+    }
+    // No namespace: the system calls alone (a capture on the shared loopback would need root and
+    // would show everyone's traffic).
+    let why = tools.namespace.err().unwrap_or_default();
+    crate::print(&format!(
+        "trace: no packets: {why}; showing the system calls alone\n"
+    ))?;
+    record_and_show(&options, false)
+}
+
+fn parse(args: &[String]) -> Result<Options, Exit> {
+    let mut words = args.iter();
+    let Some(name) = words.next() else {
+        return Err(usage("give a LESSON to trace (cargo course trace --help)"));
+    };
+    let lesson = crate::registry::find(name)?;
+    let mut options = Options {
+        run: Run {
+            lesson,
+            scenario: None,
+            listing: None,
+        },
+        inside: false,
+    };
+    while let Some(word) = words.next() {
+        match word.as_str() {
+            "--inside" => options.inside = true,
+            "--scenario" => match words.next() {
+                Some(name) => options.run.scenario = Some(name.clone()),
+                None => return Err(usage("--scenario needs a NAME (see --help)")),
+            },
+            "--listing" => match words.next() {
+                Some(file) => options.run.listing = Some(PathBuf::from(file)),
+                None => return Err(usage("--listing needs a LISTING.py file")),
+            },
+            other => {
+                return Err(usage(format!(
+                    "trace takes --scenario NAME or --listing FILE, not '{other}'"
+                )));
+            }
+        }
+    }
+    if options.run.scenario.is_some() && options.run.listing.is_some() {
+        return Err(usage(
+            "--scenario and --listing go one at a time (a listing runs beside the usual partner)",
+        ));
+    }
+    if let Some(scenario) = &options.run.scenario {
+        if !SCENARIOS.contains(&(lesson.name, scenario.as_str())) {
+            let known: Vec<String> = SCENARIOS
+                .iter()
+                .filter(|(l, _)| *l == lesson.name)
+                .map(|(_, s)| s.to_string())
+                .collect();
+            let known = if known.is_empty() {
+                "none".to_string()
+            } else {
+                known.join(", ")
+            };
+            return Err(usage(format!(
+                "{} has no scenario '{scenario}' (its scenarios: {known})",
+                lesson.name
+            )));
+        }
+    }
+    if let Some(listing) = &options.run.listing {
+        if fs::metadata(listing).is_err() {
+            return Err(usage(format!(
+                "cannot read the listing '{}'",
+                listing.display()
+            )));
+        }
+    }
+    Ok(options)
+}
+
+/// Record the lesson's run (with a capture, in the namespace) and print the report; with
+/// `--listing`, the listing's run first and its calls beside the lesson's. First, because the
+/// lesson's run leaves its server port in TIME_WAIT, which a listing without SO_REUSEADDR could
+/// not bind; the lessons set it, as the book's servers do.
+fn record_and_show(options: &Options, in_namespace: bool) -> Result<(), Exit> {
+    let listing = match &options.run.listing {
+        Some(listing) => Some(record::record_listing(&options.run, listing)?),
+        None => None,
+    };
+    let recording = record::record(&options.run, in_namespace)?;
+    if let Some((listing_calls, trouble)) = listing {
+        let mut text = report(options, &recording, in_namespace);
+        if let Some(trouble) = trouble {
+            let _ = write!(
+                text,
+                "\nthe listing did not run as the lesson did, so its list below is short:\n  {trouble}\n"
+            );
+        }
+        text.push_str(&calls_side_by_side(
+            options.run.lesson,
+            &listing_calls,
+            &recording,
+        ));
+        return crate::print(&text);
+    }
+    crate::print(&report(options, &recording, in_namespace))
+}
+
+/// The whole report: notes, what the lesson printed, each side's calls, the ladder.
+fn report(options: &Options, rec: &Recording, in_namespace: bool) -> String {
+    let mut out = String::new();
+    let place = if in_namespace {
+        "in a private network namespace (its own loopback, nothing else on it)"
+    } else {
+        "on this machine's loopback"
+    };
+    let _ = writeln!(
+        out,
+        "trace: {}{}, {place}",
+        options.run.lesson.name,
+        options
+            .run
+            .scenario
+            .as_ref()
+            .map_or(String::new(), |s| format!(" --scenario {s}"))
+    );
+    for note in &rec.notes {
+        let _ = writeln!(out, "trace: {note}");
+    }
+    let _ = writeln!(out, "\nwhat it printed:");
+    for line in rec.output.lines() {
+        let _ = writeln!(out, "    {line}");
+    }
+    if rec.packets.is_empty() && in_namespace {
+        let _ = writeln!(
+            out,
+            "\nno packets on the wire{}",
+            if options.run.lesson.role == Role::Lookup {
+                ": the answer came from /etc/hosts or a numeric address, or the resolver found no route to a DNS server"
+            } else {
+                ""
+            }
+        );
+    }
+    let _ = writeln!(
+        out,
+        "\nthe ladder (client's calls left, server's right, packets between, time going down):\n"
+    );
+    out.push_str(&rec.ladder());
+    out
+}
+
+/// The listing's calls beside the lesson's, on its side of the run, differences marked `|`, `<`,
+/// `>`.
+fn calls_side_by_side(lesson: &Lesson, listing: &[Call], rec: &Recording) -> String {
+    let ours = if lesson.role == Role::Server {
+        &rec.server_calls
+    } else {
+        &rec.client_calls
+    };
+    let normal = |calls: &[Call]| {
+        calls
+            .iter()
+            .map(|c| ephemeral_ports(&c.text))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let ours_title = format!("{}'s", lesson.name);
+    let mut out = format!(
+        "\n{:<48}   {ours_title}\n{:<48}   {}\n",
+        "the listing's system calls",
+        "-".repeat(26),
+        "-".repeat(ours_title.len())
+    );
+    for (a, b) in crate::text::diff_rows(&normal(listing), &normal(ours)) {
+        let mark = crate::text::mark(a.as_ref(), b.as_ref());
+        let _ = writeln!(
+            out,
+            "{:<48} {mark} {}",
+            a.unwrap_or_default(),
+            b.unwrap_or_default()
+        );
+    }
+    out
+}
+
+/// The kernel's ephemeral ports (Linux picks them from 32768 to 60999) as `<port>`: they differ
+/// from run to run, not from listing to lesson.
+fn ephemeral_ports(text: &str) -> String {
+    crate::text::replace_numbers(text, |number| {
+        let port: u16 = number.parse().ok()?;
+        let ephemeral = number.len() == 5 && (32768..=60999).contains(&port);
+        (ephemeral && port != lesson_common::LISTING_PORT).then(|| "<port>".to_string())
+    })
+}

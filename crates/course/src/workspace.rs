@@ -1,0 +1,72 @@
+//! The checkout the course tool acts on, and its lesson binaries.
+//!
+//! The root is found when the tool runs, never baked in when it is built: with one shared
+//! `CARGO_TARGET_DIR` for many projects, the binary one clone built is the one another clone runs.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use lesson_common::{Exit, fail, fail_with};
+use test_support::process;
+
+use crate::registry::LESSONS;
+
+/// The course's checkout: where `cargo course` was typed. `cargo run` (the alias) sets
+/// `CARGO_MANIFEST_DIR` for the program it runs to `crates/course` of the workspace it found from
+/// the current folder; run directly, the tool looks up from the current folder itself.
+pub fn root() -> Result<PathBuf, Exit> {
+    let from_cargo = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(|dir| Path::new(&dir).join("../.."))
+        .filter(|dir| is_course_root(dir));
+    if let Some(root) = from_cargo {
+        return Ok(root.canonicalize().unwrap_or(root));
+    }
+    let here =
+        std::env::current_dir().map_err(|e| fail_with("cannot read the current folder", e))?;
+    here.ancestors()
+        .find(|dir| is_course_root(dir))
+        .map(Path::to_path_buf)
+        .ok_or_else(|| {
+            fail(format!(
+                "{} is not inside the course's checkout: run `cargo course` from the folder you \
+                 cloned (or any folder under it)",
+                here.display()
+            ))
+        })
+}
+
+/// A workspace whose `crates/course` is this tool's crate.
+fn is_course_root(dir: &Path) -> bool {
+    dir.join("Cargo.toml").is_file() && dir.join("crates/course/src/registry.rs").is_file()
+}
+
+/// Build every lesson of the registry, so each binary below is fresh: only the lessons (the course
+/// tool itself is built already, by `cargo course`), with cargo's own progress on the terminal.
+/// The course's own tests set `COURSE_NO_BUILD` (`cargo test --workspace` has just built
+/// everything, and holds the lock).
+pub fn build() -> Result<(), Exit> {
+    if std::env::var_os("COURSE_NO_BUILD").is_some() {
+        return Ok(());
+    }
+    let root = root()?;
+    let mut command = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    command.args(["build", "--locked", "--bins", "--manifest-path"]);
+    command.arg(root.join("Cargo.toml"));
+    for lesson in LESSONS {
+        command.args(["--package", lesson.name]);
+    }
+    match command.status() {
+        Ok(status) if status.success() => Ok(()),
+        Ok(_) => Err(fail("cargo could not build the lessons (see above)")),
+        Err(e) => Err(fail_with("cannot run cargo", e)),
+    }
+}
+
+/// A built lesson binary.
+pub fn binary(name: &str) -> Result<PathBuf, Exit> {
+    process::binary(name).ok_or_else(|| {
+        fail(format!(
+            "{name} is not built: run `cargo build --workspace`"
+        ))
+    })
+}

@@ -7,16 +7,14 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::fs;
 use std::io::{ErrorKind, Read, Write};
-use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
-use base64::Engine as _;
 use lesson_common::{Exit, fail, fail_with};
 use serde_json::{Value, json};
-use test_support::process::{Spawned, run_bounded};
-use tungstenite::{Message, WebSocket};
+use test_support::process::{self, run_bounded};
 
 use crate::registry::LESSONS;
 
@@ -337,10 +335,18 @@ fn percent_decode(text: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-/// Headless Chromium and one page of it, over the DevTools protocol.
+/// Headless Chromium and one page of it, over the DevTools protocol. The protocol runs over two
+/// pipes (`--remote-debugging-pipe`: commands in on Chromium's fd 3, answers and events out on its
+/// fd 4, each message ended by a NUL byte), so no WebSocket stack is needed; and when the course
+/// tool ends, however it ends, Chromium reads the end of its pipe and quits.
 struct Browser {
-    chromium: Spawned,
-    socket: WebSocket<TcpStream>,
+    chromium: Child,
+    /// Chromium's fd 3.
+    commands: ChildStdin,
+    /// Every message Chromium wrote to its fd 4, read on a thread.
+    messages: Receiver<Value>,
+    /// The session of the page being driven (`Target.attachToTarget` with `flatten`).
+    session: String,
     next_id: u64,
     events: Vec<Value>,
     profile: PathBuf,
@@ -348,8 +354,8 @@ struct Browser {
 
 impl Drop for Browser {
     fn drop(&mut self) {
-        let _ = self.socket.close(None);
-        self.chromium.stop();
+        let _ = self.chromium.kill();
+        let _ = self.chromium.wait();
         let _ = fs::remove_dir_all(&self.profile);
     }
 }
@@ -370,8 +376,15 @@ impl Browser {
             ));
         };
         let profile = std::env::temp_dir().join(format!("course-chromium-{}", std::process::id()));
+        // std gives a child only fds 0, 1 and 2, so a shell moves our two pipes to 3 and 4 before
+        // it becomes Chromium (exec keeps the pid, so killing it kills Chromium).
+        let mut command = Command::new("sh");
+        command
+            .arg("-c")
+            .arg(r#"exec "$@" 3<&0 4>&1 0</dev/null 1>&2"#)
+            .arg("sh")
+            .arg(program);
         // A closed network: without these flags Chromium keeps trying to reach Google's hosts.
-        let mut command = Command::new(program);
         command
             .args([
                 "--headless",
@@ -387,70 +400,93 @@ impl Browser {
             ])
             .args([
                 "--allow-file-access-from-files",
-                "--remote-debugging-port=0",
+                "--remote-debugging-pipe",
                 "--window-size=1280,1000",
             ])
             .arg(format!("--user-data-dir={}", profile.display()))
-            .arg("about:blank");
-        let chromium =
-            Spawned::start(&mut command, b"").map_err(|e| fail_with("cannot start Chromium", e))?;
-        let deadline = Instant::now() + WAIT;
-        let port = loop {
-            let Ok(line) = chromium.err_line(deadline.saturating_duration_since(Instant::now()))
-            else {
-                return Err(fail("Chromium did not open its DevTools port"));
-            };
-            if let Some(rest) = line.strip_prefix("DevTools listening on ws://127.0.0.1:") {
-                break rest
-                    .split('/')
-                    .next()
-                    .and_then(|p| p.parse::<u16>().ok())
-                    .unwrap_or(0);
-            }
+            .arg("about:blank")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null());
+        let mut chromium =
+            process::spawn(&mut command).map_err(|e| fail_with("cannot start Chromium", e))?;
+        let (Some(commands), Some(answers)) = (chromium.stdin.take(), chromium.stdout.take())
+        else {
+            let _ = chromium.kill();
+            return Err(fail("cannot open Chromium's DevTools pipes"));
         };
-        let target = http_json(port, "PUT", "/json/new?about:blank")?;
-        let Some(url) = target["webSocketDebuggerUrl"].as_str() else {
-            return Err(fail("Chromium gave no page to drive"));
-        };
-        let stream = TcpStream::connect(("127.0.0.1", port))
-            .map_err(|e| fail_with("cannot reach Chromium", e))?;
-        stream
-            .set_read_timeout(Some(WAIT))
-            .map_err(|e| fail_with("cannot reach Chromium", e))?;
-        let (socket, _) = tungstenite::client(url, stream)
-            .map_err(|e| fail(format!("cannot drive Chromium: {e}")))?;
         let mut browser = Browser {
             chromium,
-            socket,
+            commands,
+            messages: read_messages(answers),
+            session: String::new(),
             next_id: 0,
             events: Vec::new(),
             profile,
         };
+        // The page Chromium opened on about:blank, driven through a session of its own.
+        let targets = browser.call("Target.getTargets", json!({}))?;
+        let page = targets["targetInfos"]
+            .as_array()
+            .and_then(|all| all.iter().find(|t| t["type"] == "page"))
+            .and_then(|t| t["targetId"].as_str())
+            .map(String::from);
+        let Some(page) = page else {
+            return Err(fail("Chromium gave no page to drive"));
+        };
+        let attached = browser.call(
+            "Target.attachToTarget",
+            json!({"targetId": page, "flatten": true}),
+        )?;
+        browser.session = attached["sessionId"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
         for method in ["Page.enable", "Runtime.enable", "Log.enable"] {
             browser.call(method, json!({}))?;
         }
         Ok(browser)
     }
 
+    /// Write one message to Chromium: to the page's session once there is one, else to the
+    /// browser itself. Returns its id.
+    fn send(&mut self, method: &str, params: Value) -> Result<u64, Exit> {
+        self.next_id += 1;
+        let mut message = json!({"id": self.next_id, "method": method, "params": params});
+        if !self.session.is_empty() && !method.starts_with("Browser.") {
+            message["sessionId"] = json!(self.session);
+        }
+        let mut bytes = message.to_string().into_bytes();
+        bytes.push(0);
+        self.commands
+            .write_all(&bytes)
+            .and_then(|()| self.commands.flush())
+            .map_err(|e| fail_with(format!("Chromium: {method}"), e))?;
+        Ok(self.next_id)
+    }
+
+    /// The next message from Chromium, waiting until `deadline` at most.
+    fn next_message(&mut self, deadline: Instant, what: &str) -> Result<Value, Exit> {
+        match self
+            .messages
+            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+        {
+            Ok(value) => Ok(value),
+            Err(RecvTimeoutError::Timeout) => Err(fail(format!(
+                "Chromium: no answer to {what} within {WAIT:?}"
+            ))),
+            Err(RecvTimeoutError::Disconnected) => Err(fail(format!(
+                "Chromium: it closed its DevTools pipe during {what}"
+            ))),
+        }
+    }
+
     /// Send one command and wait for its answer, keeping the events that come meanwhile.
     fn call(&mut self, method: &str, params: Value) -> Result<Value, Exit> {
-        self.next_id += 1;
-        let id = self.next_id;
-        let message = json!({"id": id, "method": method, "params": params}).to_string();
-        self.socket
-            .send(Message::text(message))
-            .map_err(|e| fail(format!("Chromium: {method}: {e}")))?;
+        let id = self.send(method, params)?;
+        let deadline = Instant::now() + WAIT;
         loop {
-            let message = self
-                .socket
-                .read()
-                .map_err(|e| fail(format!("Chromium: {method}: {e}")))?;
-            let Ok(text) = message.to_text() else {
-                continue;
-            };
-            let Ok(value) = serde_json::from_str::<Value>(text) else {
-                continue;
-            };
+            let value = self.next_message(deadline, method)?;
             if value["id"].as_u64() == Some(id) {
                 if let Some(error) = value.get("error") {
                     return Err(fail(format!("Chromium: {method}: {error}")));
@@ -464,19 +500,11 @@ impl Browser {
     /// Wait until an event `method` arrives (or `WAIT` passes).
     fn wait_for(&mut self, method: &str) -> Result<(), Exit> {
         let deadline = Instant::now() + WAIT;
-        while Instant::now() < deadline {
-            if self.events.iter().any(|e| e["method"] == method) {
-                return Ok(());
-            }
-            let message = self
-                .socket
-                .read()
-                .map_err(|e| fail(format!("Chromium: waiting for {method}: {e}")))?;
-            if let Ok(value) = serde_json::from_str::<Value>(message.to_text().unwrap_or("")) {
-                self.events.push(value);
-            }
+        while !self.events.iter().any(|e| e["method"] == method) {
+            let value = self.next_message(deadline, &format!("waiting for {method}"))?;
+            self.events.push(value);
         }
-        Err(fail(format!("Chromium: no {method} within {WAIT:?}")))
+        Ok(())
     }
 
     /// The value of a JavaScript expression on the page.
@@ -517,9 +545,9 @@ impl Browser {
             "Page.captureScreenshot",
             json!({"format": "png", "captureBeyondViewport": true}),
         )?;
-        let png = base64::engine::general_purpose::STANDARD
-            .decode(shot_data["data"].as_str().unwrap_or(""))
-            .map_err(|e| fail(format!("Chromium's screenshot: {e}")))?;
+        let Some(png) = base64_decode(shot_data["data"].as_str().unwrap_or("")) else {
+            return Err(fail("Chromium's screenshot is not base64"));
+        };
         fs::write(shot, png)
             .map_err(|e| fail_with(format!("cannot write {}", shot.display()), e))?;
         Ok(Seen {
@@ -550,10 +578,11 @@ impl Browser {
     /// left after a few seconds.
     fn close(mut self) {
         // No waiting for the answer: a browser that quits may not send one.
-        self.next_id += 1;
-        let close = json!({"id": self.next_id, "method": "Browser.close"}).to_string();
-        let _ = self.socket.send(Message::text(close));
-        let _ = self.chromium.wait(Duration::from_secs(5));
+        let _ = self.send("Browser.close", json!({}));
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline && matches!(self.chromium.try_wait(), Ok(None)) {
+            std::thread::sleep(Duration::from_millis(50));
+        }
     }
 
     /// Type `word` into the page's search box and count the results, as a reader would, offline.
@@ -611,47 +640,65 @@ fn error_of(event: &Value) -> Option<String> {
     }
 }
 
-/// A small HTTP request to Chromium's DevTools endpoint, its JSON answer.
-fn http_json(port: u16, method: &str, path: &str) -> Result<Value, Exit> {
-    let mut stream = TcpStream::connect(("127.0.0.1", port))
-        .map_err(|e| fail_with("cannot reach Chromium", e))?;
-    stream
-        .set_read_timeout(Some(WAIT))
-        .map_err(|e| fail_with("cannot reach Chromium", e))?;
-    write!(
-        stream,
-        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n"
-    )
-    .map_err(|e| fail_with("cannot reach Chromium", e))?;
-    // Chromium keeps the connection open: read the head, then Content-Length bytes of body.
-    let mut answer = Vec::new();
-    let mut byte = [0u8; 1];
-    while !answer.ends_with(b"\r\n\r\n") {
-        stream
-            .read_exact(&mut byte)
-            .map_err(|e| fail_with("cannot read Chromium's answer", e))?;
-        answer.push(byte[0]);
+/// Chromium's messages from `pipe`, each ended by a NUL byte, parsed on a thread of their own;
+/// the channel closes when Chromium closes its end.
+fn read_messages(mut pipe: impl Read + Send + 'static) -> Receiver<Value> {
+    let (send, receive) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut pending = Vec::new();
+        let mut chunk = [0u8; 64 * 1024];
+        while let Ok(n @ 1..) = pipe.read(&mut chunk) {
+            pending.extend_from_slice(&chunk[..n]);
+            while let Some(end) = pending.iter().position(|&b| b == 0) {
+                let message: Vec<u8> = pending.drain(..=end).collect();
+                if let Ok(value) = serde_json::from_slice(&message[..end])
+                    && send.send(value).is_err()
+                {
+                    return;
+                }
+            }
+        }
+    });
+    receive
+}
+
+/// The bytes of standard base64 text (Chromium's screenshots), or `None` if it is not that.
+fn base64_decode(text: &str) -> Option<Vec<u8>> {
+    let value = |c: u8| match c {
+        b'A'..=b'Z' => Some(c - b'A'),
+        b'a'..=b'z' => Some(c - b'a' + 26),
+        b'0'..=b'9' => Some(c - b'0' + 52),
+        b'+' => Some(62),
+        b'/' => Some(63),
+        _ => None,
+    };
+    let text = text.trim_end_matches('=').as_bytes();
+    let mut out = Vec::with_capacity(text.len() * 3 / 4);
+    let (mut bits, mut count) = (0u32, 0);
+    for &c in text {
+        bits = (bits << 6) | u32::from(value(c)?);
+        count += 6;
+        if count >= 8 {
+            count -= 8;
+            out.push((bits >> count) as u8);
+        }
     }
-    let head = String::from_utf8_lossy(&answer).to_ascii_lowercase();
-    let length = head
-        .lines()
-        .find_map(|l| {
-            l.strip_prefix("content-length:")?
-                .trim()
-                .parse::<usize>()
-                .ok()
-        })
-        .unwrap_or(0);
-    let mut body = vec![0u8; length];
-    stream
-        .read_exact(&mut body)
-        .map_err(|e| fail_with("cannot read Chromium's answer", e))?;
-    serde_json::from_slice(&body).map_err(|e| fail(format!("Chromium's answer is not JSON ({e})")))
+    Some(out)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Base64 as Chromium sends it: padding, every alphabet range, and a non-base64 byte refused.
+    #[test]
+    fn decodes_base64() {
+        assert_eq!(base64_decode("aGk=").unwrap(), b"hi");
+        assert_eq!(base64_decode("AAECAw==").unwrap(), [0, 1, 2, 3]);
+        assert_eq!(base64_decode("+/9z").unwrap(), [0xfb, 0xff, 0x73]);
+        assert_eq!(base64_decode("").unwrap(), b"");
+        assert!(base64_decode("a*b=").is_none());
+    }
 
     /// A link to a missing file or a missing anchor is broken; off-site links are not followed.
     #[test]

@@ -13,9 +13,9 @@ use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
 use lesson_common::{Exit, fail, fail_with};
-use serde_json::{Value, json};
 use test_support::process::{self, run_bounded};
 
+use crate::json::{self, Json, quote};
 use crate::registry::LESSONS;
 
 pub(crate) const HELP: &str = "\
@@ -344,11 +344,11 @@ struct Browser {
     /// Chromium's fd 3.
     commands: ChildStdin,
     /// Every message Chromium wrote to its fd 4, read on a thread.
-    messages: Receiver<Value>,
+    messages: Receiver<Json>,
     /// The session of the page being driven (`Target.attachToTarget` with `flatten`).
     session: String,
     next_id: u64,
-    events: Vec<Value>,
+    events: Vec<Json>,
     profile: PathBuf,
 }
 
@@ -425,7 +425,7 @@ impl Browser {
             profile,
         };
         // The page Chromium opened on about:blank, driven through a session of its own.
-        let targets = browser.call("Target.getTargets", json!({}))?;
+        let targets = browser.call("Target.getTargets", "{}")?;
         let page = targets["targetInfos"]
             .as_array()
             .and_then(|all| all.iter().find(|t| t["type"] == "page"))
@@ -436,27 +436,32 @@ impl Browser {
         };
         let attached = browser.call(
             "Target.attachToTarget",
-            json!({"targetId": page, "flatten": true}),
+            &format!(r#"{{"targetId":{},"flatten":true}}"#, quote(&page)),
         )?;
         browser.session = attached["sessionId"]
             .as_str()
             .unwrap_or_default()
             .to_string();
         for method in ["Page.enable", "Runtime.enable", "Log.enable"] {
-            browser.call(method, json!({}))?;
+            browser.call(method, "{}")?;
         }
         Ok(browser)
     }
 
     /// Write one message to Chromium: to the page's session once there is one, else to the
     /// browser itself. Returns its id.
-    fn send(&mut self, method: &str, params: Value) -> Result<u64, Exit> {
+    fn send(&mut self, method: &str, params: &str) -> Result<u64, Exit> {
         self.next_id += 1;
-        let mut message = json!({"id": self.next_id, "method": method, "params": params});
+        let mut message = format!(
+            r#"{{"id":{},"method":{},"params":{params}"#,
+            self.next_id,
+            quote(method)
+        );
         if !self.session.is_empty() && !method.starts_with("Browser.") {
-            message["sessionId"] = json!(self.session);
+            let _ = write!(message, r#","sessionId":{}"#, quote(&self.session));
         }
-        let mut bytes = message.to_string().into_bytes();
+        message.push('}');
+        let mut bytes = message.into_bytes();
         bytes.push(0);
         self.commands
             .write_all(&bytes)
@@ -466,7 +471,7 @@ impl Browser {
     }
 
     /// The next message from Chromium, waiting until `deadline` at most.
-    fn next_message(&mut self, deadline: Instant, what: &str) -> Result<Value, Exit> {
+    fn next_message(&mut self, deadline: Instant, what: &str) -> Result<Json, Exit> {
         match self
             .messages
             .recv_timeout(deadline.saturating_duration_since(Instant::now()))
@@ -482,7 +487,7 @@ impl Browser {
     }
 
     /// Send one command and wait for its answer, keeping the events that come meanwhile.
-    fn call(&mut self, method: &str, params: Value) -> Result<Value, Exit> {
+    fn call(&mut self, method: &str, params: &str) -> Result<Json, Exit> {
         let id = self.send(method, params)?;
         let deadline = Instant::now() + WAIT;
         loop {
@@ -508,10 +513,13 @@ impl Browser {
     }
 
     /// The value of a JavaScript expression on the page.
-    fn eval(&mut self, expression: &str) -> Result<Value, Exit> {
+    fn eval(&mut self, expression: &str) -> Result<Json, Exit> {
         let result = self.call(
             "Runtime.evaluate",
-            json!({"expression": expression, "returnByValue": true, "awaitPromise": true}),
+            &format!(
+                r#"{{"expression":{},"returnByValue":true,"awaitPromise":true}}"#,
+                quote(expression)
+            ),
         )?;
         Ok(result["result"]["value"].clone())
     }
@@ -520,7 +528,7 @@ impl Browser {
     fn visit(&mut self, page: &Path, shot: &Path) -> Result<Seen, Exit> {
         self.events.clear();
         let url = format!("file://{}", page.display());
-        self.call("Page.navigate", json!({"url": url}))?;
+        self.call("Page.navigate", &format!(r#"{{"url":{}}}"#, quote(&url)))?;
         self.wait_for("Page.loadEventFired")?;
         // Scripts run on load (the theme, the sidebar, the search): let them settle.
         self.eval("new Promise(done => setTimeout(done, 300))")?;
@@ -543,7 +551,7 @@ impl Browser {
         };
         let shot_data = self.call(
             "Page.captureScreenshot",
-            json!({"format": "png", "captureBeyondViewport": true}),
+            r#"{"format":"png","captureBeyondViewport":true}"#,
         )?;
         let Some(png) = base64_decode(shot_data["data"].as_str().unwrap_or("")) else {
             return Err(fail("Chromium's screenshot is not base64"));
@@ -563,11 +571,11 @@ impl Browser {
     /// Load `page` with the system set to dark and screenshot it: the theme mdBook picked (the
     /// classes of `<html>`).
     fn dark_theme(&mut self, page: &Path, shot: &Path) -> Result<String, Exit> {
-        let dark = json!({"features": [{"name": "prefers-color-scheme", "value": "dark"}]});
+        let dark = r#"{"features":[{"name":"prefers-color-scheme","value":"dark"}]}"#;
         self.call("Emulation.setEmulatedMedia", dark)?;
         let seen = self.visit(page, shot)?;
         let theme = self.eval("document.documentElement.className")?;
-        self.call("Emulation.setEmulatedMedia", json!({"features": []}))?;
+        self.call("Emulation.setEmulatedMedia", r#"{"features":[]}"#)?;
         if let Some(error) = seen.errors.first() {
             return Err(fail(format!("the dark theme: {error}")));
         }
@@ -578,7 +586,7 @@ impl Browser {
     /// left after a few seconds.
     fn close(mut self) {
         // No waiting for the answer: a browser that quits may not send one.
-        let _ = self.send("Browser.close", json!({}));
+        let _ = self.send("Browser.close", "{}");
         let deadline = Instant::now() + Duration::from_secs(5);
         while Instant::now() < deadline && matches!(self.chromium.try_wait(), Ok(None)) {
             std::thread::sleep(Duration::from_millis(50));
@@ -590,7 +598,10 @@ impl Browser {
         self.events.clear();
         self.call(
             "Page.navigate",
-            json!({"url": format!("file://{}", page.display())}),
+            &format!(
+                r#"{{"url":{}}}"#,
+                quote(&format!("file://{}", page.display()))
+            ),
         )?;
         self.wait_for("Page.loadEventFired")?;
         let script = format!(
@@ -610,7 +621,7 @@ impl Browser {
 }
 
 /// The words of a console error, an uncaught exception or an error in the browser's log.
-fn error_of(event: &Value) -> Option<String> {
+fn error_of(event: &Json) -> Option<String> {
     let params = &event["params"];
     match event["method"].as_str()? {
         "Runtime.consoleAPICalled" if params["type"] == "error" => {
@@ -642,7 +653,7 @@ fn error_of(event: &Value) -> Option<String> {
 
 /// Chromium's messages from `pipe`, each ended by a NUL byte, parsed on a thread of their own;
 /// the channel closes when Chromium closes its end.
-fn read_messages(mut pipe: impl Read + Send + 'static) -> Receiver<Value> {
+fn read_messages(mut pipe: impl Read + Send + 'static) -> Receiver<Json> {
     let (send, receive) = mpsc::channel();
     std::thread::spawn(move || {
         let mut pending = Vec::new();
@@ -651,7 +662,9 @@ fn read_messages(mut pipe: impl Read + Send + 'static) -> Receiver<Value> {
             pending.extend_from_slice(&chunk[..n]);
             while let Some(end) = pending.iter().position(|&b| b == 0) {
                 let message: Vec<u8> = pending.drain(..=end).collect();
-                if let Ok(value) = serde_json::from_slice(&message[..end])
+                if let Some(value) = std::str::from_utf8(&message[..end])
+                    .ok()
+                    .and_then(json::parse)
                     && send.send(value).is_err()
                 {
                     return;

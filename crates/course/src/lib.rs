@@ -17,6 +17,7 @@ pub mod transcripts;
 
 // The services the commands share: the lesson table, the checkout, the interpreter, text, running
 // a pair, and recording a traced run.
+pub mod json;
 pub mod pair;
 pub mod python;
 pub mod record;

@@ -1,6 +1,6 @@
 //! The packets: a capture on the loopback interface of a private network namespace, read with an
 //! AF_PACKET socket (the course tool is root there, with no other traffic in the picture), and
-//! each frame decoded with etherparse into a [`Packet`] the ladder can draw.
+//! each frame decoded into a [`Packet`] the ladder can draw.
 
 use std::io::{self, IoSliceMut};
 use std::net::IpAddr;
@@ -10,7 +10,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use etherparse::{NetSlice, SlicedPacket, TransportSlice};
 use nix::sys::socket::{ControlMessageOwned, LinkAddr, MsgFlags, recvmsg, setsockopt, sockopt};
 use socket2::{Domain, Protocol, Socket, Type};
 
@@ -131,31 +130,29 @@ pub fn now() -> f64 {
 /// Decode a frame from `lo` (Ethernet framing with zero addresses on Linux); `None` for what is
 /// not IP.
 pub fn decode(frame: &Frame) -> Option<Packet> {
-    let sliced = SlicedPacket::from_ethernet(&frame.bytes).ok()?;
-    let (src_ip, dst_ip) = match &sliced.net {
-        Some(NetSlice::Ipv4(ip)) => (
-            IpAddr::V4(ip.header().source_addr()),
-            IpAddr::V4(ip.header().destination_addr()),
-        ),
-        Some(NetSlice::Ipv6(ip)) => (
-            IpAddr::V6(ip.header().source_addr()),
-            IpAddr::V6(ip.header().destination_addr()),
-        ),
-        _ => return None,
-    };
+    let ip = ip_packet(&frame.bytes)?;
     let mut packet = Packet {
         time: frame.time,
-        src: (src_ip, 0),
-        dst: (dst_ip, 0),
+        src: (ip.src, 0),
+        dst: (ip.dst, 0),
         label: String::new(),
         bare_ack: false,
     };
-    match &sliced.transport {
-        Some(TransportSlice::Tcp(tcp)) => {
-            packet.src.1 = tcp.source_port();
-            packet.dst.1 = tcp.destination_port();
-            let data = tcp.payload().len();
-            let mut label = match (tcp.syn(), tcp.ack(), tcp.fin(), tcp.rst()) {
+    let ports = |t: &[u8]| -> Option<(u16, u16)> {
+        Some((
+            u16::from_be_bytes([*t.first()?, *t.get(1)?]),
+            u16::from_be_bytes([*t.get(2)?, *t.get(3)?]),
+        ))
+    };
+    let t = ip.transport;
+    match ip.protocol {
+        TCP => {
+            (packet.src.1, packet.dst.1) = ports(t)?;
+            let header = usize::from(t.get(12)? >> 4) * 4;
+            let flags = *t.get(13)?;
+            let data = t.len().checked_sub(header)?;
+            let flag = |bit: u8| flags & bit != 0;
+            let mut label = match (flag(0x02), flag(0x10), flag(0x01), flag(0x04)) {
                 (true, false, _, _) => "SYN".to_string(),
                 (true, true, _, _) => "SYN-ACK".to_string(),
                 (_, _, _, true) => "RST".to_string(),
@@ -175,26 +172,25 @@ pub fn decode(frame: &Frame) -> Option<Packet> {
             }
             packet.label = label;
         }
-        Some(TransportSlice::Udp(udp)) => {
-            packet.src.1 = udp.source_port();
-            packet.dst.1 = udp.destination_port();
-            packet.label = format!("datagram {}", udp.payload().len());
+        UDP => {
+            (packet.src.1, packet.dst.1) = ports(t)?;
+            packet.label = format!("datagram {}", t.len().checked_sub(8)?);
         }
-        Some(TransportSlice::Icmpv4(icmp)) => {
-            let (kind, code) = (icmp.type_u8(), icmp.code_u8());
+        ICMP => {
+            let (kind, code) = (*t.first()?, *t.get(1)?);
             packet.label = if (kind, code) == (3, 3) {
                 "ICMP port unreachable".into()
             } else {
                 format!("ICMP {kind}/{code}")
             };
             // The datagram that drew it rides inside: its ports say who the ICMP is about.
-            if let Some((src, dst)) = inner_udp_ports(icmp.payload()) {
+            if let Some((src, dst)) = t.get(8..).and_then(inner_udp_ports) {
                 packet.src.1 = dst;
                 packet.dst.1 = src;
             }
         }
-        Some(TransportSlice::Icmpv6(icmp)) => {
-            let (kind, code) = (icmp.type_u8(), icmp.code_u8());
+        ICMPV6 => {
+            let (kind, code) = (*t.first()?, *t.get(1)?);
             packet.label = if (kind, code) == (1, 4) {
                 "ICMPv6 port unreachable".into()
             } else {
@@ -204,6 +200,51 @@ pub fn decode(frame: &Frame) -> Option<Packet> {
         _ => return None,
     }
     Some(packet)
+}
+
+const TCP: u8 = 6;
+const UDP: u8 = 17;
+const ICMP: u8 = 1;
+const ICMPV6: u8 = 58;
+
+/// The IP layer of a frame: its addresses, the protocol it carries, and that protocol's bytes
+/// (as long as the IP header says, not as the frame is: a short frame may be padded).
+struct IpPacket<'a> {
+    src: IpAddr,
+    dst: IpAddr,
+    protocol: u8,
+    transport: &'a [u8],
+}
+
+/// The IPv4 or IPv6 packet in an Ethernet frame (on `lo`, the addresses are zero), or `None` for
+/// anything else, or a packet cut short.
+fn ip_packet(frame: &[u8]) -> Option<IpPacket<'_>> {
+    let ethertype = u16::from_be_bytes([*frame.get(12)?, *frame.get(13)?]);
+    let ip = frame.get(14..)?;
+    let octets = |at: usize| -> Option<[u8; 4]> { ip.get(at..at + 4)?.try_into().ok() };
+    let sixteen = |at: usize| -> Option<[u8; 16]> { ip.get(at..at + 16)?.try_into().ok() };
+    match ethertype {
+        0x0800 => {
+            let header = usize::from(ip.first()? & 0x0f) * 4;
+            let total = usize::from(u16::from_be_bytes([*ip.get(2)?, *ip.get(3)?]));
+            Some(IpPacket {
+                src: IpAddr::from(octets(12)?),
+                dst: IpAddr::from(octets(16)?),
+                protocol: *ip.get(9)?,
+                transport: ip.get(header..total)?,
+            })
+        }
+        0x86DD => {
+            let payload = usize::from(u16::from_be_bytes([*ip.get(4)?, *ip.get(5)?]));
+            Some(IpPacket {
+                src: IpAddr::from(sixteen(8)?),
+                dst: IpAddr::from(sixteen(24)?),
+                protocol: *ip.get(6)?,
+                transport: ip.get(40..40 + payload)?,
+            })
+        }
+        _ => None,
+    }
 }
 
 /// The UDP ports of the IPv4 datagram quoted in an ICMP error.
@@ -299,6 +340,29 @@ mod tests {
             (packet.label.as_str(), packet.src.1, packet.dst.1),
             ("datagram 5", 51423, 41234)
         );
+    }
+
+    /// An IPv6 datagram on `lo`: the addresses and ports from its headers, the length from the
+    /// IP header, not from padding after it.
+    #[test]
+    fn decodes_ipv6_and_ignores_padding() {
+        let mut bytes = vec![0u8; 12];
+        bytes.extend_from_slice(&[0x86, 0xdd]);
+        let mut ip = vec![0x60, 0, 0, 0, 0, 10, UDP, 64];
+        ip.extend_from_slice(&std::net::Ipv6Addr::LOCALHOST.octets());
+        ip.extend_from_slice(&std::net::Ipv6Addr::LOCALHOST.octets());
+        ip.extend_from_slice(&[0xa1, 0x12, 0xc8, 0xdf, 0, 10, 0, 0, b'h', b'i']);
+        bytes.extend_from_slice(&ip);
+        bytes.extend_from_slice(&[0; 6]);
+        let packet = decode(&Frame { bytes, time: 0.0 }).unwrap();
+        assert_eq!(packet.label, "datagram 2");
+        assert_eq!(packet.src, ("::1".parse().unwrap(), 41234));
+        assert_eq!(packet.dst, ("::1".parse().unwrap(), 51423));
+        let cut = Frame {
+            bytes: frame(TCP, &tcp(0x02, b"")).bytes[..30].to_vec(),
+            time: 0.0,
+        };
+        assert!(decode(&cut).is_none(), "a packet cut short is not drawn");
     }
 
     /// An ICMP port unreachable names the datagram it answers, by that datagram's ports.

@@ -37,7 +37,7 @@ pub fn main(args: Vec<String>) -> Result<(), Exit> {
                     .any(|a| a == l.name || Some(a.as_str()) == partner_lesson(l))
         })
         .collect();
-    crate::print("tour: building the workspace (cargo build --workspace --locked)...\n")?;
+    crate::print("tour: building the lessons (cargo build --package LESSON…)\n")?;
     crate::workspace::build()?;
     let (mut passed, mut failed, mut skipped) = (Vec::new(), Vec::new(), Vec::new());
     for lesson in steps {

@@ -40,33 +40,46 @@ pub fn main(args: Vec<String>) -> Result<(), Exit> {
     crate::print("tour: building the lessons (cargo build --package LESSON…)\n")?;
     crate::workspace::build()?;
     let (mut passed, mut failed, mut skipped) = (Vec::new(), Vec::new(), Vec::new());
-    for lesson in steps {
-        let title = match partner_lesson(lesson) {
-            Some(partner) => format!("{} → {partner}", lesson.name),
-            None if lesson.partner == Partner::HttpServer => {
-                format!("{} → python3 -m http.server", lesson.name)
-            }
-            None => lesson.name.to_string(),
-        };
-        crate::print(&format!(
-            "\n=== {title} (ch. {}, {}) ===\n",
-            lesson.chapter, lesson.listing
-        ))?;
-        match step(lesson) {
-            Ok(Step::Passed(report)) => {
-                crate::print(&report)?;
-                passed.push(title);
-            }
-            Ok(Step::Failed(report)) => {
-                crate::print(&report)?;
-                failed.push(title);
-            }
-            Err(Skip(why)) => {
-                crate::print(&format!("  skipped ({why})\n"))?;
-                skipped.push(format!("{title}: {why}"));
+    // The steps are independent (each pair on ports of its own), so they run at once, and each is
+    // shown in course order as soon as it and those before it are done: the tour takes as long as
+    // its slowest step (udp-client waiting out its reply timeout), not the sum of them all.
+    std::thread::scope(|scope| -> Result<(), Exit> {
+        let running: Vec<_> = steps
+            .iter()
+            .map(|&lesson| (lesson, scope.spawn(move || step(lesson))))
+            .collect();
+        for (lesson, handle) in running {
+            let title = match partner_lesson(lesson) {
+                Some(partner) => format!("{} → {partner}", lesson.name),
+                None if lesson.partner == Partner::HttpServer => {
+                    format!("{} → python3 -m http.server", lesson.name)
+                }
+                None => lesson.name.to_string(),
+            };
+            crate::print(&format!(
+                "\n=== {title} (ch. {}, {}) ===\n",
+                lesson.chapter, lesson.listing
+            ))?;
+            let outcome = handle.join().unwrap_or_else(|_| {
+                Ok(Step::Failed("  FAIL: the step's thread panicked\n".into()))
+            });
+            match outcome {
+                Ok(Step::Passed(report)) => {
+                    crate::print(&report)?;
+                    passed.push(title);
+                }
+                Ok(Step::Failed(report)) => {
+                    crate::print(&report)?;
+                    failed.push(title);
+                }
+                Err(Skip(why)) => {
+                    crate::print(&format!("  skipped ({why})\n"))?;
+                    skipped.push(format!("{title}: {why}"));
+                }
             }
         }
-    }
+        Ok(())
+    })?;
     let mut summary = String::from("\n");
     for name in &skipped {
         let _ = writeln!(summary, "tour: SKIPPED {name}");
@@ -74,12 +87,15 @@ pub fn main(args: Vec<String>) -> Result<(), Exit> {
     for name in &failed {
         let _ = writeln!(summary, "tour: FAILED {name}");
     }
+    // A step is a lesson with its partner, or a lesson alone: say so, in a course of more lessons.
+    let pairs = steps.iter().filter(|l| l.partner != Partner::None).count();
     let _ = writeln!(
         summary,
-        "tour: {} passed, {} failed, {} skipped",
+        "tour: {} passed, {} failed, {} skipped — steps of {pairs} lesson pairs and {} lone lessons",
         passed.len(),
         failed.len(),
-        skipped.len()
+        skipped.len(),
+        steps.len() - pairs,
     );
     crate::print(&summary)?;
     if failed.is_empty() {
@@ -160,11 +176,12 @@ fn step(lesson: &Lesson) -> Result<Step, Skip> {
         let partner = crate::registry::find(peer.name()).ok();
         let checks = partner.map_or(&[][..], |p| p.checks);
         // The partner logs as it serves: wait (bounded) until what it printed passes its checks
-        // and nothing more came for 0.3 s.
+        // and nothing more came for 0.1 s (the client is done by now: its
+        // partner has written what it will).
         let deadline = Instant::now() + Duration::from_secs(5);
         let mut lines = peer.banner.clone();
         loop {
-            match peer.spawned.line(Duration::from_millis(300)) {
+            match peer.spawned.line(Duration::from_millis(100)) {
                 Ok(line) => lines.push(line),
                 Err(_) => {
                     let text = lines.join("\n");

@@ -110,12 +110,21 @@ pub fn interrupted() -> bool {
 
 /// Send SIGTERM to the process `pid`; one that is already gone is no error. Only a single process:
 /// kill(2) reads 0 and -1 as "my process group" and "everyone I may signal", and pid 1 is init.
+#[cfg(unix)]
 pub(crate) fn terminate(pid: u32) {
     if let Ok(pid) = i32::try_from(pid)
         && pid > 1
     {
         let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::SIGTERM);
     }
+}
+
+/// Windows has no signals to send: `taskkill` ends the process (and what it started) by its id.
+#[cfg(not(unix))]
+pub(crate) fn terminate(pid: u32) {
+    let _ = std::process::Command::new("taskkill")
+        .args(["/PID", &pid.to_string(), "/T", "/F"])
+        .output();
 }
 
 /// Ctrl-C at a terminal reaches every program the tool started (they share its process group);

@@ -55,6 +55,7 @@ pub fn main(args: Vec<String>) -> Result<(), Exit> {
         return crate::print(&format!("{HELP}\n"));
     }
     let options = parse(&args)?;
+    record::needs_linux("trace")?;
     if options.inside {
         // The second run, inside the namespace: loopback up, then the recording.
         record::loopback_up()?;

@@ -6,7 +6,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::fs;
-use std::net::{TcpListener, TcpStream, UdpSocket};
+use std::net::{TcpListener, UdpSocket};
 use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
@@ -420,7 +420,7 @@ fn killed_or_failed_runs_leave_nothing_running() {
         "stopped like an interrupted program: {said:?}"
     );
     assert!(
-        TcpStream::connect(("127.0.0.1", port)).is_err(),
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_err(),
         "the partner still listens on {port}"
     );
     assert!(
@@ -440,7 +440,7 @@ fn killed_or_failed_runs_leave_nothing_running() {
     });
     let peer_port = peer_port.expect("compare names its peer's port");
     assert!(
-        TcpStream::connect(("127.0.0.1", peer_port)).is_err(),
+        std::net::TcpStream::connect(("127.0.0.1", peer_port)).is_err(),
         "the partner outlived a failed run"
     );
 }

@@ -4,12 +4,10 @@
 //! holds, then sleeps), so the http-fetch step can be made to hang or to fail on purpose.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::fs;
-use std::io::Read;
-use std::net::TcpListener;
-use std::path::PathBuf;
-use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+// The stand-in python3 and the signals of the last two tests are Unix's.
+#[cfg(unix)]
+use std::{fs, io::Read, net::TcpListener, path::PathBuf, process::Command, time::Instant};
 
 use course::registry::{LESSONS, Partner, Role};
 use test_support::cmd;
@@ -74,8 +72,10 @@ fn an_unknown_lesson_is_a_usage_error() {
 
 /// A folder with a stand-in `python3` that prints http.server's banner for `port`, writes its pid
 /// to `pid`, and sleeps; removed at the end.
+#[cfg(unix)]
 struct FakePython(PathBuf);
 
+#[cfg(unix)]
 impl FakePython {
     fn new(name: &str, port: u16) -> FakePython {
         let dir = std::env::temp_dir().join(format!("course-tour-{name}-{}", std::process::id()));
@@ -108,6 +108,7 @@ impl FakePython {
     }
 }
 
+#[cfg(unix)]
 impl Drop for FakePython {
     fn drop(&mut self) {
         let _ = fs::remove_dir_all(&self.0);

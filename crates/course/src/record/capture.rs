@@ -2,16 +2,10 @@
 //! AF_PACKET socket (the course tool is root there, with no other traffic in the picture), and
 //! each frame decoded into a [`Packet`] the ladder can draw.
 
-use std::io::{self, IoSliceMut};
 use std::net::IpAddr;
-use std::os::fd::AsRawFd;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::thread::{self, JoinHandle};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
-
-use nix::sys::socket::{ControlMessageOwned, LinkAddr, MsgFlags, recvmsg, setsockopt, sockopt};
-use socket2::{Domain, Protocol, Socket, Type};
+use std::thread::JoinHandle;
 
 /// One frame seen on `lo`, as taken off the wire.
 #[derive(Clone, Debug)]
@@ -38,55 +32,7 @@ pub struct Capture {
     thread: JoinHandle<Vec<Frame>>,
 }
 
-/// The protocol number for "every protocol" (ETH_P_ALL, 3), in network byte order as AF_PACKET
-/// wants it; AF_PACKET itself is 17 on Linux.
-const ETH_P_ALL_BE: i32 = 0x0300;
-const AF_PACKET: i32 = 17;
-/// SOCK_RAW (socket2 names it only with its "all" feature, which would reach the lessons too).
-const SOCK_RAW: i32 = 3;
-
 impl Capture {
-    /// Start capturing every frame on every interface of this network namespace (only `lo`).
-    pub fn start() -> io::Result<Capture> {
-        let socket = Socket::new(
-            Domain::from(AF_PACKET),
-            Type::from(SOCK_RAW),
-            Some(Protocol::from(ETH_P_ALL_BE)),
-        )?;
-        // Stamp each frame with the kernel's clock when it was taken off the wire.
-        setsockopt(&socket, sockopt::ReceiveTimestampns, &true).map_err(io::Error::from)?;
-        // A short timeout, so the thread notices when it is asked to stop.
-        socket.set_read_timeout(Some(Duration::from_millis(50)))?;
-        let stop = Arc::new(AtomicBool::new(false));
-        let flag = Arc::clone(&stop);
-        let thread = thread::spawn(move || {
-            let mut frames = Vec::new();
-            let mut buf = vec![0u8; 65_536 + 64];
-            while !flag.load(Ordering::SeqCst) {
-                match receive(&socket, &mut buf) {
-                    // Each loopback packet passes twice, going out and coming in: the copy going
-                    // out stands for it. (Matching twins by their bytes fails when two packets
-                    // cross, as both FINs of a simultaneous close do: the ladder drew four.)
-                    Ok((_, _, Some(PACKET_INCOMING))) => {}
-                    Ok((n, time, _)) => frames.push(Frame {
-                        time,
-                        bytes: buf[..n].to_vec(),
-                    }),
-                    Err(e)
-                        if matches!(
-                            e.kind(),
-                            io::ErrorKind::WouldBlock
-                                | io::ErrorKind::TimedOut
-                                | io::ErrorKind::Interrupted
-                        ) => {}
-                    Err(_) => break,
-                }
-            }
-            frames
-        });
-        Ok(Capture { stop, thread })
-    }
-
     /// Stop, and hand back the frames, each loopback packet once.
     pub fn stop(self) -> Vec<Frame> {
         self.stop.store(true, Ordering::SeqCst);
@@ -94,37 +40,115 @@ impl Capture {
     }
 }
 
-/// `sll_pkttype` of a frame addressed to this host (PACKET_HOST); on `lo`, a packet coming in.
-const PACKET_INCOMING: u8 = 0;
+/// The capture socket itself: AF_PACKET, the kernel's timestamps and packet types, all Linux's.
+#[cfg(target_os = "linux")]
+mod packet_socket {
+    use std::io::{self, IoSliceMut};
+    use std::os::fd::AsRawFd;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::thread;
+    use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-/// One frame into `buf`: its length, the kernel's timestamp for it in seconds since the epoch (the
-/// clock strace's `-ttt` prints, or the time now if the kernel gave none), and its packet type
-/// (`sll_pkttype`: 0 coming in, 4 going out).
-fn receive(socket: &Socket, buf: &mut [u8]) -> io::Result<(usize, f64, Option<u8>)> {
-    let mut space = nix::cmsg_space!(nix::sys::time::TimeSpec);
-    let mut iov = [IoSliceMut::new(buf)];
-    let message = recvmsg::<LinkAddr>(
-        socket.as_raw_fd(),
-        &mut iov,
-        Some(&mut space),
-        MsgFlags::empty(),
-    )
-    .map_err(io::Error::from)?;
-    let mut time = None;
-    for control in message.cmsgs().map_err(io::Error::from)? {
-        if let ControlMessageOwned::ScmTimestampns(stamp) = control {
-            time = Some(stamp.tv_sec() as f64 + stamp.tv_nsec() as f64 * 1e-9);
+    use nix::sys::socket::{ControlMessageOwned, LinkAddr, MsgFlags, recvmsg, setsockopt, sockopt};
+    use socket2::{Domain, Protocol, Socket, Type};
+
+    use super::{Capture, Frame};
+
+    /// Seconds since the epoch, as strace's `-ttt` prints them.
+    fn now() -> f64 {
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0.0, |d| d.as_secs_f64())
+    }
+
+    /// The protocol number for "every protocol" (ETH_P_ALL, 3), in network byte order as AF_PACKET
+    /// wants it; AF_PACKET itself is 17 on Linux.
+    const ETH_P_ALL_BE: i32 = 0x0300;
+    const AF_PACKET: i32 = 17;
+    /// SOCK_RAW (socket2 names it only with its "all" feature, which would reach the lessons too).
+    const SOCK_RAW: i32 = 3;
+
+    impl Capture {
+        /// Start capturing every frame on every interface of this network namespace (only `lo`).
+        pub fn start() -> io::Result<Capture> {
+            let socket = Socket::new(
+                Domain::from(AF_PACKET),
+                Type::from(SOCK_RAW),
+                Some(Protocol::from(ETH_P_ALL_BE)),
+            )?;
+            // Stamp each frame with the kernel's clock when it was taken off the wire.
+            setsockopt(&socket, sockopt::ReceiveTimestampns, &true).map_err(io::Error::from)?;
+            // A short timeout, so the thread notices when it is asked to stop.
+            socket.set_read_timeout(Some(Duration::from_millis(50)))?;
+            let stop = Arc::new(AtomicBool::new(false));
+            let flag = Arc::clone(&stop);
+            let thread = thread::spawn(move || {
+                let mut frames = Vec::new();
+                let mut buf = vec![0u8; 65_536 + 64];
+                while !flag.load(Ordering::SeqCst) {
+                    match receive(&socket, &mut buf) {
+                        // Each loopback packet passes twice, going out and coming in: the copy going
+                        // out stands for it. (Matching twins by their bytes fails when two packets
+                        // cross, as both FINs of a simultaneous close do: the ladder drew four.)
+                        Ok((_, _, Some(PACKET_INCOMING))) => {}
+                        Ok((n, time, _)) => frames.push(Frame {
+                            time,
+                            bytes: buf[..n].to_vec(),
+                        }),
+                        Err(e)
+                            if matches!(
+                                e.kind(),
+                                io::ErrorKind::WouldBlock
+                                    | io::ErrorKind::TimedOut
+                                    | io::ErrorKind::Interrupted
+                            ) => {}
+                        Err(_) => break,
+                    }
+                }
+                frames
+            });
+            Ok(Capture { stop, thread })
         }
     }
-    let kind = message.address.map(|from| from.pkttype());
-    Ok((message.bytes, time.unwrap_or_else(now), kind))
+
+    /// `sll_pkttype` of a frame addressed to this host (PACKET_HOST); on `lo`, a packet coming in.
+    const PACKET_INCOMING: u8 = 0;
+
+    /// One frame into `buf`: its length, the kernel's timestamp for it in seconds since the epoch (the
+    /// clock strace's `-ttt` prints, or the time now if the kernel gave none), and its packet type
+    /// (`sll_pkttype`: 0 coming in, 4 going out).
+    fn receive(socket: &Socket, buf: &mut [u8]) -> io::Result<(usize, f64, Option<u8>)> {
+        let mut space = nix::cmsg_space!(nix::sys::time::TimeSpec);
+        let mut iov = [IoSliceMut::new(buf)];
+        let message = recvmsg::<LinkAddr>(
+            socket.as_raw_fd(),
+            &mut iov,
+            Some(&mut space),
+            MsgFlags::empty(),
+        )
+        .map_err(io::Error::from)?;
+        let mut time = None;
+        for control in message.cmsgs().map_err(io::Error::from)? {
+            if let ControlMessageOwned::ScmTimestampns(stamp) = control {
+                time = Some(stamp.tv_sec() as f64 + stamp.tv_nsec() as f64 * 1e-9);
+            }
+        }
+        let kind = message.address.map(|from| from.pkttype());
+        Ok((message.bytes, time.unwrap_or_else(now), kind))
+    }
 }
 
-/// Seconds since the epoch, as strace's `-ttt` prints them.
-pub fn now() -> f64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0.0, |d| d.as_secs_f64())
+/// Elsewhere there is no AF_PACKET socket to capture with (and no private network namespace to
+/// capture in): `trace` says it needs Linux before it gets here.
+#[cfg(not(target_os = "linux"))]
+impl Capture {
+    pub fn start() -> std::io::Result<Capture> {
+        Err(std::io::Error::new(
+            std::io::ErrorKind::Unsupported,
+            "a packet capture needs Linux (AF_PACKET)",
+        ))
+    }
 }
 
 /// Decode a frame from `lo` (Ethernet framing with zero addresses on Linux); `None` for what is

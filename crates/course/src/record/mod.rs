@@ -54,6 +54,23 @@ impl Display for Unavailable {
     }
 }
 
+/// A traced run needs Linux: strace, network namespaces and an AF_PACKET capture. Elsewhere, the
+/// one line a command that needs it (`trace`) ends with, exit 1.
+pub fn needs_linux(command: &str) -> Result<(), Exit> {
+    if cfg!(target_os = "linux") {
+        return Ok(());
+    }
+    let system = match std::env::consts::OS {
+        "macos" => "macOS",
+        "windows" => "Windows",
+        other => other,
+    };
+    Err(fail(format!(
+        "{command} needs Linux (strace and network namespaces); on {system}, run the course in a \
+         Linux VM or container to see the wire"
+    )))
+}
+
 /// What this machine allows.
 pub struct Tools {
     pub strace: bool,
@@ -435,6 +452,11 @@ fn drop_option_values(template: &[&str], args: Vec<String>) -> Vec<String> {
 /// The "On the wire" block of a lesson's page: the ladder of its usual run, from a real run in a
 /// private network namespace.
 pub fn page_ladder(lesson: &'static Lesson) -> Result<String, Unavailable> {
+    if !cfg!(target_os = "linux") {
+        return Err(Unavailable(
+            "the wire needs Linux (strace and network namespaces)".into(),
+        ));
+    }
     let tools = Tools::probe();
     if !tools.strace {
         return Err(Unavailable("strace is not installed".into()));

@@ -8,8 +8,9 @@
 //!   [`resolve`] and [`GaiError`] (the resolver's failures in Python's `[Errno N] text` words), and
 //!   [`py_addr`] (Python 2's `('127.0.0.1', 51423)` address notation), and [`server_address`] (a
 //!   server lesson's `[--bind ADDR] [PORT|SERVICE]`).
-//! - [`ServerLog`] (in `cli`): a server's log, with the one policy for a log that cannot be
-//!   written.
+//! - [`log`]: [`ServerLog`], a server's log on stdout and its error lines on stderr, with the one
+//!   policy for a log nobody reads or that cannot be written (the server serves on) and for an
+//!   error that repeats (shown once per [`REPEAT_INTERVAL`], with a count).
 //!
 //! # The exit-code contract
 //!
@@ -18,9 +19,11 @@
 //! unknown option, a port that is not a number from 0 to 65535): `error: …` and the usage line.
 
 pub mod cli;
+pub mod log;
 pub mod net;
 
-pub use cli::{Args, Exit, ServerLog, fail, fail_with, one_line, report, report_as, usage};
+pub use cli::{Args, Exit, fail, fail_with, one_line, report, report_as, usage};
+pub use log::{REPEAT_INTERVAL, ServerLog};
 pub use net::{
     GaiError, LISTING_PORT, PortError, PyAddr, Transport, parse_port, py_addr, resolve,
     server_address,

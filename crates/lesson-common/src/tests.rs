@@ -198,3 +198,143 @@ fn server_addresses() {
     assert!(matches!(parsed(&["70000"]), Err(Exit::Usage(_))));
     assert!(matches!(parsed(&["1", "2"]), Err(Exit::Usage(_))));
 }
+
+/// An error line is shown at once, then counted while it repeats, and shown again with its count
+/// once per interval; a line quiet for an interval is forgotten, and shown plain next time.
+#[test]
+fn repeated_errors_are_counted_per_interval() {
+    use log::Repeats;
+    let line = "error: accept failed: Too many open files (os error 24)";
+    let t0 = std::time::Instant::now();
+    let at = |secs: f64| t0 + Duration::from_secs_f64(secs);
+    let mut repeats = Repeats::default();
+    assert_eq!(repeats.note(line, at(0.0)).as_deref(), Some(line));
+    for i in 1..=56 {
+        assert_eq!(
+            repeats.note(line, at(f64::from(i) * 0.1)),
+            None,
+            "repeat {i}"
+        );
+    }
+    assert_eq!(repeats.due(at(9.9)), Vec::<String>::new());
+    // Another error meanwhile is its own line, shown at once.
+    let other = "error: a client left before we could name it: Transport endpoint is not connected";
+    assert_eq!(repeats.note(other, at(5.0)).as_deref(), Some(other));
+    assert_eq!(
+        repeats.due(at(10.0)),
+        [format!("{line} (×56 in the last 10 s)")]
+    );
+    // Still repeating: counted again, and the line that comes after the interval shows the count.
+    assert_eq!(repeats.note(line, at(12.0)), None);
+    assert_eq!(
+        repeats.note(line, at(20.0)),
+        Some(format!("{line} (×2 in the last 10 s)"))
+    );
+    // Quiet for an interval: forgotten (the other line, never repeated, too), then plain again.
+    assert_eq!(repeats.due(at(31.0)), Vec::<String>::new());
+    assert_eq!(repeats.note(line, at(31.0)).as_deref(), Some(line));
+    assert_eq!(repeats.note(other, at(31.0)).as_deref(), Some(other));
+}
+
+/// A writer that takes nothing until told to, then collects what it is given.
+struct Held {
+    open: std::sync::mpsc::Receiver<()>,
+    got: std::sync::Arc<std::sync::Mutex<Vec<u8>>>,
+    waited: bool,
+}
+
+impl io::Write for Held {
+    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+        if !self.waited {
+            let _ = self.open.recv();
+            self.waited = true;
+        }
+        self.got.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// While stdout takes nothing, logging never waits: the queue fills, then lines are dropped and
+/// counted, and once stdout takes bytes again every line is there or counted at the gap.
+#[test]
+fn a_stuck_log_drops_and_counts_lines_without_waiting() {
+    let (open, opened) = std::sync::mpsc::channel();
+    let got = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let out = Held {
+        open: opened,
+        got: std::sync::Arc::clone(&got),
+        waited: false,
+    };
+    let mut log = ServerLog::with(out, io::sink()).unwrap();
+    let lines = 20_000;
+    for i in 0..lines {
+        log.line(format_args!("Got connection from ('127.0.0.1', {i})"));
+    }
+    open.send(()).unwrap();
+    drop(log); // waits for the writers to finish
+    let text = String::from_utf8(got.lock().unwrap().clone()).unwrap();
+    let (mut logged, mut dropped, mut next) = (0, 0, 0);
+    for line in text.lines() {
+        if let Some(n) = line
+            .strip_prefix('(')
+            .and_then(|l| l.strip_suffix(" log lines dropped: stdout was not being read)"))
+        {
+            let n: usize = n.parse().unwrap();
+            dropped += n;
+            next += n;
+        } else {
+            assert_eq!(line, format!("Got connection from ('127.0.0.1', {next})"));
+            logged += 1;
+            next += 1;
+        }
+    }
+    assert_eq!(logged + dropped, lines, "{text}");
+    assert!(
+        dropped > 0 && logged > 0,
+        "logged {logged}, dropped {dropped}"
+    );
+}
+
+/// A log that cannot be written is said once on stderr; later lines are thrown away quietly.
+#[test]
+fn a_broken_log_is_said_once() {
+    struct Full;
+    impl io::Write for Full {
+        fn write(&mut self, _: &[u8]) -> io::Result<usize> {
+            Err(io::Error::from_raw_os_error(28))
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+    let err = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let (_open, opened) = std::sync::mpsc::channel();
+    drop(_open);
+    let collect = Held {
+        open: opened,
+        got: std::sync::Arc::clone(&err),
+        waited: false,
+    };
+    let mut log = ServerLog::with(Full, collect).unwrap();
+    log.line(format_args!("one"));
+    // The writer gives up on its own thread: wait (bounded) for it to say so.
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while err.lock().unwrap().is_empty() && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    for i in 0..100 {
+        log.line(format_args!("line {i}"));
+    }
+    drop(log);
+    let said = String::from_utf8(err.lock().unwrap().clone()).unwrap();
+    let lines: Vec<&str> = said.lines().collect();
+    assert_eq!(lines.len(), 1, "{said}");
+    assert!(
+        lines[0].starts_with("error: cannot write the log: No space left on device"),
+        "{said}"
+    );
+    assert!(lines[0].ends_with("; serving on without it"), "{said}");
+}

@@ -66,7 +66,9 @@ fn run() -> Result<(), Exit> {
 
     // From here on the std type does the safe, idiomatic I/O.
     let listener = TcpListener::from(socket);
-    let mut log = ServerLog::new();
+    // The log and the error lines go through lesson-common's ServerLog: a stdout nobody reads
+    // costs log lines (counted), never service, and a lasting error is not said ten times a second.
+    let mut log = ServerLog::new()?;
     // Not in the listing: with port 0 the kernel picks the port, so say which one (tests read
     // this).
     log.line(format_args!(
@@ -84,7 +86,7 @@ fn run() -> Result<(), Exit> {
         let client = match listener.accept() {
             Ok((client, _)) => client,
             Err(e) => {
-                eprintln!("error: accept failed: {e}");
+                log.error(format_args!("accept failed: {e}"));
                 thread::sleep(Duration::from_millis(100));
                 continue;
             }
@@ -94,7 +96,7 @@ fn run() -> Result<(), Exit> {
         //    client already reset the connection — again reported, not fatal.
         match client.peer_addr() {
             Ok(peer) => log.line(format_args!("Got connection from {}", py_addr(peer))),
-            Err(e) => eprintln!("error: a client left before we could name it: {e}"),
+            Err(e) => log.error(format_args!("a client left before we could name it: {e}")),
         }
 
         // 7. Close the connection: dropping the stream closes the socket; the client reads EOF.

@@ -90,13 +90,84 @@ fn keeps_serving_when_stdout_is_closed() {
         connect_and_expect_eof(addr); // served (closed on us) all the same
     }
     assert!(server.is_running(), "the server must still be running");
-    let stderr = server.stop_and_collect_stderr();
-    assert_eq!(stderr.len(), 1, "one line, not one per client: {stderr:?}");
+    let said = server.err_line();
     assert!(
-        stderr[0].starts_with("error: cannot write the log: Broken pipe"),
-        "{stderr:?}"
+        said.starts_with("error: cannot write the log: Broken pipe"),
+        "{said:?}"
     );
-    assert!(stderr[0].ends_with("; serving on without it"), "{stderr:?}");
+    assert!(said.ends_with("; serving on without it"), "{said:?}");
+    for _ in 0..3 {
+        connect_and_expect_eof(addr);
+    }
+    let stderr = server.stop_and_collect_stderr();
+    assert!(
+        stderr.is_empty(),
+        "one line, not one per client: {stderr:?}"
+    );
+}
+
+/// A log nobody reads (stdout a pipe that is never read, as behind a paused `| less` or Ctrl-S)
+/// never stops the server: every client is still served, and once the log is read again it
+/// accounts for every client, logged or counted in a `(N log lines dropped …)` line.
+#[test]
+fn a_log_nobody_reads_never_stops_serving() {
+    // Far more log than a pipe (64 KiB on Linux) and the server's own queue can hold.
+    const CLIENTS: usize = 8000;
+    let mut server = cmd(BIN).arg("0").start_paused(1);
+    let addr = server.listening_addr();
+    for _ in 0..CLIENTS {
+        connect_and_expect_eof(addr); // served (closed on us), log or no log
+    }
+    assert!(server.is_running(), "the server must still be running");
+    server.resume_reading();
+    assert_eq!(server.line(), "Waiting for connections...");
+    let (mut logged, mut dropped) = (0, 0);
+    while logged + dropped < CLIENTS {
+        let line = server.line();
+        if line.starts_with("Got connection from ('127.0.0.1', ") {
+            logged += 1;
+        } else {
+            dropped += dropped_count(&line);
+        }
+    }
+    assert_eq!(logged + dropped, CLIENTS, "every client logged or counted");
+    assert!(
+        dropped > 0,
+        "{CLIENTS} lines all fitted in the pipe: nothing was tested"
+    );
+}
+
+/// The N of a `(N log lines dropped: stdout was not being read)` line; the test fails on any
+/// other line.
+#[track_caller]
+fn dropped_count(line: &str) -> usize {
+    line.strip_prefix('(')
+        .and_then(|l| l.strip_suffix(" log lines dropped: stdout was not being read)"))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("neither a client nor a count of dropped lines: {line:?}"))
+}
+
+/// Out of file descriptors (`ulimit -n 4`: stdin, stdout, stderr and the listening socket),
+/// `accept` fails for as long as a client waits in the backlog: the error is said once, and then
+/// at most once per 10 s with a count, not ten times a second.
+#[cfg(unix)]
+#[test]
+fn a_lasting_accept_failure_is_said_once_then_counted() {
+    let (mut server, addr) = cmd(BIN).arg("0").fd_limit(4).serve();
+    let _waiting = TcpStream::connect(addr).unwrap(); // handshake done by the kernel, never accepted
+    let error = "error: accept failed: Too many open files (os error 24)";
+    assert_eq!(server.err_line(), error);
+    let next = server.err_line();
+    let count = next
+        .strip_prefix(error)
+        .and_then(|rest| rest.strip_prefix(" (×"))
+        .and_then(|rest| rest.strip_suffix(" in the last 10 s)"))
+        .and_then(|n| n.parse::<u32>().ok());
+    assert!(
+        count.is_some_and(|n| n >= 1),
+        "wanted the error again with its count, got {next:?}"
+    );
+    assert!(server.is_running());
 }
 
 /// `--bind ::1` serves IPv6 and prints Python's four-part IPv6 address tuples.

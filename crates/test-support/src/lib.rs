@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use process::{NoLine, Spawned};
+use process::{NoLine, Spawned, Stdin};
 
 /// How long a test waits for any one line, exit or peer before it gives up (generous for a
 /// loaded CI box). A passing test never waits this long.
@@ -30,6 +30,7 @@ pub struct Cmd {
     args: Vec<OsString>,
     env: Vec<(OsString, Option<OsString>)>,
     stdin: Vec<u8>,
+    endless_stdin: bool,
     limit: Duration,
     stdout: Sink,
 }
@@ -52,6 +53,7 @@ pub fn cmd(program: impl AsRef<Path>) -> Cmd {
         args: Vec::new(),
         env: Vec::new(),
         stdin: Vec::new(),
+        endless_stdin: false,
         limit: PATIENCE,
         stdout: Sink::Captured,
     }
@@ -102,6 +104,29 @@ impl Cmd {
         self
     }
 
+    /// Stdin that never ends: one line of zero bytes with no newline, as `< /dev/zero` gives,
+    /// for as long as the program reads (see [`process::Stdin::Endless`]).
+    pub fn stdin_without_end(mut self) -> Cmd {
+        self.endless_stdin = true;
+        self
+    }
+
+    /// Run with at most `n` open file descriptors (`ulimit -n`), so that a server's `accept` fails
+    /// with "Too many open files" once its listening socket is open. Runs through `sh`: Unix only.
+    pub fn fd_limit(self, n: u32) -> Cmd {
+        let mut args = vec![
+            OsString::from("-c"),
+            OsString::from(format!("ulimit -n {n} && exec \"$0\" \"$@\"")),
+            self.program.into_os_string(),
+        ];
+        args.extend(self.args);
+        Cmd {
+            program: PathBuf::from("sh"),
+            args,
+            ..self
+        }
+    }
+
     /// How long [`Cmd::run`] lets the program run before it fails the test (default [`PATIENCE`]).
     pub fn limit(mut self, limit: Duration) -> Cmd {
         self.limit = limit;
@@ -130,7 +155,8 @@ impl Cmd {
         })
     }
 
-    /// Send stdout to `/dev/full`, where every write fails ("No space left on device").
+    /// Send stdout to `/dev/full`, where every write fails ("No space left on device"); only
+    /// where [`HAS_DEV_FULL`] says there is one.
     pub fn stdout_full(mut self) -> Cmd {
         self.stdout = Sink::Full;
         self
@@ -165,8 +191,15 @@ impl Cmd {
             Sink::Full => Stdio::from(File::create("/dev/full").expect("/dev/full")),
             Sink::Closed => {
                 // The stdin of a program that exits at once is a pipe with no reader.
+                let mut quits = if cfg!(windows) {
+                    let mut exit = Command::new("cmd");
+                    exit.args(["/C", "exit"]);
+                    exit
+                } else {
+                    Command::new("true")
+                };
                 let mut reader =
-                    process::spawn(Command::new("true").stdin(Stdio::piped())).expect("true");
+                    process::spawn(quits.stdin(Stdio::piped())).expect("a program that quits");
                 let pipe = reader.stdin.take().expect("piped stdin");
                 reader.wait().expect("true exits");
                 // No child of another test thread, forked but not yet exec'd, keeps the read end.
@@ -196,7 +229,12 @@ impl Cmd {
     #[track_caller]
     pub fn run(self) -> Finished {
         let stdout = self.stdout_stdio();
-        let outcome = process::run_bounded_to(&mut self.command(), &self.stdin, self.limit, stdout)
+        let stdin = if self.endless_stdin {
+            Stdin::Endless
+        } else {
+            Stdin::Bytes(self.stdin.clone())
+        };
+        let outcome = process::run_bounded_with(&mut self.command(), stdin, self.limit, stdout)
             .unwrap_or_else(|e| panic!("cannot run {}: {e}", self.shown()));
         let stderr = String::from_utf8_lossy(&outcome.stderr).into_owned();
         let Some(status) = outcome.status else {
@@ -253,6 +291,19 @@ impl Cmd {
     #[track_caller]
     pub fn start_head_1(self) -> Running {
         let spawned = Spawned::start_head(&mut self.command(), &self.stdin, 1)
+            .unwrap_or_else(|e| panic!("cannot start {}: {e}", self.shown()));
+        Running {
+            spawned,
+            shown: self.shown(),
+        }
+    }
+
+    /// Start in the background, read the first `lines` lines of stdout (a server's banner), then
+    /// read nothing more, as a paused `| less` or a terminal stopped with Ctrl-S: the pipe stays
+    /// open and fills up. [`Running::resume_reading`] reads on.
+    #[track_caller]
+    pub fn start_paused(self, lines: usize) -> Running {
+        let spawned = Spawned::start_paused(&mut self.command(), &self.stdin, lines)
             .unwrap_or_else(|e| panic!("cannot start {}: {e}", self.shown()));
         Running {
             spawned,
@@ -338,6 +389,11 @@ impl Running {
         }
     }
 
+    /// Read stdout again after [`Cmd::start_paused`].
+    pub fn resume_reading(&mut self) {
+        self.spawned.resume();
+    }
+
     /// Wait (bounded) for the program to exit by itself; returns its exit code.
     #[track_caller]
     pub fn wait(&mut self) -> Option<i32> {
@@ -407,6 +463,26 @@ pub fn still_running(pid: &str) -> bool {
         std::thread::sleep(Duration::from_millis(50));
     }
 }
+
+/// A command-line argument that is not valid Unicode, and how a lesson quotes it in its usage
+/// error (`"\xFF" is not valid UTF-8`): the byte 0xFF on Unix, a lone UTF-16 surrogate on
+/// Windows, where arguments are UTF-16.
+pub fn not_unicode_arg() -> (OsString, &'static str) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStringExt;
+        (OsString::from_vec(vec![0xff]), "\"\\xFF\"")
+    }
+    #[cfg(windows)]
+    {
+        use std::os::windows::ffi::OsStringExt;
+        (OsString::from_wide(&[0xd800]), "\"\\u{d800}\"")
+    }
+}
+
+/// Whether this system has `/dev/full` (where every write fails with "No space left on device")
+/// for [`Cmd::stdout_full`]: Linux has it; macOS and Windows do not.
+pub const HAS_DEV_FULL: bool = cfg!(any(target_os = "linux", target_os = "android"));
 
 /// Parse Python's address notation back: `('127.0.0.1', 5)` or `('::1', 5, 0, 0)`.
 #[track_caller]

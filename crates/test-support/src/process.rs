@@ -5,7 +5,7 @@ use std::ffi::OsString;
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::sync::{Mutex, PoisonError, RwLock};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -57,6 +57,32 @@ pub struct Spawned {
     child: Child,
     stdout: Receiver<String>,
     stderr: Receiver<String>,
+    /// Set while stdout is paused ([`Spawned::start_paused`]): a message here reads on.
+    resume: Option<Sender<()>>,
+}
+
+/// What a program gets on stdin.
+pub enum Stdin {
+    /// These bytes, then end of input.
+    Bytes(Vec<u8>),
+    /// A line that never ends: zero bytes with no newline, as from `/dev/zero`, for as long as the
+    /// program reads (up to [`ENDLESS_CAP`] bytes, then the pipe stays open with nothing more in
+    /// it, so a program that reads all it is given waits, bounded by its test's limit, instead of
+    /// filling memory), and never an end of input.
+    Endless,
+}
+
+/// How much of an endless stdin is written before the writer stops (without closing the pipe).
+pub const ENDLESS_CAP: usize = 256 << 20;
+
+/// How a stdout or stderr pipe is read.
+enum Reading {
+    /// To its end.
+    All,
+    /// The first N lines, then the reading end is closed (`| head -N`).
+    Head(usize),
+    /// The first N lines, then nothing until a message comes on the receiver.
+    Pause(usize, Receiver<()>),
 }
 
 /// Why no line came.
@@ -72,16 +98,25 @@ impl Spawned {
     /// Start `command` with `stdin` written to it and then closed (an empty `stdin` is closed at
     /// once); stdout and stderr are captured.
     pub fn start(command: &mut Command, stdin: &[u8]) -> io::Result<Spawned> {
-        Spawned::start_with(command, stdin, None)
+        Spawned::start_with(command, stdin, Reading::All)
     }
 
     /// As [`Spawned::start`], but only the first `lines` lines of stdout are read; then the reading
     /// end of the pipe is closed, as `program | head -1` leaves it, and later writes fail.
     pub fn start_head(command: &mut Command, stdin: &[u8], lines: usize) -> io::Result<Spawned> {
-        Spawned::start_with(command, stdin, Some(lines))
+        Spawned::start_with(command, stdin, Reading::Head(lines))
     }
 
-    fn start_with(command: &mut Command, stdin: &[u8], head: Option<usize>) -> io::Result<Spawned> {
+    /// As [`Spawned::start`], but after the first `lines` lines of stdout nothing more is read
+    /// until [`Spawned::resume`]: the pipe stays open and fills up, as behind a paused `| less`.
+    pub fn start_paused(command: &mut Command, stdin: &[u8], lines: usize) -> io::Result<Spawned> {
+        let (resume, resumed) = mpsc::channel();
+        let mut spawned = Spawned::start_with(command, stdin, Reading::Pause(lines, resumed))?;
+        spawned.resume = Some(resume);
+        Ok(spawned)
+    }
+
+    fn start_with(command: &mut Command, stdin: &[u8], stdout: Reading) -> io::Result<Spawned> {
         let mut child = spawn(
             command
                 .stdin(Stdio::piped())
@@ -89,14 +124,22 @@ impl Spawned {
                 .stderr(Stdio::piped()),
         )?;
         born(&child);
-        feed(&mut child, stdin);
-        let stdout = read_lines(child.stdout.take(), head);
-        let stderr = read_lines(child.stderr.take(), None);
+        feed(&mut child, Stdin::Bytes(stdin.to_vec()));
+        let stdout = read_lines(child.stdout.take(), stdout);
+        let stderr = read_lines(child.stderr.take(), Reading::All);
         Ok(Spawned {
             child,
             stdout,
             stderr,
+            resume: None,
         })
+    }
+
+    /// Start reading stdout again after [`Spawned::start_paused`] (nothing, otherwise).
+    pub fn resume(&mut self) {
+        if let Some(resume) = self.resume.take() {
+            let _ = resume.send(());
+        }
     }
 
     /// The next line on stdout (without its line end), waiting at most `wait`.
@@ -186,6 +229,16 @@ pub fn run_bounded_to(
     limit: Duration,
     stdout: Stdio,
 ) -> io::Result<Outcome> {
+    run_bounded_with(command, Stdin::from(stdin), limit, stdout)
+}
+
+/// [`run_bounded_to`] with any [`Stdin`], an endless one too.
+pub fn run_bounded_with(
+    command: &mut Command,
+    stdin: Stdin,
+    limit: Duration,
+    stdout: Stdio,
+) -> io::Result<Outcome> {
     let mut child = spawn(
         command
             .stdin(Stdio::piped())
@@ -254,30 +307,69 @@ pub fn shown(program: &Path, args: &[OsString]) -> String {
     line
 }
 
-fn feed(child: &mut Child, stdin: &[u8]) {
-    if let Some(mut input) = child.stdin.take() {
-        let bytes = stdin.to_vec();
-        // A program may exit before reading its input: a failed write is not our concern.
-        thread::spawn(move || input.write_all(&bytes));
+fn feed(child: &mut Child, stdin: Stdin) {
+    let Some(mut input) = child.stdin.take() else {
+        return;
+    };
+    // A program may exit before reading its input: a failed write is not our concern.
+    match stdin {
+        Stdin::Bytes(bytes) => {
+            thread::spawn(move || input.write_all(&bytes));
+        }
+        Stdin::Endless => {
+            thread::spawn(move || {
+                let zeros = vec![0u8; 64 * 1024];
+                let mut written = 0;
+                while written < ENDLESS_CAP && input.write_all(&zeros).is_ok() {
+                    written += zeros.len();
+                }
+                // Keep the pipe open, empty, until the program has gone: no end of input. A write
+                // of nothing would not notice the reader leaving, so ask once a second with one
+                // zero byte more (taken only by a program that reads all, and then harmless).
+                while written >= ENDLESS_CAP && input.write_all(&[0]).is_ok() {
+                    thread::sleep(Duration::from_secs(1));
+                }
+            });
+        }
+    }
+}
+
+impl From<&[u8]> for Stdin {
+    fn from(bytes: &[u8]) -> Stdin {
+        Stdin::Bytes(bytes.to_vec())
     }
 }
 
 /// Read `stream` line by line onto a channel, on a thread: all of it, or only the first `head`
 /// lines, after which the stream is dropped (closed).
-fn read_lines(stream: Option<impl Read + Send + 'static>, head: Option<usize>) -> Receiver<String> {
+fn read_lines(stream: Option<impl Read + Send + 'static>, how: Reading) -> Receiver<String> {
     let (tx, rx) = mpsc::channel();
     if let Some(stream) = stream {
         thread::spawn(move || {
             let mut reader = BufReader::new(stream);
             let mut line = Vec::new();
-            let mut left = head.unwrap_or(usize::MAX);
-            while left > 0 && matches!(reader.read_until(b'\n', &mut line), Ok(n) if n > 0) {
+            let (mut left, head, mut pause) = match how {
+                Reading::All => (usize::MAX, false, None),
+                Reading::Head(lines) => (lines, true, None),
+                Reading::Pause(lines, resumed) => (lines, false, Some(resumed)),
+            };
+            loop {
+                if left == 0 {
+                    // Paused: wait for the word to read on (a dropped sender means never).
+                    match pause.take() {
+                        Some(resumed) if resumed.recv().is_ok() => left = usize::MAX,
+                        _ => return,
+                    }
+                }
+                if !matches!(reader.read_until(b'\n', &mut line), Ok(n) if n > 0) {
+                    return;
+                }
                 left -= 1;
                 let text = String::from_utf8_lossy(&line)
                     .trim_end_matches(['\r', '\n'])
                     .to_string();
                 line.clear();
-                if left == 0 {
+                if head && left == 0 {
                     // `| head -N`: the reading end is closed for good before the last line is
                     // handed on, so what the program writes after a test has seen that line is
                     // refused (EPIPE), not taken into the pipe's buffer.

@@ -6,7 +6,7 @@
 //! Run: `echo hello | cargo run -p udp-client -- 127.0.0.1 51423`
 //! Try: `cargo run -p udp-echo-server` in another terminal first.
 
-use std::io::{self, BufRead, ErrorKind, Write};
+use std::io::{self, BufRead, ErrorKind, Read, Write};
 use std::net::{Shutdown, UdpSocket};
 use std::process::ExitCode;
 use std::time::Duration;
@@ -31,6 +31,8 @@ Options:
 Example:
   echo hello | cargo run -p udp-client -- 127.0.0.1 51423    (start udp-echo-server first)";
 
+/// The most one UDP datagram can carry (IPv6: 65,535 less the UDP header; IPv4 has 65,507).
+const LINE_LIMIT: usize = 65_527;
 /// What Python 2's `str.strip()` removes from both ends: C's isspace() in the "C" locale. Rust's
 /// `trim_ascii` leaves out the vertical tab (\x0b).
 const PYTHON_WHITESPACE: &[u8] = b" \t\n\x0b\x0c\r";
@@ -83,11 +85,19 @@ fn run() -> Result<(), Exit> {
 
     // 3. Ask for one line. Bytes, not a String: any input is sent as typed, stripped as Python's
     //    `strip()` strips. At EOF the line is empty and an empty datagram is sent, as in Python.
+    //    Deviation: Python reads the whole line, however long (`< /dev/zero` fills memory); we
+    //    read at most what one datagram can carry.
     let mut out = io::stdout().lock();
     writeln!(out, "Enter data to transmit: ")?;
     out.flush()?;
     let mut input = Vec::new();
-    io::stdin().lock().read_until(b'\n', &mut input)?;
+    let mut stdin = io::stdin().lock().take(LINE_LIMIT as u64 + 1);
+    stdin.read_until(b'\n', &mut input)?;
+    if input.len() - usize::from(input.ends_with(b"\n")) > LINE_LIMIT {
+        return Err(fail(format!(
+            "the line is longer than {LINE_LIMIT} bytes, more than any UDP datagram can carry"
+        )));
+    }
     let start = input
         .iter()
         .position(|b| !PYTHON_WHITESPACE.contains(b))

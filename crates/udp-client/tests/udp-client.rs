@@ -200,6 +200,7 @@ fn hostile_input_table() {
         .unwrap()
         .port()
         .to_string();
+    let line_65520 = vec![b'x'; 65_520];
     let line_70k = vec![b'x'; 70_000];
     let name300 = "c".repeat(300);
     let fast = |args: &[&str]| cmd(BIN).args(["--timeout", "0.2"]).args(args);
@@ -270,11 +271,17 @@ fn hostile_input_table() {
             1,
             "cannot resolve 'cccc".into(),
         ),
-        // More than one datagram can carry: the send fails whole, nothing is cut.
+        // More than an IPv4 datagram can carry: the send fails whole, nothing is cut.
+        (
+            fast(&["127.0.0.1", p]).stdin(&line_65520),
+            1,
+            "cannot send 65520 bytes: Message too long".into(),
+        ),
+        // More than any datagram can carry: refused before anything is sent.
         (
             fast(&["127.0.0.1", p]).stdin(&line_70k),
             1,
-            "cannot send 70000 bytes: Message too long".into(),
+            "the line is longer than 65527 bytes, more than any UDP datagram can carry".into(),
         ),
         // A closed stdin sends an empty datagram; the silent peer never answers.
         (
@@ -312,6 +319,26 @@ fn hostile_input_table() {
     assert!(
         help.stdout_text()
             .starts_with("usage: udp-client [--timeout SECONDS] HOST PORT|SERVICE\n\n")
+    );
+}
+
+/// Stdin that never ends and holds no newline (`< /dev/zero`): the client reads no more than a
+/// datagram can carry, then refuses with one line, exit 1; nothing is sent.
+#[test]
+fn endless_input_is_refused_after_what_a_datagram_can_carry() {
+    let silent = UdpSocket::bind("127.0.0.1:0").unwrap();
+    silent.set_nonblocking(true).unwrap();
+    let port = silent.local_addr().unwrap().port().to_string();
+    let done = cmd(BIN)
+        .args(["127.0.0.1", &port])
+        .stdin_without_end()
+        .assert_error(1, "the line is longer than 65527 bytes");
+    assert_eq!(done.stdout_text(), PROMPT);
+    let sent = silent.recv_from(&mut [0; 16]).map_err(|e| e.kind());
+    assert_eq!(
+        sent.err(),
+        Some(std::io::ErrorKind::WouldBlock),
+        "nothing is sent"
     );
 }
 

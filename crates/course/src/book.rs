@@ -193,6 +193,9 @@ struct Seen {
     /// Code blocks with nothing in them: an `{{#include FILE:anchor}}` whose anchor is gone
     /// renders as one, and mdBook says nothing.
     empty_code: usize,
+    /// Commands in table cells that the browser broke across lines (`cargo run -` / `p socket-`):
+    /// copied from the page, they come out wrong.
+    broken_commands: Vec<String>,
 }
 
 fn check_site(root: &Path, site: &Path) -> Result<(), Exit> {
@@ -273,6 +276,11 @@ fn problems(seen: &BTreeMap<PathBuf, Seen>, search_hits: usize) -> Vec<String> {
             problems.push(format!(
                 "{name}: {} empty code block(s) — an {{{{#include}}}} whose anchor is gone?",
                 page_seen.empty_code
+            ));
+        }
+        for command in &page_seen.broken_commands {
+            problems.push(format!(
+                "{name}: the command `{command}` in a table is broken across lines"
             ));
         }
         for image in &page_seen.broken_images {
@@ -537,7 +545,8 @@ impl Browser {
                 links: [...document.querySelectorAll('a[href]')].map(a => a.href),
                 brokenImages: [...document.images].filter(i => !i.complete || i.naturalWidth === 0).map(i => i.src),
                 ids: [...document.querySelectorAll('[id]')].map(e => e.id),
-                emptyCode: [...document.querySelectorAll('main pre code')].filter(c => c.textContent.trim() === '').length })",
+                emptyCode: [...document.querySelectorAll('main pre code')].filter(c => c.textContent.trim() === '').length,
+                brokenCommands: [...document.querySelectorAll('main td code')].filter(c => c.getClientRects().length > 1).map(c => c.textContent) })",
         )?;
         let strings = |key: &str| -> Vec<String> {
             facts[key]
@@ -565,6 +574,7 @@ impl Browser {
             ids: strings("ids").into_iter().collect(),
             errors: self.events.iter().filter_map(error_of).collect(),
             empty_code: facts["emptyCode"].as_u64().unwrap_or(0) as usize,
+            broken_commands: strings("brokenCommands"),
         })
     }
 

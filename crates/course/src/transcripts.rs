@@ -334,22 +334,29 @@ fn with_map(text: &str) -> String {
 
 /// The course map table, one row per registry lesson.
 pub fn map() -> String {
+    // Four columns of prose and one of commands: each command stays on one line (course.css), and
+    // what to start first sits above the command it comes before, so the table fits a laptop.
     let mut table = String::from(
-        "| # | lesson | listing (chapter, title) | run it | start first | socket calls it teaches |\n\
-         |---|---|---|---|---|---|\n",
+        "| # | lesson | listing (chapter, title) | run it (its partner first) | socket calls it teaches |\n\
+         |---|---|---|---|---|\n",
     );
     for (i, l) in LESSONS.iter().enumerate() {
-        let partner = match l.partner {
+        let first = match l.partner {
             Partner::Lesson(name) if l.role == Role::Client => {
-                format!("[{name}](lessons/{name}.md)")
+                format!("with [{name}](lessons/{name}.md) running:<br>")
             }
-            Partner::Lesson(name) => format!("— (then [{name}](lessons/{name}.md))"),
-            Partner::HttpServer => "`python3 -m http.server --bind 127.0.0.1 8000`".into(),
-            Partner::None => "—".into(),
+            Partner::HttpServer => "`python3 -m http.server --bind 127.0.0.1 8000`, then<br>".into(),
+            Partner::Lesson(_) | Partner::None => String::new(),
+        };
+        let then = match l.partner {
+            Partner::Lesson(name) if l.role == Role::Server => {
+                format!("<br>then [{name}](lessons/{name}.md)")
+            }
+            _ => String::new(),
         };
         let _ = writeln!(
             table,
-            "| {} | [{}](lessons/{}.md) | ch. {}, {} | `{}` | {partner} | {} |",
+            "| {} | [{}](lessons/{}.md) | ch. {}, {} | {first}`{}`{then} | {} |",
             i + 1,
             l.name,
             l.name,

@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 
 cargo fmt --all --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
+eval "$(scripts/dns-guard --env)" # every test binary below runs with its DNS queries logged: one that sends any fails
 cargo test --workspace --locked
 cargo course transcripts --check
 cargo course tour

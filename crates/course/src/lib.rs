@@ -22,6 +22,7 @@ pub mod pair;
 pub mod python;
 pub mod record;
 pub mod registry;
+pub mod scratch;
 pub mod text;
 pub mod workspace;
 
@@ -138,6 +139,7 @@ fn stop_children_on_interrupt() {
         for pid in test_support::process::live_children() {
             terminate(pid);
         }
+        scratch::remove_all();
         eprintln!("\ncourse: interrupted; every program it started is stopped");
         // The handler runs on its own thread while the main one waits on children: ending the
         // process from here is the one way out that does not wait for them.

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::fs;
 use std::io::Read;
 use std::net::TcpStream;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
@@ -14,6 +14,7 @@ use lesson_common::{Exit, fail, fail_with};
 use test_support::process::{self, NoLine, Outcome, Spawned};
 
 use crate::registry::{Check, LISTING_PORT, Lesson, Partner};
+use crate::scratch::Scratch;
 
 /// How long a partner may take to say where it listens, and a lesson to finish.
 pub const STARTUP: Duration = Duration::from_secs(10);
@@ -34,8 +35,8 @@ pub struct Peer {
     pub shown: String,
     /// Lines it printed while starting (its `Listening on` banner, say).
     pub banner: Vec<String>,
-    /// The served folder of an HTTP partner, removed when the peer is dropped.
-    site: Option<PathBuf>,
+    /// The served folder of an HTTP partner, held only to be removed when the peer is dropped.
+    _site: Option<Scratch>,
 }
 
 impl Peer {
@@ -47,10 +48,8 @@ impl Peer {
 
 impl Drop for Peer {
     fn drop(&mut self) {
+        // Stopped before its folder goes (the field drops after this).
         self.spawned.stop();
-        if let Some(site) = &self.site {
-            let _ = fs::remove_dir_all(site);
-        }
     }
 }
 
@@ -84,7 +83,7 @@ pub fn start_lesson_server(name: &str) -> Result<Peer, Exit> {
         port,
         shown: format!("{name} --bind 127.0.0.1 0"),
         banner: vec![banner],
-        site: None,
+        _site: None,
     })
 }
 
@@ -92,14 +91,13 @@ pub fn start_lesson_server(name: &str) -> Result<Peer, Exit> {
 /// http-fetch page tells a learner to run it. Its port comes from its own `Serving HTTP on …
 /// port N` line.
 pub fn start_http_server() -> Result<Peer, Exit> {
-    let site = std::env::temp_dir().join(format!("course-site-{}", std::process::id()));
-    write_site(&site)?;
+    let site = Scratch::new("site")?;
+    write_site(site.path())?;
     let mut command = Command::new("python3");
-    command.args(http_server_args(&site, 0));
+    command.args(http_server_args(site.path(), 0));
     let spawned = match Spawned::start(&mut command, b"") {
         Ok(spawned) => spawned,
         Err(e) => {
-            let _ = fs::remove_dir_all(&site);
             return Err(fail_with(
                 "http-fetch's partner is `python3 -m http.server`, and python3 cannot run",
                 e,
@@ -112,7 +110,7 @@ pub fn start_http_server() -> Result<Peer, Exit> {
         port: 0,
         shown: String::new(),
         banner: Vec::new(),
-        site: Some(site),
+        _site: Some(site),
     };
     let banner = match peer.spawned.line(STARTUP) {
         Ok(line) => line,
@@ -130,9 +128,8 @@ pub fn start_http_server() -> Result<Peer, Exit> {
     Ok(peer)
 }
 
-/// A folder to serve with [`HELLO_PATH`] in it.
+/// [`HELLO_PATH`] written into `site`, a folder that exists (a scratch folder), to be served.
 pub fn write_site(site: &Path) -> Result<(), Exit> {
-    fs::create_dir_all(site).map_err(|e| fail_with("cannot make a folder to serve", e))?;
     fs::write(site.join(HELLO_PATH), HELLO_BODY)
         .map_err(|e| fail_with("cannot write the served file", e))
 }

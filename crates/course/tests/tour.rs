@@ -126,10 +126,12 @@ fn a_killed_tour_leaves_nothing_running() {
     // The "server" accepts and never answers, so http-fetch waits for its reply.
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let fake = FakePython::new("killed", listener.local_addr().unwrap().port());
+    fs::create_dir_all(fake.0.join("tmp")).unwrap();
     let mut tour = cmd(COURSE)
         .args(["tour", "http-fetch"])
         .env("COURSE_NO_BUILD", "1")
         .env("PATH", fake.path_env())
+        .env("TMPDIR", fake.0.join("tmp"))
         .start();
     let (mut stream, _) = listener.accept().unwrap();
     let partner = fake.pid();
@@ -150,6 +152,36 @@ fn a_killed_tour_leaves_nothing_running() {
     assert!(
         !test_support::still_running(&partner),
         "the partner (pid {partner}) still runs"
+    );
+    // The folder it served is gone too (the handler exits without running drops); the tour had
+    // a temporary folder of its own.
+    let left: Vec<_> = fs::read_dir(fake.0.join("tmp"))
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with("course-site-"))
+        .collect();
+    assert!(left.is_empty(), "the served folder was left: {left:?}");
+}
+
+/// A TMPDIR that does not exist is said so; the tour never makes it (it made `/nonexistent`).
+#[cfg(unix)]
+#[test]
+fn a_missing_tmpdir_is_not_made() {
+    if !test_support::built(&["http-fetch"]) {
+        return;
+    }
+    let missing = std::env::temp_dir().join(format!("course-no-tmpdir-{}", std::process::id()));
+    let done = cmd(COURSE)
+        .args(["tour", "http-fetch"])
+        .env("COURSE_NO_BUILD", "1")
+        .env("TMPDIR", &missing)
+        .run();
+    assert!(!missing.exists(), "the tour made {}", missing.display());
+    assert!(
+        done.stdout_text()
+            .contains("cannot make a scratch folder in"),
+        "{}",
+        done.stdout_text()
     );
 }
 

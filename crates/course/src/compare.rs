@@ -26,9 +26,13 @@ Run your own copy of a lesson's Python listing (the course does not ship the boo
 lesson against the same peer on 127.0.0.1, mask what differs from run to run, and show both outputs
 side by side. Exit 0: the same; 1: different; 2: a bad command line.
 
-  ARGS        go to both sides; the word PORT stands for the port of the peer compare starts.
-              Options such as --pause or --timeout go to the lesson only. Without ARGS, the
-              lesson's usual ones (see `cargo course list`).
+  ARGS        the lesson's arguments, to both sides. Write the word PORT where the port of the
+              peer compare starts goes (it listens on a free port): `cargo course compare
+              socket-info info.py localhost PORT`. Without ARGS, the usual ones (each side's `$`
+              line shows them; http-fetch: --pause 0 127.0.0.1 PORT /hello.txt). An option
+              joins them, replacing the usual option of its name: `… compare http-fetch fetch.py
+              --pause 2` runs --pause 2 127.0.0.1 PORT /hello.txt. Other words replace them all.
+              Options (--pause, --timeout) go to the lesson only.
   peers       client lessons: their partner on a free port (http-fetch: python3 -m http.server
               serving hello.txt); server lessons: each side in turn on the listing's port 51423,
               then a scripted client makes three connections (TCP) or sends three datagrams (UDP)
@@ -86,11 +90,7 @@ pub fn main(args: Vec<String>) -> Result<(), Exit> {
         )));
     }
     let python = python::interpreter()?;
-    let mut args: Vec<String> = if rest.is_empty() {
-        compare_defaults(lesson)
-    } else {
-        rest.to_vec()
-    };
+    let mut args = join_defaults(&compare_defaults(lesson), rest);
     let (_, positional, _) = split_options(&args);
     if lesson.role == Role::Client {
         // The peer listens on 127.0.0.1 only.
@@ -243,6 +243,55 @@ fn compare_defaults(lesson: &Lesson) -> Vec<String> {
         out.clear(); // the listing's own port, 51423, on both sides
     }
     out
+}
+
+/// The ARGS given joined with the usual ones: each `--option VALUE` given replaces the usual option
+/// of that name (or is added), and positional words given replace all the usual ones (kept when
+/// none is given). `--pause 2` alone is then `--pause 2 127.0.0.1 PORT /hello.txt` for http-fetch.
+fn join_defaults(defaults: &[String], given: &[String]) -> Vec<String> {
+    let (given_options, given_words) = options_and_words(given);
+    let (usual_options, usual_words) = options_and_words(defaults);
+    let name = |option: &[String]| -> String {
+        let flag = option.first().map_or("", String::as_str);
+        flag.split_once('=')
+            .map_or(flag, |(name, _)| name)
+            .to_string()
+    };
+    let given_names: Vec<String> = given_options.iter().map(|o| name(o)).collect();
+    let mut out: Vec<String> = usual_options
+        .into_iter()
+        .filter(|o| !given_names.contains(&name(o)))
+        .chain(given_options)
+        .flatten()
+        .collect();
+    out.extend(if given_words.is_empty() {
+        usual_words
+    } else {
+        given_words
+    });
+    out
+}
+
+/// The `--option VALUE` (or `--option=VALUE`) groups of `args`, and the other words, in order.
+fn options_and_words(args: &[String]) -> (Vec<Vec<String>>, Vec<String>) {
+    let (mut options, mut words) = (Vec::new(), Vec::new());
+    let mut rest = args.iter();
+    while let Some(arg) = rest.next() {
+        if !arg.starts_with("--") {
+            words.push(arg.clone());
+        } else if arg.contains('=') {
+            options.push(vec![arg.clone()]);
+        } else {
+            options.push(
+                [Some(arg), rest.next()]
+                    .into_iter()
+                    .flatten()
+                    .cloned()
+                    .collect(),
+            );
+        }
+    }
+    (options, words)
 }
 
 /// (the lesson's ARGS, the listing's ARGS without `--option VALUE` pairs, the --pause value).
@@ -644,4 +693,33 @@ fn in_private_network(args: &[String]) -> Result<Option<Result<(), Exit>>, Exit>
         Some(0) => Ok(()),
         _ => Err(Exit::Quiet),
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn words(text: &str) -> Vec<String> {
+        text.split_whitespace().map(String::from).collect()
+    }
+
+    /// An option joins the usual arguments, replacing the usual option of its name; positional
+    /// words replace the usual ones.
+    #[test]
+    fn options_join_the_defaults() {
+        let usual = words("--pause 0 127.0.0.1 PORT /hello.txt");
+        let join = |given: &str| join_defaults(&usual, &words(given)).join(" ");
+        assert_eq!(join(""), "--pause 0 127.0.0.1 PORT /hello.txt");
+        assert_eq!(join("--pause 2"), "--pause 2 127.0.0.1 PORT /hello.txt");
+        assert_eq!(join("--pause=2"), "--pause=2 127.0.0.1 PORT /hello.txt");
+        assert_eq!(
+            join("--timeout 1"),
+            "--pause 0 --timeout 1 127.0.0.1 PORT /hello.txt"
+        );
+        assert_eq!(join("127.0.0.1 9 /"), "--pause 0 127.0.0.1 9 /");
+        assert_eq!(
+            join("--pause 2 localhost PORT /"),
+            "--pause 2 localhost PORT /"
+        );
+    }
 }

@@ -76,6 +76,23 @@ fn verdict(done: &Finished, code: i32) {
     assert!(!done.stderr.contains("panicked"), "{}", done.stderr);
 }
 
+/// http-fetch's listing, whose `time.sleep(10)` is ten minutes here: only a shortened sleep
+/// lets it finish.
+const FETCH: &str = r#"import socket, sys, time
+s = socket.create_connection((sys.argv[1], int(sys.argv[2])))
+print('sleeping')
+time.sleep(600)
+print('Continuing.')
+s.sendall(('GET %s HTTP/1.0\r\n\r\n' % sys.argv[3]).encode())
+s.shutdown(socket.SHUT_WR)
+sys.stdout.flush()
+while True:
+    buf = s.recv(2048)
+    if not buf:
+        break
+    sys.stdout.buffer.write(buf)
+"#;
+
 const INFO: &str = r#"import socket, sys
 print("Creating socket...", end=" ")
 s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -314,23 +331,7 @@ while True:
 "#,
     );
     verdict(&compare(&["udp-client", &udp]), 0);
-    let fetch = scratch.write(
-        "fetch.py",
-        r#"import socket, sys, time
-s = socket.create_connection((sys.argv[1], int(sys.argv[2])))
-print('sleeping')
-time.sleep(600)
-print('Continuing.')
-s.sendall(('GET %s HTTP/1.0\r\n\r\n' % sys.argv[3]).encode())
-s.shutdown(socket.SHUT_WR)
-sys.stdout.flush()
-while True:
-    buf = s.recv(2048)
-    if not buf:
-        break
-    sys.stdout.buffer.write(buf)
-"#,
-    );
+    let fetch = scratch.write("fetch.py", FETCH);
     // The stand-in sleeps ten minutes: SAME means compare shortened its sleep to the --pause.
     let done = compare(&["http-fetch", &fetch]);
     verdict(&done, 0);
@@ -366,6 +367,31 @@ print('Validated hostname:', name) if sys.argv[1] in ips else sys.exit(1)
         done.stdout_text().contains("('127.0.0.1', 80))"),
         "the well-known port stays: {}",
         done.stdout_text()
+    );
+}
+
+/// http-fetch's page: `compare http-fetch fetch.py --pause 0.5` watches both sides pause. An
+/// option joins the usual arguments (replacing the usual option of that name) instead of replacing
+/// all of them, which ran both sides with no host, port or path.
+#[test]
+fn options_join_the_usual_arguments() {
+    if !ready(&["http-fetch"]) {
+        return;
+    }
+    let scratch = Scratch::new("options");
+    let fetch = scratch.write("fetch.py", FETCH);
+    let done = compare(&["http-fetch", &fetch, "--pause", "0.5"]);
+    verdict(&done, 0);
+    let text = done.stdout_text();
+    assert!(
+        text.contains("the listing's time.sleep() is shortened to 0.5 s"),
+        "{text}"
+    );
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("$ http-fetch --pause 0.5 127.0.0.1 ")
+                && l.ends_with(" /hello.txt")),
+        "{text}"
     );
 }
 

@@ -21,8 +21,9 @@ use crate::registry::LESSONS;
 pub(crate) const HELP: &str = "\
 usage: cargo course book [--check]
 
-Build the course's pages into a site in target/book with mdBook (`cargo install --locked mdbook`);
-open target/book/index.html. With --check, then load every page from disk in headless Chromium
+Build the course's pages into a site in target/book with mdBook; open target/book/index.html.
+mdBook compiles from crates.io in a few minutes: `cargo install --locked mdbook --version 0.5.4
+--no-default-features --features search`. With --check, then load every page from disk in headless Chromium
 (Debian package `chromium`) and fail on a broken internal link or anchor, a missing image, a
 JavaScript error, a page with no text, or a search box that finds nothing; screenshots of every page
 go to target/book-shots/.";
@@ -57,7 +58,8 @@ fn build(root: &Path, site: &Path) -> Result<(), Exit> {
         Ok(output) => output,
         Err(e) if e.kind() == ErrorKind::NotFound => {
             return Err(fail(
-                "mdBook is not installed: install it with `cargo install --locked mdbook`",
+                "mdBook is not installed: install it with `cargo install --locked mdbook --version \
+                 0.5.4 --no-default-features --features search` (it compiles for a few minutes)",
             ));
         }
         Err(e) => return Err(fail_with("cannot run mdbook", e)),

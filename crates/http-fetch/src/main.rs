@@ -1,8 +1,8 @@
 //! http-fetch — fetch one page over HTTP/1.0 and show *where* each kind of network error surfaces.
 //! Ports the Error Handling Example With Shutdown and File-Like Objects of chapter 2 (Foundations
 //! of Python Network Programming, 1st edition): look up the port, connect, pause, write the
-//! request, flush, shut down the sending side, read to EOF. Deviations: timeouts, a Host header,
-//! IPv6, and a response that breaks its own Content-Length is an error.
+//! request, flush, shut down the sending side, read to EOF. Deviations: timeouts and a deadline, a
+//! Host header, IPv6, and a response that is not whole is an error.
 //!
 //! Run: `cargo run -p http-fetch -- --pause 0 127.0.0.1 8000 /`
 //! Try: `python3 -m http.server --bind 127.0.0.1 8000` beside it; stop it during the pause.
@@ -10,12 +10,15 @@
 use std::io::{self, BufRead, BufReader, BufWriter, ErrorKind, Write};
 use std::net::{Shutdown, TcpStream};
 use std::process::ExitCode;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use lesson_common::{Args, Exit, Transport, fail, fail_with, parse_port, resolve, usage};
 use socket2::{Domain, Socket, Type};
 
-const USAGE: &str = "[--pause SECONDS] [--timeout SECONDS] HOST PORT|SERVICE PATH";
+mod response;
+
+const USAGE: &str =
+    "[--pause SECONDS] [--timeout SECONDS] [--deadline SECONDS] HOST PORT|SERVICE PATH";
 const HELP: &str = "\
 Fetch one page over HTTP/1.0, copy the response to stdout, and say at which step a failure shows up.
 Ports the Error Handling Example With Shutdown and File-Like Objects of chapter 2 (Foundations of
@@ -30,13 +33,13 @@ Options:
   --pause SECONDS      how long to sleep between connecting and sending, as the listing's
                        sleep(10) (default: 10)
   --timeout SECONDS    the longest wait for the connect and for each read and write (default: 10)
+  --deadline SECONDS   the longest the request and the whole response may take, counted from
+                       `Continuing.` (default: 60)
   -h, --help           print this help
 
 Example:
   cargo run -p http-fetch -- --pause 0 127.0.0.1 8000 /
   (with `python3 -m http.server --bind 127.0.0.1 8000` running)";
-/// How much of the response head we keep to look for `Content-Length`; the body is never kept.
-const HEAD_LIMIT: usize = 16 * 1024;
 
 fn main() -> ExitCode {
     lesson_common::report(USAGE, HELP, run())
@@ -46,11 +49,14 @@ fn run() -> Result<(), Exit> {
     let mut args = Args::from_env()?;
     let pause = args.seconds("--pause", Duration::from_secs(10))?; // the listing's sleep(10)
     let timeout = args.seconds("--timeout", Duration::from_secs(10))?;
-    if timeout.is_zero() {
+    let deadline = args.seconds("--deadline", Duration::from_secs(60))?;
+    for (name, value) in [("--timeout", timeout), ("--deadline", deadline)] {
         // To the OS a zero socket timeout means "wait forever", the opposite of what was asked.
-        return Err(usage(
-            "--timeout wants a number of seconds above 0, not '0'",
-        ));
+        if value.is_zero() {
+            return Err(usage(format!(
+                "{name} wants a number of seconds above 0, not '0'"
+            )));
+        }
     }
     let Ok([host, textport, path]) = <[String; 3]>::try_from(args.positional(3)?) else {
         return Err(usage("need HOST, PORT|SERVICE and PATH"));
@@ -120,6 +126,9 @@ fn run() -> Result<(), Exit> {
     writeln!(out, "sleeping").map_err(to_stdout)?; // Rust's stdout sends each line at its newline
     std::thread::sleep(pause);
     writeln!(out, "Continuing.").map_err(to_stdout)?;
+    // Deviation: the whole exchange has a deadline, where a per-read timeout alone lets a server
+    // that trickles a byte a second run for ever. (None: too far away to matter.)
+    let ends = Instant::now().checked_add(deadline);
 
     // ANCHOR: send
     // 5. Write the request. Deviation: a Host header (the listing sends none; HTTP/1.1-era servers
@@ -151,92 +160,50 @@ fn run() -> Result<(), Exit> {
     }
     // ANCHOR_END: send
 
-    // 8. Read until EOF and pass every byte through unchanged, watching the head for
-    //    Content-Length.
-    let mut received = 0u64;
-    let mut head = Vec::new();
-    let mut declared = None; // (head length, what the head says of the body's length)
-    loop {
+    // 8. Read until EOF and pass every byte through unchanged, watching the response go by.
+    let mut watch = response::Watch::default();
+    let ended = loop {
+        let left = ends.map(|end| end.saturating_duration_since(Instant::now()));
+        if left.is_some_and(|left| left.is_zero()) {
+            break Err(format!(
+                "response not complete within the {deadline:?} deadline"
+            ));
+        }
+        if let Some(left) = left.filter(|&left| left < timeout) {
+            stream.set_read_timeout(Some(left))?; // the last wait ends at the deadline
+        }
         let chunk = match reader.fill_buf() {
-            Ok([]) => break, // a read of 0 bytes: the server closed its side, the response is done
+            Ok([]) => break Ok(()), // a read of 0 bytes: the server closed its side, all is here
             Ok(chunk) => chunk,
             Err(e) if e.kind() == ErrorKind::Interrupted => continue, // a signal, not an error
-            Err(e) => {
-                return Err(fail(format!(
-                    "Error receiving data: {}",
-                    explain(&e, timeout)
-                )));
-            }
+            Err(e) if timed_out(&e) && ends.is_some_and(|end| Instant::now() >= end) => continue,
+            Err(e) => break Err(explain(&e, timeout)),
         };
-        if declared.is_none() && head.len() < HEAD_LIMIT {
-            head.extend_from_slice(&chunk[..chunk.len().min(HEAD_LIMIT - head.len())]);
-            if let Some(end) = head.windows(4).position(|w| w == b"\r\n\r\n") {
-                declared = Some((end as u64 + 4, content_length(&head[..end])));
-                head = Vec::new();
-            }
-        }
+        watch.saw(chunk);
         out.write_all(chunk).map_err(to_stdout)?;
         let n = chunk.len();
-        received += n as u64;
         reader.consume(n);
-    }
+    };
     out.flush().map_err(to_stdout)?;
 
-    // 9. Not in the listing: the response must keep its own word. A length we cannot use, or a
-    //    close before Content-Length bytes, is a failure, not a short success (every byte received
-    //    has been passed on all the same).
-    let Some((head_len, length)) = declared else {
-        return Ok(());
-    };
-    let body = received - head_len;
-    match length {
-        Err(why) => Err(fail(format!("Error receiving data: {why}"))),
-        Ok(Some(want)) if body < want => Err(fail(format!(
-            "Error receiving data: connection closed after {body} of {want} body bytes"
-        ))),
-        Ok(_) => Ok(()),
-    }
+    // 9. Not in the listing: the response must be whole and keep its own word — no empty reply, a
+    //    head that ends (16 KiB at most), a usable Content-Length and that many body bytes. Else a
+    //    failure, not a short success (every byte received has been passed on all the same).
+    ended
+        .and_then(|()| watch.verdict())
+        .map_err(|why| fail(format!("Error receiving data: {why}")))
 }
 
-/// Say "timed out" for a deadline, whichever kind the platform uses (Linux reads say WouldBlock).
+/// Whether a socket error is an expired timeout (Linux reads say WouldBlock, others TimedOut).
+fn timed_out(e: &io::Error) -> bool {
+    matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut)
+}
+
+/// Say "timed out" for a deadline, whichever kind the platform uses.
 fn explain(e: &io::Error, timeout: Duration) -> String {
-    match e.kind() {
-        ErrorKind::WouldBlock | ErrorKind::TimedOut => format!("timed out after {timeout:?}"),
-        _ => e.to_string(),
+    if timed_out(e) {
+        format!("timed out after {timeout:?}")
+    } else {
+        e.to_string()
     }
-}
-
-/// What a response head (status line and headers, no blank line) says of the body's length:
-/// `Ok(None)` without Content-Length. Per RFC 9110 §8.6 a value must be digits only; several
-/// headers, or a comma list, are one length when every value is the same, and an error otherwise.
-fn content_length(head: &[u8]) -> Result<Option<u64>, String> {
-    let head = String::from_utf8_lossy(head);
-    let mut length = None;
-    for line in head.lines().skip(1) {
-        let Some((name, values)) = line.split_once(':') else {
-            continue;
-        };
-        if !name.trim().eq_ignore_ascii_case("content-length") {
-            continue;
-        }
-        for value in values.split(',').map(str::trim) {
-            if value.is_empty() || !value.bytes().all(|b| b.is_ascii_digit()) {
-                return Err(format!("invalid Content-Length '{value}'"));
-            }
-            let Ok(value) = value.parse::<u64>() else {
-                return Err(format!(
-                    "Content-Length {value} is not a number we can hold"
-                ));
-            };
-            match length {
-                Some(earlier) if earlier != value => {
-                    return Err(format!(
-                        "conflicting Content-Length values {earlier} and {value}"
-                    ));
-                }
-                _ => length = Some(value),
-            }
-        }
-    }
-    Ok(length)
 }

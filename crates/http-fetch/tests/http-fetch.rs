@@ -364,6 +364,16 @@ fn hostile_command_lines_never_connect() {
             2,
             "--timeout wants a number of seconds above 0",
         ),
+        (
+            vec!["--deadline", "0", "127.0.0.1", p, "/"],
+            2,
+            "--deadline wants a number of seconds above 0",
+        ),
+        (
+            vec!["--deadline", "soon", "127.0.0.1", p, "/"],
+            2,
+            "--deadline wants a number of seconds, not 'soon'",
+        ),
         (vec!["--pause"], 2, "--pause needs a value"),
         (
             vec!["--bogus", "127.0.0.1", p, "/"],
@@ -412,58 +422,119 @@ fn hostile_command_lines_never_connect() {
     );
 }
 
-/// Hostile servers: a response whose Content-Length cannot be used. Every byte still reaches
-/// stdout, then one `Error receiving data: …` line names what was wrong, exit 1. Identical repeated
-/// values are one length (RFC 9110 §8.6 lets a recipient take them as one).
+/// Hostile servers: a response that is not whole, or whose Content-Length cannot be used. Every
+/// byte still reaches stdout, then one `Error receiving data: …` line names what was wrong, exit 1.
+/// Identical repeated values are one length (RFC 9110 §8.6 lets a recipient take them as one); a
+/// head ended by bare LFs is read as one (RFC 9112 §2.2 lets a recipient accept them).
 #[test]
-fn unusable_content_length_is_a_receive_error() {
-    let rows: &[(&str, Option<&str>)] = &[
+fn hostile_servers_table() {
+    let with = |header: &str| format!("HTTP/1.0 200 OK\r\n{header}\r\n\r\nabc");
+    let long_head = format!(
+        "HTTP/1.0 200 OK\r\nX-Pad: {}\r\nContent-Length: 1000\r\n\r\nabcde",
+        "a".repeat(17 * 1024)
+    );
+    let rows: Vec<(String, Option<&str>)> = vec![
         (
-            "Content-Length: 3\r\nContent-Length: 10",
+            with("Content-Length: 3\r\nContent-Length: 10"),
             Some("conflicting Content-Length values 3 and 10"),
         ),
         (
-            "Content-Length: 3, 10",
+            with("Content-Length: 3, 10"),
             Some("conflicting Content-Length values 3 and 10"),
         ),
         (
-            "Content-Length: 99999999999999999999",
+            with("Content-Length: 99999999999999999999"),
             Some("Content-Length 99999999999999999999 is not a number we can hold"),
         ),
-        ("Content-Length: -1", Some("invalid Content-Length '-1'")),
-        ("Content-Length: abc", Some("invalid Content-Length 'abc'")),
-        ("Content-Length: +3", Some("invalid Content-Length '+3'")),
-        ("Content-Length:", Some("invalid Content-Length ''")),
-        ("Content-Length: 3\r\ncontent-length: 3", None),
-        ("Content-Length: 3, 3", None),
-        ("Content-Length: 3", None),
+        (
+            with("Content-Length: -1"),
+            Some("invalid Content-Length '-1'"),
+        ),
+        (
+            with("Content-Length: abc"),
+            Some("invalid Content-Length 'abc'"),
+        ),
+        (
+            with("Content-Length: +3"),
+            Some("invalid Content-Length '+3'"),
+        ),
+        (with("Content-Length:"), Some("invalid Content-Length ''")),
+        (with("Content-Length: 3\r\ncontent-length: 3"), None),
+        (with("Content-Length: 3, 3"), None),
+        (with("Content-Length: 3"), None),
+        // The server reads the request and closes without a byte (curl: "Empty reply from server").
+        (String::new(), Some("empty reply from server")),
+        // The blank line that ends the head never comes.
+        (
+            "HTTP/1.0 200 OK\r\nContent-Length: 10\r\n".into(),
+            Some("connection closed before the end of the response head"),
+        ),
+        // A head too long to keep: its Content-Length lies past what is looked at.
+        (long_head, Some("response head longer than 16 KiB")),
+        // Bare LF line ends: the head ends at the first empty line all the same.
+        (
+            "HTTP/1.0 200 OK\nContent-Length: 1000\n\nabcde".into(),
+            Some("connection closed after 5 of 1000 body bytes"),
+        ),
+        (
+            "HTTP/1.0 200 OK\r\nContent-Length: 1000\n\r\nabcde".into(),
+            Some("connection closed after 5 of 1000 body bytes"),
+        ),
+        ("HTTP/1.0 200 OK\nContent-Length: 3\n\nabc".into(), None),
     ];
-    for &(header, error) in rows {
-        let canned = format!("HTTP/1.0 200 OK\r\n{header}\r\n\r\nabc").into_bytes();
-        let reply = canned.clone();
+    for (canned, error) in rows {
+        let reply = canned.clone().into_bytes();
         let (port, server) = serve(move |mut stream| {
             read_request(&mut stream);
             stream.write_all(&reply).unwrap();
         });
         let done = fetch(&["--pause", "0", "127.0.0.1", &port, "/"]);
         server.join().unwrap();
-        assert_eq!(done.stdout, [PAUSE_LINES, &canned].concat(), "{header:?}");
+        let row: String = canned.chars().take(60).collect();
+        assert_eq!(
+            done.stdout,
+            [PAUSE_LINES, canned.as_bytes()].concat(),
+            "{row:?}"
+        );
         match error {
             Some(words) => {
                 let line = failed_with(&done, "Error receiving data");
                 assert_eq!(
                     line,
                     format!("error: Error receiving data: {words}"),
-                    "{header:?}"
+                    "{row:?}"
                 );
             }
-            None => assert_eq!(
-                (done.code, done.stderr.as_str()),
-                (Some(0), ""),
-                "{header:?}"
-            ),
+            None => assert_eq!((done.code, done.stderr.as_str()), (Some(0), ""), "{row:?}"),
         }
     }
+}
+
+/// A server that trickles its response, a byte every 100 ms, never trips the per-read timeout:
+/// the overall deadline ends the run, with every byte received passed on.
+#[test]
+fn a_trickling_server_meets_the_deadline() {
+    let (port, server) = serve(|mut stream| {
+        read_request(&mut stream);
+        stream.write_all(b"HTTP/1.0 200 OK\r\n\r\n").unwrap();
+        // Until the client has gone (bounded: 60 s of trickle at most).
+        for _ in 0..600 {
+            if stream.write_all(b".").is_err() {
+                break;
+            }
+            thread::sleep(Duration::from_millis(100));
+        }
+    });
+    let args = ["--pause", "0", "--timeout", "5", "--deadline", "1"];
+    let done = fetch(&[&args[..], &["127.0.0.1", &port, "/"]].concat());
+    server.join().unwrap();
+    let line = failed_with(&done, "Error receiving data");
+    assert_eq!(
+        line,
+        "error: Error receiving data: response not complete within the 1s deadline"
+    );
+    let out = done.stdout.strip_prefix(PAUSE_LINES).unwrap();
+    assert!(out.starts_with(b"HTTP/1.0 200 OK\r\n\r\n."), "{out:?}");
 }
 
 /// A reader that goes away (`| head`) ends the run with one line, not a panic.

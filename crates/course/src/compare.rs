@@ -16,7 +16,7 @@ use lesson_common::{Exit, fail, fail_with, usage};
 use test_support::process::{self, Outcome, Spawned};
 
 use crate::registry::{LISTING_PORT, Lesson, Role, Scripted};
-use crate::text::{diff_rows, mark};
+use crate::text::{diff_rows, mark, shell_word};
 use crate::{pair, python};
 
 pub(crate) const HELP: &str = "\
@@ -81,12 +81,15 @@ pub fn main(args: Vec<String>) -> Result<(), Exit> {
         } else {
             format!("in your copy, {}", lesson.compare.edit)
         };
+        // The command runs as pasted into the same shell: the interpreter setting this run was
+        // given (PYENV_VERSION=2.7.18 before the command, say) comes along.
         return Err(usage(format!(
             "line {line} of {} connects to the fixed host '{host}', and compare talks only to this \
-             machine: {change}; then run `cargo course compare {} {} 127.0.0.1 PORT`",
+             machine: {change}; then run `{}cargo course compare {} {} 127.0.0.1 PORT`",
             listing.display(),
+            python::settings_for_shell(),
             lesson.name,
-            listing.display()
+            shell_word(&listing.to_string_lossy())
         )));
     }
     let python = python::interpreter()?;

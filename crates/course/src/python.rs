@@ -76,6 +76,19 @@ pub fn interpreter() -> Result<Vec<String>, Exit> {
     Ok(words)
 }
 
+/// The settings that chose the interpreter in this run (`PYTHON`, and pyenv's `PYENV_VERSION`), as
+/// shell assignments to write before a command the tool suggests, so that the command runs as
+/// pasted into the same shell: `PYENV_VERSION=2.7.18 ` (with its trailing space), or nothing.
+pub fn settings_for_shell() -> String {
+    let mut out = String::new();
+    for name in ["PYTHON", "PYENV_VERSION"] {
+        if let Ok(value) = std::env::var(name) {
+            out.push_str(&format!("{name}={} ", crate::text::shell_word(&value)));
+        }
+    }
+    out
+}
+
 /// The interpreter itself rather than a launcher in front of it, so that strace follows Python
 /// alone: a pyenv shim is a bash script that runs a dozen helpers before it execs Python, and
 /// their calls (glibc's nscd lookups, where HOME is unset) would be drawn as the Python side's.

@@ -34,6 +34,17 @@ pub fn replace_numbers(text: &str, replace: impl Fn(&str) -> Option<String>) -> 
     out
 }
 
+/// `word` as a POSIX shell reads it back as one word: as it is when that is safe, else in single
+/// quotes (a `'` inside written `'\''`). For commands the course tool suggests a learner paste.
+pub fn shell_word(word: &str) -> String {
+    let safe = |c: char| c.is_ascii_alphanumeric() || "_-./:=@%+,".contains(c);
+    if !word.is_empty() && word.chars().all(safe) {
+        word.to_string()
+    } else {
+        format!("'{}'", word.replace('\'', r"'\''"))
+    }
+}
+
 /// A line diff of two texts (`-` the page, `+` the run).
 pub fn diff(name: &str, was: &str, now: &str) -> String {
     let mut out = format!("--- {name} (the page)\n+++ {name} (a real run)\n");
@@ -125,6 +136,19 @@ mod tests {
             with_port(text, 43210, 51423),
             "Connected to ('127.0.0.1', 51423) on port 51423, not 143210 or 432101"
         );
+    }
+
+    /// A word a shell would split or expand is quoted; a plain one is not.
+    #[test]
+    fn quotes_for_the_shell() {
+        assert_eq!(shell_word("2.7.18"), "2.7.18");
+        assert_eq!(shell_word("/tmp/info.py"), "/tmp/info.py");
+        assert_eq!(
+            shell_word("env PYENV_VERSION=2.7.18 python2"),
+            "'env PYENV_VERSION=2.7.18 python2'"
+        );
+        assert_eq!(shell_word("it's"), r"'it'\''s'");
+        assert_eq!(shell_word(""), "''");
     }
 
     /// A diff shows the changed line, not the equal ones around it.

@@ -549,7 +549,25 @@ fn the_book_listing_is_refused_with_the_change_that_makes_it_comparable() {
         }
     }
     assert_eq!(changes, 2, "two lines to change: {said}");
-    assert!(said.contains("cargo course compare socket-info"), "{said}");
-    let edited = scratch.write("connect-edited.py", &edited);
-    verdict(&compare(&["socket-info", &edited]), 0);
+    // The command it suggests runs as pasted into the same shell, where PYTHON was given for the
+    // one command only: it keeps the interpreter setting (it failed with `cannot run the
+    // interpreter 'python2'`).
+    let suggested = said
+        .split("then run `")
+        .nth(1)
+        .and_then(|rest| rest.split('`').next())
+        .unwrap_or_else(|| panic!("no command to run: {said}"));
+    assert!(
+        suggested.starts_with("PYTHON=python3 cargo course compare socket-info"),
+        "{said}"
+    );
+    fs::write(&listing, &edited).unwrap();
+    let pasted = cmd("sh")
+        .args(["-c", &suggested.replace("cargo course", COURSE)])
+        .env_remove("PYTHON")
+        .env_remove("PYENV_VERSION")
+        .env("COURSE_NO_BUILD", "1")
+        .limit(Duration::from_secs(60))
+        .run();
+    verdict(&pasted, 0);
 }

@@ -2,9 +2,6 @@
 //! (called here with the same all-zero hints, as Python calls it) returns, in its order.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::ffi::OsStr;
-use std::os::unix::ffi::OsStrExt;
-
 use dns_lookup::{AddrFamily, AddrInfoHints, Protocol, SockType};
 use lesson_common::py_addr;
 use test_support::{Cmd, Finished, cmd};
@@ -172,7 +169,9 @@ fn port_out_of_range_is_refused() {
 #[test]
 fn hostile_input_table() {
     let name300 = "d".repeat(300);
-    let rows: Vec<(Cmd, i32, &str)> = vec![
+    let (not_utf8, quoted) = test_support::not_unicode_arg();
+    let not_utf8_words = format!("{quoted} is not valid UTF-8");
+    let mut rows: Vec<(Cmd, i32, &str)> = vec![
         (cmd(BIN).arg("127.1"), 0, "(2, 1, 6, '', ('127.0.0.1', 0))"),
         (cmd(BIN).arg("1.2.3"), 0, "(2, 1, 6, '', ('1.2.0.3', 0))"),
         (
@@ -221,11 +220,7 @@ fn hostile_input_table() {
             2,
             "port '9999",
         ),
-        (
-            cmd(BIN).arg(OsStr::from_bytes(b"\xff")),
-            2,
-            "\"\\xFF\" is not valid UTF-8",
-        ),
+        (cmd(BIN).arg(&not_utf8), 2, &not_utf8_words),
         (cmd(BIN), 2, "give a host name or address"),
         (
             cmd(BIN).args(["localhost", "http", "extra"]),
@@ -237,18 +232,20 @@ fn hostile_input_table() {
             2,
             "unknown option '--family'",
         ),
-        (
+        (cmd(BIN).arg("localhost").stdout_closed(), 1, "Broken pipe"),
+    ];
+    if test_support::HAS_DEV_FULL {
+        rows.push((
             cmd(BIN).arg("localhost").stdout_full(),
             1,
             "No space left on device",
-        ),
-        (cmd(BIN).arg("localhost").stdout_closed(), 1, "Broken pipe"),
-        (
+        ));
+        rows.push((
             cmd(BIN).arg("--help").stdout_full(),
             1,
             "cannot write the help: No space left",
-        ),
-    ];
+        ));
+    }
     assert!(rows.len() >= 15, "{} rows", rows.len());
     for (run, code, words) in rows {
         if code == 0 {

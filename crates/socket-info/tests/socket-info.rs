@@ -3,9 +3,7 @@
 #![allow(clippy::unwrap_used)]
 
 use lesson_common::py_addr;
-use std::ffi::OsStr;
 use std::net::{SocketAddr, TcpListener};
-use std::os::unix::ffi::OsStrExt;
 use std::thread;
 use test_support::{Cmd, Finished, cmd, partner};
 
@@ -127,8 +125,8 @@ fn hostile_input_table() {
     let port = closed.clone();
     let long = "a".repeat(100_000);
     let name300 = "b".repeat(300);
-    let not_utf8 = OsStr::from_bytes(b"\xff\xfe");
-    let rows: Vec<(Cmd, i32, String)> = vec![
+    let (not_utf8, quoted) = test_support::not_unicode_arg();
+    let mut rows: Vec<(Cmd, i32, String)> = vec![
         (
             cmd(BIN).args(["127.0.0.1", "abc"]),
             1,
@@ -153,9 +151,9 @@ fn hostile_input_table() {
         (cmd(BIN).args(["127.0.0.1", ""]), 2, "port ''".into()),
         (cmd(BIN).args(["127.0.0.1", "8 0"]), 2, "port '8 0'".into()),
         (
-            cmd(BIN).arg(not_utf8),
+            cmd(BIN).arg(&not_utf8),
             2,
-            "\"\\xFF\\xFE\" is not valid UTF-8".into(),
+            format!("{quoted} is not valid UTF-8"),
         ),
         (
             cmd(BIN).args([long.as_str(), "80"]),
@@ -188,21 +186,23 @@ fn hostile_input_table() {
             "unknown option '--port'".into(),
         ),
         (
-            cmd(BIN).arg("--help").stdout_full(),
-            1,
-            "cannot write the help: No space left".into(),
-        ),
-        (
-            cmd(BIN).args(["127.0.0.1", &port]).stdout_full(),
-            1,
-            "No space left on device".into(),
-        ),
-        (
             cmd(BIN).args(["127.0.0.1", &port]).stdout_closed(),
             1,
             "Broken pipe".into(),
         ),
     ];
+    if test_support::HAS_DEV_FULL {
+        rows.push((
+            cmd(BIN).arg("--help").stdout_full(),
+            1,
+            "cannot write the help: No space left".into(),
+        ));
+        rows.push((
+            cmd(BIN).args(["127.0.0.1", &port]).stdout_full(),
+            1,
+            "No space left on device".into(),
+        ));
+    }
     assert!(rows.len() >= 15, "{} rows", rows.len());
     for (run, code, words) in rows {
         run.assert_error(code, &words);

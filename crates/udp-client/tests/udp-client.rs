@@ -4,12 +4,10 @@
 #![allow(clippy::unwrap_used)]
 
 use lesson_common::py_addr;
-use std::ffi::OsStr;
 use std::net::{SocketAddr, UdpSocket};
-use std::os::unix::ffi::OsStrExt;
 use std::thread::{self, JoinHandle};
 use std::time::Duration;
-use test_support::{Cmd, Finished, PATIENCE, cmd, partner, recv_from};
+use test_support::{Cmd, Finished, cmd, partner, recv_from};
 
 const BIN: &str = env!("CARGO_BIN_EXE_udp-client");
 const PROMPT: &str = "Enter data to transmit: \n";
@@ -204,7 +202,8 @@ fn hostile_input_table() {
     let line_70k = vec![b'x'; 70_000];
     let name300 = "c".repeat(300);
     let fast = |args: &[&str]| cmd(BIN).args(["--timeout", "0.2"]).args(args);
-    let rows: Vec<(Cmd, i32, String)> = vec![
+    let (not_utf8, quoted) = test_support::not_unicode_arg();
+    let mut rows: Vec<(Cmd, i32, String)> = vec![
         (
             cmd(BIN).arg("127.0.0.1"),
             2,
@@ -257,9 +256,9 @@ fn hostile_input_table() {
             "unknown udp service 'no-such-service'".into(),
         ),
         (
-            cmd(BIN).args([OsStr::from_bytes(b"\xff"), OsStr::new(p)]),
+            cmd(BIN).arg(&not_utf8).arg(p),
             2,
-            "\"\\xFF\" is not valid UTF-8".into(),
+            format!("{quoted} is not valid UTF-8"),
         ),
         (
             cmd(BIN).args(["::1%nosuchif", p]),
@@ -295,21 +294,23 @@ fn hostile_input_table() {
             format!("no reply from ('127.0.0.1', {refused}): Connection refused"),
         ),
         (
-            fast(&["127.0.0.1", p]).stdin(b"hi\n").stdout_full(),
-            1,
-            "No space left on device".into(),
-        ),
-        (
             fast(&["127.0.0.1", p]).stdin(b"hi\n").stdout_closed(),
             1,
             "Broken pipe".into(),
         ),
-        (
+    ];
+    if test_support::HAS_DEV_FULL {
+        rows.push((
+            fast(&["127.0.0.1", p]).stdin(b"hi\n").stdout_full(),
+            1,
+            "No space left on device".into(),
+        ));
+        rows.push((
             cmd(BIN).arg("--help").stdout_full(),
             1,
             "cannot write the help: No space left".into(),
-        ),
-    ];
+        ));
+    }
     assert!(rows.len() >= 15, "{} rows", rows.len());
     for (run, code, words) in rows {
         run.assert_error(code, &words);
@@ -379,7 +380,7 @@ fn keeps_waiting_after_being_stopped_and_resumed() {
     use std::process::{Command, Stdio};
     let (go, stopped) = std::sync::mpsc::channel::<()>();
     let (port, peer) = peer(move |s, to| {
-        stopped.recv_timeout(PATIENCE).unwrap(); // reply only after the stop and the resume
+        stopped.recv_timeout(test_support::PATIENCE).unwrap(); // reply only after the stop and the resume
         s.send_to(b"late", to).unwrap();
         s.send_to(b"", to).unwrap();
     });

@@ -6,6 +6,7 @@
 
 use std::fmt::Write as _;
 use std::fs;
+use std::io::ErrorKind;
 use std::net::{TcpStream, UdpSocket};
 use std::path::Path;
 use std::process::Command;
@@ -450,7 +451,7 @@ fn scripted_connections(server: &mut Spawned) -> String {
     let deadline = Instant::now() + BIND_LIMIT;
     let mut seen = String::new();
     for i in 1..=3 {
-        let closed = loop {
+        let what = loop {
             let to = ([127, 0, 0, 1], LISTING_PORT).into();
             match TcpStream::connect_timeout(&to, ANSWER_LIMIT) {
                 Err(e)
@@ -461,18 +462,45 @@ fn scripted_connections(server: &mut Spawned) -> String {
                 {
                     thread::sleep(Duration::from_millis(20));
                 }
-                Err(_) => break false,
-                Ok(stream) => break pair::until_server_closes(stream, ANSWER_LIMIT),
+                Err(e) => break not_connected(&e, server),
+                Ok(stream) => {
+                    break match pair::until_server_closes_or_why(stream, ANSWER_LIMIT) {
+                        Ok(()) => "closed by the server".to_string(),
+                        Err(e) if timed_out(&e) => format!(
+                            "still open after {} s: the server did not close it",
+                            ANSWER_LIMIT.as_secs()
+                        ),
+                        Err(e) if e.kind() == ErrorKind::ConnectionReset => {
+                            "reset by the server".to_string()
+                        }
+                        Err(e) => format!("failed while reading: {e}"),
+                    };
+                }
             }
-        };
-        let what = if closed {
-            "closed by the server"
-        } else {
-            "refused, or still open after 5 s"
         };
         let _ = writeln!(seen, "connection {i}: {what}");
     }
     seen
+}
+
+/// A read or connect that gave up at its time limit (Linux says WouldBlock, Windows TimedOut).
+fn timed_out(e: &std::io::Error) -> bool {
+    matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut)
+}
+
+/// Why the scripted client got no answer, in words that are the same from run to run.
+fn not_connected(e: &std::io::Error, server: &mut Spawned) -> String {
+    if refused(e) {
+        if server.is_running() {
+            format!("refused: nothing listens on port {LISTING_PORT}")
+        } else {
+            "refused: the server has exited".to_string()
+        }
+    } else if timed_out(e) {
+        format!("no answer within {} s", ANSWER_LIMIT.as_secs())
+    } else {
+        format!("failed: {e}")
+    }
 }
 
 /// Three datagrams, each waited for until it comes back. The first is sent again while the port
@@ -483,7 +511,7 @@ fn scripted_datagrams(server: &mut Spawned) -> String {
     let mut seen = String::new();
     for i in 1..=3 {
         let message = format!("datagram {i}");
-        let exchange = || -> std::io::Result<bool> {
+        let exchange = |server: &mut Spawned| -> std::io::Result<Vec<u8>> {
             let socket = UdpSocket::bind("127.0.0.1:0")?;
             socket.connect(("127.0.0.1", LISTING_PORT))?;
             socket.set_read_timeout(Some(ANSWER_LIMIT))?;
@@ -491,19 +519,26 @@ fn scripted_datagrams(server: &mut Spawned) -> String {
                 let mut buf = [0u8; 64];
                 let sent = socket.send(message.as_bytes());
                 match sent.and_then(|_| socket.recv(&mut buf)) {
-                    Err(e) if i == 1 && refused(&e) && Instant::now() < deadline => {
+                    Err(e)
+                        if i == 1
+                            && refused(&e)
+                            && server.is_running()
+                            && Instant::now() < deadline =>
+                    {
                         thread::sleep(Duration::from_millis(20));
                     }
                     Err(e) => return Err(e),
-                    Ok(n) => return Ok(buf[..n] == *message.as_bytes()),
+                    Ok(n) => return Ok(buf[..n].to_vec()),
                 }
             }
         };
-        let echoed = server.is_running() && exchange().unwrap_or(false);
-        let what = if echoed {
-            "echoed"
-        } else {
-            "no echo within 5 s"
+        let what = match exchange(server) {
+            Ok(reply) if reply == message.as_bytes() => "echoed".to_string(),
+            Ok(_) => "answered with other bytes".to_string(),
+            Err(e) if timed_out(&e) => {
+                format!("no echo within {} s", ANSWER_LIMIT.as_secs())
+            }
+            Err(e) => not_connected(&e, server),
         };
         let _ = writeln!(seen, "{message}: {what}");
     }

@@ -184,6 +184,18 @@ pub fn until_server_closes(mut stream: TcpStream, limit: Duration) -> bool {
     closed
 }
 
+/// [`until_server_closes`], saying why when the server did not close the connection: `Ok` when
+/// it did, else the read's error (`WouldBlock` or `TimedOut`: still open at `limit`;
+/// `ConnectionReset`: the server reset it). For a report that must say which.
+pub fn until_server_closes_or_why(mut stream: TcpStream, limit: Duration) -> std::io::Result<()> {
+    let read = stream
+        .set_read_timeout(Some(limit))
+        .and_then(|()| stream.read_to_end(&mut Vec::new()))
+        .map(drop);
+    let _ = socket2::SockRef::from(&stream).set_linger(Some(Duration::ZERO));
+    read
+}
+
 /// The port in `python3 -m http.server`'s `Serving HTTP on 127.0.0.1 port 8000 (…) ...` line.
 pub fn http_server_port(banner: &str) -> Option<u16> {
     banner

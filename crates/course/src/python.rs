@@ -12,8 +12,10 @@ use test_support::process;
 use crate::pair;
 
 /// The Python run of a listing: it shortens `time.sleep` to PAUSE seconds when PAUSE is given, and
-/// makes a bind to '' or 0.0.0.0 a bind to 127.0.0.1, then runs the file as `__main__`. It runs
-/// under Python 2 and 3 alike.
+/// makes a bind to '' or 0.0.0.0 a bind to 127.0.0.1, then runs the file as `__main__`. A
+/// traceback shows the listing's own frames only, as Python shows it for the file run alone: the
+/// wrapper's frames (`File "<string>"`) would point the learner at code they never
+/// wrote. It runs under Python 2 and 3 alike.
 pub const WRAPPER: &str = r#"
 import socket, sys, time
 listing = sys.argv[1]
@@ -28,8 +30,20 @@ def _loopback_bind(self, address, *rest):
         address = ('127.0.0.1',) + tuple(address[1:])
     return _bind(self, address, *rest)
 socket.socket.bind = _loopback_bind
-code = compile(open(listing).read(), listing, 'exec')
-exec(code, {'__name__': '__main__', '__file__': listing})
+try:
+    code = compile(open(listing).read(), listing, 'exec')
+    exec(code, {'__name__': '__main__', '__file__': listing})
+except SystemExit:
+    raise
+except:
+    import traceback
+    kind, value, tb = sys.exc_info()
+    frames = [f for f in traceback.extract_tb(tb) if f[0] != '<string>']
+    if frames:
+        sys.stderr.write('Traceback (most recent call last):\n')
+    shown = traceback.format_list(frames) + traceback.format_exception_only(kind, value)
+    sys.stderr.write(''.join(shown))
+    sys.exit(1)
 "#;
 
 /// The command that runs `listing` with `args` under `python` through [`WRAPPER`].

@@ -53,6 +53,14 @@ fn ready(lessons: &[&str]) -> bool {
     test_support::built(lessons)
 }
 
+/// Whether compare can run a server lesson in a private network namespace here.
+fn namespaces() -> bool {
+    Command::new("unshare")
+        .args(["-rn", "sh", "-c", "ip link set lo up"])
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
 fn compare(args: &[&str]) -> Finished {
     let mut all = vec!["compare"];
     all.extend_from_slice(args);
@@ -224,10 +232,7 @@ fn server_verdicts() {
     }
     // Where compare can run in a private network namespace it does, and then the listing's port
     // on this machine's loopback does not matter: the test holds it to prove that.
-    let netns = Command::new("unshare")
-        .args(["-rn", "sh", "-c", "ip link set lo up"])
-        .status()
-        .is_ok_and(|s| s.success());
+    let netns = namespaces();
     let _held = netns.then(|| {
         (
             TcpListener::bind("127.0.0.1:51423").ok(),
@@ -301,6 +306,75 @@ while True:
             .any(|l| l.starts_with("datagram 3: echoed") && l.ends_with("datagram 3: echoed")),
         "{}",
         done.stdout_text()
+    );
+}
+
+/// The scripted client says what became of each connection: a server listing that exits at once
+/// is refused, and said so (it said "refused, or still open after 5 s"). The same for datagrams.
+#[test]
+fn the_scripted_client_says_which() {
+    if !ready(&["tcp-listener", "udp-echo-server"]) {
+        return;
+    }
+    if !namespaces() {
+        eprintln!("skipped: no private network namespace here");
+        return;
+    }
+    let scratch = Scratch::new("which");
+    let gone = scratch.write("gone.py", "import sys\nsys.exit(0)\n");
+    for (lesson, words) in [
+        (
+            "tcp-listener",
+            "connection 1: refused: the server has exited",
+        ),
+        (
+            "udp-echo-server",
+            "datagram 1: refused: the server has exited",
+        ),
+    ] {
+        let done = compare(&[lesson, &gone]);
+        verdict(&done, 1);
+        let text = done.stdout_text();
+        assert!(text.lines().any(|l| l.starts_with(words)), "{text}");
+        let said: Vec<&str> = text
+            .lines()
+            .filter(|l| l.contains("connection ") || l.contains("datagram "))
+            .collect();
+        assert!(
+            said.len() >= 3 && said.iter().all(|l| !l.contains(" or ")),
+            "{text}"
+        );
+    }
+}
+
+/// A listing's traceback names the learner's own file and line, not the wrapper compare runs it
+/// through (`File "<string>", line 16`).
+#[test]
+fn a_traceback_names_the_listing() {
+    if !ready(&["socket-info", "tcp-listener"]) {
+        return;
+    }
+    let scratch = Scratch::new("traceback");
+    let boom = scratch.write(
+        "boom.py",
+        "import socket\n\ndef connect():\n    raise ValueError('typed wrong')\n\nconnect()\n",
+    );
+    let done = compare(&["socket-info", &boom]);
+    verdict(&done, 1);
+    let text = done.stdout_text();
+    assert!(
+        text.contains(&format!("File \"{boom}\", line 6, in <module>")),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("File \"{boom}\", line 4, in connect")),
+        "{text}"
+    );
+    assert!(text.contains("ValueError: typed wrong"), "{text}");
+    assert!(!text.contains("<string>"), "{text}");
+    assert!(
+        text.contains("compare: the exit codes differ: listing exit 1, lesson exit 0"),
+        "{text}"
     );
 }
 

@@ -198,9 +198,23 @@ fn report(options: &Options, rec: &Recording, in_namespace: bool) -> String {
     for note in &rec.notes {
         let _ = writeln!(out, "trace: {note}");
     }
-    let _ = writeln!(out, "\nwhat it printed:");
-    for line in rec.output.lines() {
-        let _ = writeln!(out, "    {line}");
+    let lesson = options.run.lesson;
+    let _ = writeln!(out, "\nwhat {} printed:", lesson.name);
+    indented(&mut out, &rec.output);
+    if lesson.role != Role::Lookup {
+        let partner = if lesson.role == Role::Server {
+            &rec.client
+        } else {
+            &rec.server
+        };
+        // A scripted peer prints nothing: what it did is said instead.
+        let verb = if options.run.scenario.is_some() {
+            "did"
+        } else {
+            "printed"
+        };
+        let _ = writeln!(out, "\nwhat its partner, {partner}, {verb}:");
+        indented(&mut out, &rec.partner_output);
     }
     if rec.packets.is_empty() && in_namespace {
         let _ = writeln!(
@@ -219,6 +233,16 @@ fn report(options: &Options, rec: &Recording, in_namespace: bool) -> String {
     );
     out.push_str(&rec.ladder());
     out
+}
+
+/// `text`'s lines, each indented four spaces; `(nothing)` for none.
+fn indented(out: &mut String, text: &str) {
+    if text.trim().is_empty() {
+        out.push_str("    (nothing)\n");
+    }
+    for line in text.lines() {
+        let _ = writeln!(out, "    {line}");
+    }
 }
 
 /// The listing's calls beside the lesson's, on its side of the run, differences marked `|`, `<`,

@@ -218,6 +218,25 @@ fn a_reset_during_the_pause_fails_the_flush_once() {
     );
 }
 
+/// A server lesson's trace shows what the server itself printed, first, then its partner's: the
+/// oversize experiment is about the server's `(truncated: …)` line.
+#[test]
+fn a_server_trace_shows_the_servers_own_output_first() {
+    let Some(_turn) = available(&["udp-echo-server"]) else {
+        return;
+    };
+    let ladder = Ladder::trace(&["udp-echo-server", "--scenario", "oversize"]);
+    let text = &ladder.0;
+    let own = ladder.row("what udp-echo-server printed:");
+    let truncated = ladder.row("(truncated: 9000 bytes, echoing the first 8192)");
+    let partner = ladder.row("what its partner, scripted client (course), did:");
+    let echoed = ladder.row("the scripted client sent 9000 bytes and got 8192 back");
+    assert!(
+        own < truncated && truncated < partner && partner < echoed,
+        "{text}"
+    );
+}
+
 /// `--listing` with a server listing: its calls go beside the lesson's, and the listing, which ran
 /// under strace in the lesson's place, is stopped afterwards — stopping strace alone would have left
 /// it serving, detached.

@@ -187,6 +187,9 @@ pub struct Recording {
     pub notes: Vec<String>,
     /// What the traced lesson printed, stdout and stderr.
     pub output: String,
+    /// What its partner printed (the partner lesson's log, http.server's request lines), or what
+    /// a scripted peer did; empty for a lookup, which has none.
+    pub partner_output: String,
 }
 
 /// Run the lesson as its page shows it (or the scenario), under strace, with a capture.
@@ -226,7 +229,7 @@ pub fn record(run: &Run, capture: bool) -> Result<Recording, Exit> {
     };
     let client_log = scratch.0.join("client");
     let server_log = scratch.0.join("server");
-    let output;
+    let (output, partner_output);
     let (client, server, server_port);
     match (lesson.role, run.scenario.as_deref()) {
         (Role::Lookup, _) => {
@@ -238,6 +241,7 @@ pub fn record(run: &Run, capture: bool) -> Result<Recording, Exit> {
                 tools_strace,
             )
             .run(lesson.stdin)?;
+            partner_output = String::new();
             client = lesson.name.to_string();
             server = "(no peer: a lookup)".to_string();
             server_port = 0;
@@ -246,8 +250,8 @@ pub fn record(run: &Run, capture: bool) -> Result<Recording, Exit> {
             let (background, port) =
                 start_server(lesson.name, &server_log, tools_strace, listing_port)?;
             let echoed = oversize_datagram(port);
-            background.stop();
-            output = format!("the scripted client sent 9000 bytes and got {echoed} back\n");
+            output = background.stop();
+            partner_output = format!("the scripted client sent 9000 bytes and got {echoed} back\n");
             client = "scripted client (course)".to_string();
             server = lesson.name.to_string();
             server_port = port;
@@ -260,14 +264,14 @@ pub fn record(run: &Run, capture: bool) -> Result<Recording, Exit> {
             let (background, port) =
                 start_server(lesson.name, &server_log, tools_strace, listing_port)?;
             let args = pair::args_for_port(client_lesson.peer_args, port);
-            (output, _) = Traced::new(
+            (partner_output, _) = Traced::new(
                 workspace::binary(client_name)?,
                 &args,
                 &client_log,
                 tools_strace,
             )
             .run(client_lesson.stdin)?;
-            background.stop();
+            output = background.stop();
             client = client_name.to_string();
             server = lesson.name.to_string();
             server_port = port;
@@ -316,9 +320,22 @@ pub fn record(run: &Run, capture: bool) -> Result<Recording, Exit> {
                 tools_strace,
             )
             .run(lesson.stdin)?;
-            if let Some(peer) = peer {
-                peer.stop();
-            }
+            partner_output = match (peer, scenario) {
+                (Some(peer), _) => peer.stop(),
+                (None, Some("refused")) => {
+                    format!("nothing listens on port {port}: the course bound it, then closed it\n")
+                }
+                (None, Some(scenario)) => format!(
+                    "the scripted server accepted the connection, held it {} ms, then {}\n",
+                    peers::SCRIPTED_HOLD.as_millis(),
+                    if scenario == "server-resets" {
+                        "reset it (SO_LINGER 0, then close: RST)"
+                    } else {
+                        "closed it (FIN)"
+                    }
+                ),
+                (None, None) => String::new(),
+            };
             client = lesson.name.to_string();
             server = peer_name;
             server_port = port;
@@ -346,6 +363,7 @@ pub fn record(run: &Run, capture: bool) -> Result<Recording, Exit> {
         server_port,
         notes,
         output,
+        partner_output,
     })
 }
 

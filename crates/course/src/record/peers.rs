@@ -33,7 +33,7 @@ pub(super) fn start_server(
     port: u16,
 ) -> Result<(Background, u16), Exit> {
     let args = vec!["--bind".to_string(), "127.0.0.1".into(), port.to_string()];
-    let background = Traced::new(crate::workspace::binary(name)?, &args, log, strace)
+    let mut background = Traced::new(crate::workspace::binary(name)?, &args, log, strace)
         .start()
         .map_err(|e| fail_with(format!("cannot start {name}"), e))?;
     let line = background.spawned.line(pair::STARTUP).map_err(|_| {
@@ -48,6 +48,7 @@ pub(super) fn start_server(
     let Some(port) = port else {
         return Err(fail(format!("{name} printed {line:?}")));
     };
+    background.taken.push(line);
     Ok((background, port))
 }
 
@@ -63,7 +64,7 @@ pub(super) fn start_http_server(
     let mut python = interpreter_itself(&["python3".to_string()]);
     let program = python.remove(0);
     python.extend(pair::http_server_args(&site, port));
-    let background = Traced::new(program, &python, log, strace)
+    let mut background = Traced::new(program, &python, log, strace)
         .start()
         .map_err(|e| fail_with("cannot start python3 -m http.server", e))?;
     let line = background
@@ -74,12 +75,13 @@ pub(super) fn start_http_server(
     let Some(port) = port else {
         return Err(fail(format!("python3 -m http.server printed {line:?}")));
     };
+    background.taken.push(line);
     Ok((background, port))
 }
 
 /// How long the scripted server holds a connection before it closes or resets it: long enough for
 /// the client's `connect` to have returned, well inside the one-second pause the trace gives it.
-const SCRIPTED_HOLD: Duration = Duration::from_millis(300);
+pub(super) const SCRIPTED_HOLD: Duration = Duration::from_millis(300);
 
 /// A one-connection server on a thread of the course tool: it accepts, then closes (FIN) or resets
 /// (RST) while the client pauses.

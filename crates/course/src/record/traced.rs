@@ -39,6 +39,8 @@ const STRACE: [&str; 10] = [
 pub(super) struct Traced {
     pub(super) command: Command,
     log: PathBuf,
+    /// Whether strace runs it (else the program runs alone, and is stopped by its own pid).
+    strace: bool,
 }
 
 impl Traced {
@@ -63,6 +65,7 @@ impl Traced {
         Traced {
             command,
             log: log.to_path_buf(),
+            strace,
         }
     }
 
@@ -89,6 +92,9 @@ impl Traced {
         Ok(Background {
             spawned,
             log: self.log,
+            strace: self.strace,
+            ended: false,
+            taken: Vec::new(),
         })
     }
 }
@@ -138,13 +144,59 @@ pub(crate) fn on_interrupt() {
 pub(super) struct Background {
     pub(super) spawned: Spawned,
     log: PathBuf,
+    strace: bool,
+    /// Stopped already: its pid may be another program's by now.
+    ended: bool,
+    /// Lines of its stdout already read (the `Listening on …` its port came from), so that what it
+    /// printed is shown whole.
+    pub(super) taken: Vec<String>,
 }
 
 impl Background {
-    /// Let the traced program finish what it was doing (bounded); the drop then stops it, and
-    /// strace with it.
-    pub(super) fn stop(self) {
-        self.settle();
+    /// Let the traced program finish what it was doing (bounded), stop it, and strace with it:
+    /// everything it printed, stdout then stderr.
+    pub(super) fn stop(mut self) -> String {
+        if self.strace {
+            self.settle();
+        }
+        self.end();
+        self.printed()
+    }
+
+    /// Stop the program (strace, which ignores the signal, ends with it), and wait a moment for
+    /// both to be gone.
+    fn end(&mut self) {
+        if std::mem::replace(&mut self.ended, true) {
+            return;
+        }
+        if self.strace {
+            stop_traced(&self.log);
+        } else {
+            crate::terminate(self.spawned.id());
+        }
+        let _ = self.spawned.wait(Duration::from_secs(2));
+    }
+
+    /// What it printed, once it has ended: its stdout (the lines taken before included), then its
+    /// stderr. The pipes close when it ends; a short wait bounds a pipe some child still holds.
+    fn printed(&mut self) -> String {
+        let mut lines = std::mem::take(&mut self.taken);
+        for stderr in [false, true] {
+            let deadline = Instant::now() + Duration::from_millis(500);
+            while Instant::now() < deadline {
+                let next = if stderr {
+                    self.spawned.err_line(Duration::from_millis(50))
+                } else {
+                    self.spawned.line(Duration::from_millis(50))
+                };
+                match next {
+                    Ok(line) => lines.push(line),
+                    Err(process::NoLine::Closed) => break,
+                    Err(process::NoLine::Timeout) => {}
+                }
+            }
+        }
+        lines.iter().map(|l| format!("{l}\n")).collect()
     }
 
     /// Wait, bounded, until the server is done with its clients: every connection it accepted
@@ -172,8 +224,7 @@ impl Background {
 impl Drop for Background {
     /// Stop the traced program itself, then strace (which ends with it), on every path out.
     fn drop(&mut self) {
-        stop_traced(&self.log);
-        let _ = self.spawned.wait(Duration::from_secs(2));
+        self.end();
         self.spawned.stop();
         lock(&RUNNING).retain(|log| *log != self.log);
     }

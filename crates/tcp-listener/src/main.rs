@@ -75,7 +75,7 @@ fn run() -> Result<(), Exit> {
         "Listening on {}",
         py_addr(listener.local_addr()?)
     ));
-    log.line(format_args!("Waiting for connections..."));
+    log.line(format_args!("Waiting for connections...")); // the listing's first line
 
     // ANCHOR: accept
     loop {

@@ -128,8 +128,15 @@ pub fn start_http_server() -> Result<Peer, Exit> {
     Ok(peer)
 }
 
-/// [`HELLO_PATH`] written into `site`, a folder that exists (a scratch folder), to be served.
+/// [`HELLO_PATH`] written into the folder `site`, made if need be inside a folder that exists (a
+/// scratch folder): never a missing parent, so a TMPDIR that is not there is an error, not made.
 pub fn write_site(site: &Path) -> Result<(), Exit> {
+    match fs::create_dir(site) {
+        Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => {
+            return Err(fail_with("cannot make a folder to serve", e));
+        }
+        _ => {}
+    }
     fs::write(site.join(HELLO_PATH), HELLO_BODY)
         .map_err(|e| fail_with("cannot write the served file", e))
 }

@@ -74,6 +74,7 @@ pub fn main(args: Vec<String>) -> Result<(), Exit> {
                 }
                 Err(Skip(why)) => {
                     crate::print(&format!("  skipped ({why})\n"))?;
+                    test_support::process::note_skipped(&format!("tour: {title} — {why}"));
                     skipped.push(format!("{title}: {why}"));
                 }
             }

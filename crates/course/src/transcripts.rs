@@ -99,6 +99,7 @@ pub fn main(args: Vec<String>) -> Result<(), Exit> {
         blocks += wanted.len() - skipped_here.len();
         for skip in &skipped_here {
             crate::print(&format!("transcripts: skipped {skip}\n"))?;
+            test_support::process::note_skipped(&format!("transcripts: {skip}"));
         }
         let mut new = fill(&text, &wanted)?;
         if path.ends_with("docs/README.md") {
@@ -345,7 +346,9 @@ pub fn map() -> String {
             Partner::Lesson(name) if l.role == Role::Client => {
                 format!("with [{name}](lessons/{name}.md) running:<br>")
             }
-            Partner::HttpServer => "`python3 -m http.server --bind 127.0.0.1 8000`, then<br>".into(),
+            Partner::HttpServer => {
+                "`python3 -m http.server --bind 127.0.0.1 8000`, then<br>".into()
+            }
             Partner::Lesson(_) | Partner::None => String::new(),
         };
         let then = match l.partner {

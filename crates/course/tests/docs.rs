@@ -147,7 +147,9 @@ fn cargo_run_lines_name_lessons_and_their_flags() {
             continue;
         }
         let Some(bin) = test_support::process::binary(&name) else {
-            eprintln!("skipped {name}'s flags: not built (run `cargo test --workspace`)");
+            test_support::skip(&format!(
+                "the page's flags of {name}: not built (run `cargo test --workspace`)"
+            ));
             continue;
         };
         let help = Command::new(&bin).arg("--help").output().unwrap();

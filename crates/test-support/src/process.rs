@@ -34,6 +34,25 @@ pub fn settle_forks<T>(close: impl FnOnce() -> T) -> T {
     close()
 }
 
+/// Add `why` as one line to the file the environment variable `COURSE_SKIPPED` names, if it names
+/// one (scripts/check.sh does): a check that could not run here, for the summary's skipped list.
+/// The course tool notes its own skips (a tour step, a page's wire block) the same way.
+pub fn note_skipped(why: &str) {
+    use std::io::Write as _;
+    let Some(path) = std::env::var_os("COURSE_SKIPPED") else {
+        return;
+    };
+    // One write of a whole line in append mode: lines from tests running at once do not mix.
+    let line = format!("{}\n", why.replace('\n', " "));
+    if let Ok(mut file) = std::fs::OpenOptions::new()
+        .append(true)
+        .create(true)
+        .open(path)
+    {
+        let _ = file.write_all(line.as_bytes());
+    }
+}
+
 /// The children started through this module that are still running (or not yet reaped).
 pub fn live_children() -> Vec<u32> {
     LIVE.lock().map(|live| live.clone()).unwrap_or_default()

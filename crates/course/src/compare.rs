@@ -9,12 +9,12 @@ use std::fs;
 use std::io::ErrorKind;
 use std::net::{TcpStream, UdpSocket};
 use std::path::Path;
-use std::process::Command;
+use std::process::{Command, ExitStatus};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use lesson_common::{Exit, fail, fail_with, usage};
-use test_support::process::{self, Outcome, Spawned};
+use test_support::process::{self, Spawned};
 
 use crate::registry::{LISTING_PORT, Lesson, Role, Scripted};
 use crate::text::{diff_rows, mark, shell_word};
@@ -43,6 +43,12 @@ side by side. Exit 0: the same; 1: different; 2: a bad command line.
               pyenv: PYENV_VERSION=2.7.18 cargo course compare … These are Python 2 listings (the
               book's 1st edition): python3 cannot run them.
 
+How the sides run: a client or lookup lesson and the listing both at once, against the same peer;
+the lesson ends by itself (its usual arguments give udp-client --timeout 1), and the listing is
+stopped 1 s after the lesson ended if it still runs (udp.py waits for replies for ever, by design:
+that is not a difference). A server lesson and its listing one after the other, each stopped once
+the scripted client is done. The header says what ended each side.
+
 What compare changes in the listing's run, and why: a listing that binds '' (every interface) binds
 127.0.0.1 instead; `--pause SECONDS` for http-fetch also shortens the listing's time.sleep(10) to
 that many seconds. A listing that connects to a fixed host elsewhere is refused, and the error
@@ -52,12 +58,20 @@ line ends; the lesson's `Listening on (…)` line (the listings print none)
 and anything on stderr are shown, not compared. Exit codes count when both sides ended by
 themselves.";
 
-/// How long each side may run (the registry's limit, plus any pause); a listing that waits for
-/// ever (udp.py) is stopped at this limit, and that is not a difference.
-fn limit(lesson: &Lesson, pause: Option<f64>) -> Duration {
+/// How long the lesson may run: the registry's limit, plus any pause and any --timeout it was
+/// given, so that a lesson that waits out its own timeout (udp-client) ends by itself.
+fn limit(lesson: &Lesson, options: &Options) -> Duration {
+    let seconds = |s: Option<f64>| Duration::from_secs_f64(s.unwrap_or(0.0).min(3600.0));
     Duration::from_secs(lesson.compare.limit_secs)
-        + Duration::from_secs_f64(pause.unwrap_or(0.0).min(3600.0))
+        + seconds(options.pause)
+        + seconds(options.timeout)
 }
+
+/// How long a listing may still run once the lesson has ended, on top of the time its interpreter
+/// takes to start: it started at the same moment and does the same exchange, so one still running
+/// then is waiting for something that will not come (udp.py waits for replies for ever, by
+/// design) and is stopped.
+const GRACE: Duration = Duration::from_secs(1);
 
 pub fn main(args: Vec<String>) -> Result<(), Exit> {
     if args.iter().take(2).any(|a| a == "--help" || a == "-h") {
@@ -93,12 +107,12 @@ pub fn main(args: Vec<String>) -> Result<(), Exit> {
             shell_word(&listing.to_string_lossy())
         )));
     }
-    let python = python::interpreter()?;
+    let (python, startup) = python::interpreter_and_startup()?;
     let mut args = join_defaults(&compare_defaults(lesson), rest);
-    let (_, positional, _) = split_options(&args);
     if lesson.role == Role::Client {
         // The peer listens on 127.0.0.1 only.
-        if let Some(host) = positional
+        if let Some(host) = split_options(&args)
+            .listing
             .first()
             .filter(|h| !["127.0.0.1", "localhost"].contains(&h.as_str()))
         {
@@ -138,7 +152,8 @@ pub fn main(args: Vec<String>) -> Result<(), Exit> {
             }
         }
     }
-    let (lesson_args, listing_args, pause) = split_options(&args);
+    let options = split_options(&args);
+    let (lesson_args, listing_args, pause) = (&args, &options.listing, options.pause);
     if !lesson.stdin.is_empty() {
         let _ = writeln!(report, "stdin (both sides): {}", lesson.stdin.trim_end());
     }
@@ -161,9 +176,9 @@ pub fn main(args: Vec<String>) -> Result<(), Exit> {
              lesson does by default"
         );
     }
-    let mut python_cmd = python::python_command(&python, Path::new(&listing), &listing_args, pause);
+    let mut python_cmd = python::python_command(&python, Path::new(&listing), listing_args, pause);
     let mut rust_cmd = Command::new(crate::workspace::binary(lesson.name)?);
-    rust_cmd.args(&lesson_args);
+    rust_cmd.args(lesson_args);
     let _ = writeln!(
         report,
         "$ {} {} {}",
@@ -171,11 +186,32 @@ pub fn main(args: Vec<String>) -> Result<(), Exit> {
         listing.display(),
         listing_args.join(" ")
     );
-    // Say what is happening before the runs, which take a few seconds each.
-    crate::print(&std::mem::take(&mut report))?;
-    let listing_side = run_side(lesson, &mut python_cmd, pause)?;
-    crate::print(&format!("$ {} {}\n", lesson.name, lesson_args.join(" ")))?;
-    let lesson_side = run_side(lesson, &mut rust_cmd, pause)?;
+    let lesson_line = format!("$ {} {}\n", lesson.name, lesson_args.join(" "));
+    let (listing_side, lesson_side) = if lesson.role == Role::Server {
+        // One at a time: both would bind the listing's port. Say what is happening before each
+        // run, which takes a second or two.
+        crate::print(&std::mem::take(&mut report))?;
+        let listing_side = run_server(lesson, &mut python_cmd)?;
+        crate::print(&lesson_line)?;
+        (listing_side, run_server(lesson, &mut rust_cmd)?)
+    } else {
+        report.push_str(&lesson_line);
+        let _ = writeln!(
+            report,
+            "both at once; the lesson ends by itself, and the listing is stopped {:.1} s after it \
+             if it still runs",
+            (GRACE + startup).as_secs_f64()
+        );
+        crate::print(&std::mem::take(&mut report))?;
+        let limit = limit(lesson, &options);
+        run_together(
+            lesson,
+            &mut python_cmd,
+            &mut rust_cmd,
+            limit,
+            GRACE + startup,
+        )?
+    };
 
     let keep: Vec<u16> = [0, LISTING_PORT]
         .into_iter()
@@ -198,6 +234,8 @@ pub fn main(args: Vec<String>) -> Result<(), Exit> {
         &left,
         &right,
     );
+    let _ = writeln!(report, "\nthe listing: {}", listing_side.how);
+    let _ = writeln!(report, "the lesson: {}", lesson_side.how);
     report.push('\n');
     report.push_str(&table);
     for (who, side) in [("listing", &listing_side), ("lesson", &lesson_side)] {
@@ -230,23 +268,14 @@ pub fn main(args: Vec<String>) -> Result<(), Exit> {
     }
 }
 
-/// The arguments compare uses without ARGS: the lesson's own for a run beside its partner, minus
-/// the lesson-only options the listing would not understand (but --pause, which compare applies
-/// to both).
+/// The arguments compare uses without ARGS: the lesson's own for a run beside its partner (its
+/// options go to the lesson only: udp-client's `--timeout 1` lets it end a second after the last
+/// reply). A server lesson gets none: the listing's own port, 51423, on both sides.
 fn compare_defaults(lesson: &Lesson) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut args = lesson.peer_args.iter();
-    while let Some(arg) = args.next() {
-        if arg.starts_with("--") && *arg != "--pause" {
-            args.next();
-            continue;
-        }
-        out.push(arg.to_string());
-    }
     if lesson.role == Role::Server {
-        out.clear(); // the listing's own port, 51423, on both sides
+        return Vec::new();
     }
-    out
+    lesson.peer_args.iter().map(|a| a.to_string()).collect()
 }
 
 /// The ARGS given joined with the usual ones: each `--option VALUE` given replaces the usual option
@@ -298,10 +327,22 @@ fn options_and_words(args: &[String]) -> (Vec<Vec<String>>, Vec<String>) {
     (options, words)
 }
 
-/// (the lesson's ARGS, the listing's ARGS without `--option VALUE` pairs, the --pause value).
-fn split_options(args: &[String]) -> (Vec<String>, Vec<String>, Option<f64>) {
-    let mut listing = Vec::new();
-    let mut pause = None;
+/// What compare reads in the lesson's ARGS.
+struct Options {
+    /// The ARGS without `--option VALUE` pairs: the listing's.
+    listing: Vec<String>,
+    /// `--pause SECONDS`, which compare applies to the listing's time.sleep() too.
+    pause: Option<f64>,
+    /// `--timeout SECONDS`, which the lesson may wait out before it ends.
+    timeout: Option<f64>,
+}
+
+fn split_options(args: &[String]) -> Options {
+    let mut options = Options {
+        listing: Vec::new(),
+        pause: None,
+        timeout: None,
+    };
     let mut words = args.iter();
     while let Some(arg) = words.next() {
         if let Some(flag) = arg.strip_prefix("--") {
@@ -309,16 +350,19 @@ fn split_options(args: &[String]) -> (Vec<String>, Vec<String>, Option<f64>) {
                 Some((name, value)) => (name, Some(value.to_string())),
                 None => (flag, words.next().cloned()),
             };
-            if name == "pause" {
-                pause = value
-                    .and_then(|v| v.parse::<f64>().ok())
-                    .filter(|p| p.is_finite() && *p >= 0.0);
+            let seconds = value
+                .and_then(|v| v.parse::<f64>().ok())
+                .filter(|p| p.is_finite() && *p >= 0.0);
+            match name {
+                "pause" => options.pause = seconds,
+                "timeout" => options.timeout = seconds,
+                _ => {}
             }
             continue;
         }
-        listing.push(arg.clone());
+        options.listing.push(arg.clone());
     }
-    (args.to_vec(), listing, pause)
+    options
 }
 
 fn is_loopback(host: &str) -> bool {
@@ -353,33 +397,124 @@ struct Side {
     stderr: String,
     /// Its exit code, when it ended by itself.
     code: Option<i32>,
-    /// How it ended, in words.
+    /// How it ended, in a few words (its column's title).
     end: String,
+    /// What ended it, in a sentence (the header).
+    how: String,
 }
 
-fn run_side(lesson: &Lesson, command: &mut Command, pause: Option<f64>) -> Result<Side, Exit> {
-    if lesson.role == Role::Server {
-        return run_server(lesson, command);
+/// A side that ended by itself with `status`.
+fn ended(status: ExitStatus) -> (Option<i32>, String, String) {
+    match status.code() {
+        Some(code) => (
+            Some(code),
+            format!("exit {code}"),
+            format!("ended by itself, exit {code}"),
+        ),
+        None => (
+            None,
+            format!("{status}"),
+            format!("ended by a signal ({status})"),
+        ),
     }
-    let limit = limit(lesson, pause);
-    let outcome = process::run_bounded(command, lesson.stdin.as_bytes(), limit)
-        .map_err(|e| fail_with("cannot run a side of the comparison", e))?;
-    Ok(side(outcome, limit))
 }
 
-fn side(outcome: Outcome, limit: Duration) -> Side {
-    let code = outcome.status.and_then(|s| s.code());
-    let end = match (outcome.status, code) {
-        (None, _) => format!("stopped after {} s", limit.as_secs()),
-        (Some(_), Some(code)) => format!("exit {code}"),
-        (Some(status), None) => format!("{status}"),
+/// A client or lookup lesson and its listing, both at once against the same peer. The lesson
+/// runs to its own end (within `limit`); the listing, started at the same moment, is given
+/// `grace` more, then stopped if it still runs. A listing that waits for ever (udp.py) so ends a
+/// second after the lesson, not at a time limit both sides wait out in turn.
+fn run_together(
+    lesson: &Lesson,
+    listing: &mut Command,
+    rust: &mut Command,
+    limit: Duration,
+    grace: Duration,
+) -> Result<(Side, Side), Exit> {
+    let stdin = lesson.stdin.as_bytes();
+    let mut listing = Spawned::start(listing, stdin)
+        .map_err(|e| fail_with("cannot start the listing's side", e))?;
+    let outcome = process::run_bounded(rust, stdin, limit)
+        .map_err(|e| fail_with("cannot run the lesson's side", e))?;
+    let lesson_side = match outcome.status {
+        Some(status) => {
+            let (code, end, how) = ended(status);
+            Side {
+                stdout: pair::text(&outcome.stdout),
+                stderr: pair::text(&outcome.stderr),
+                code,
+                end,
+                how,
+            }
+        }
+        None => Side {
+            stdout: pair::text(&outcome.stdout),
+            stderr: pair::text(&outcome.stderr),
+            code: None,
+            end: "stopped at its limit".to_string(),
+            how: format!(
+                "stopped by compare at its limit of {} s (still running)",
+                limit.as_secs()
+            ),
+        },
     };
-    Side {
-        stdout: pair::text(&outcome.stdout),
-        stderr: pair::text(&outcome.stderr),
+    let status = listing
+        .wait(grace)
+        .map_err(|e| fail_with("cannot wait for the listing's side", e))?;
+    let (code, end, how) = match status {
+        Some(status) => ended(status),
+        None => {
+            listing.stop();
+            let after = if lesson_side.code.is_some() {
+                "after the lesson ended"
+            } else {
+                "after the lesson was stopped"
+            };
+            (
+                None,
+                "stopped after the lesson".to_string(),
+                format!(
+                    "stopped by compare {:.1} s {after}, still running\n             (a listing \
+                     that waits for ever, as udp.py does by design, ends so: not a difference)",
+                    grace.as_secs_f64()
+                ),
+            )
+        }
+    };
+    let (stdout, stderr) = drain(&listing);
+    let listing_side = Side {
+        stdout,
+        stderr,
         code,
         end,
+        how,
+    };
+    Ok((listing_side, lesson_side))
+}
+
+/// What an ended side printed, as text: every line still on its way through the pipes, for at
+/// most 2 s (a child of its own that holds a pipe open would keep it open for good).
+fn drain(side: &Spawned) -> (String, String) {
+    let deadline = Instant::now() + Duration::from_secs(2);
+    let mut texts = [String::new(), String::new()];
+    for (text, err) in texts.iter_mut().zip([false, true]) {
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let line = if err {
+                side.err_line(left)
+            } else {
+                side.line(left)
+            };
+            match line {
+                Ok(line) => {
+                    text.push_str(&line);
+                    text.push('\n');
+                }
+                Err(_) => break,
+            }
+        }
     }
+    let [stdout, stderr] = texts;
+    (stdout, stderr)
 }
 
 /// One server side: it binds the listing's port, the scripted client plays against it, then it is
@@ -414,18 +549,24 @@ fn run_server(lesson: &Lesson, command: &mut Command) -> Result<Side, Exit> {
             break;
         }
     }
-    let ended = spawned.wait(Duration::ZERO).ok().flatten();
+    let status = spawned.wait(Duration::ZERO).ok().flatten();
     spawned.stop();
     let (_, err) = spawned.lines_so_far();
-    let (code, end) = match ended {
-        Some(status) => (
-            status.code(),
-            format!(
-                "exit {} (by itself, before it was stopped)",
-                status.code().unwrap_or(-1)
-            ),
+    let (code, end, how) = match status {
+        Some(status) => {
+            let (code, end, how) = ended(status);
+            (
+                code,
+                end,
+                format!("{how}, before the scripted client was done"),
+            )
+        }
+        None => (
+            None,
+            "stopped at the end (a server)".to_string(),
+            "stopped by compare once the scripted client was done (a server runs until stopped)"
+                .to_string(),
         ),
-        None => (None, "stopped at the end (a server)".to_string()),
     };
     let mut text: String = stdout.iter().map(|l| format!("{l}\n")).collect();
     text.push_str(&seen);
@@ -434,6 +575,7 @@ fn run_server(lesson: &Lesson, command: &mut Command) -> Result<Side, Exit> {
         stderr: err.join("\n"),
         code,
         end,
+        how,
     })
 }
 

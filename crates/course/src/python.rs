@@ -70,6 +70,12 @@ pub fn python_command(
 
 /// `$PYTHON` split on spaces, else `python2`; a usage error, with the pyenv hint, if it cannot run.
 pub fn interpreter() -> Result<Vec<String>, Exit> {
+    interpreter_and_startup().map(|(words, _)| words)
+}
+
+/// [`interpreter`], and how long it took to start and run nothing: what a listing's run needs on
+/// top of the lesson's (a pyenv shim, a cold cache).
+pub fn interpreter_and_startup() -> Result<(Vec<String>, Duration), Exit> {
     let configured = std::env::var("PYTHON").unwrap_or_else(|_| "python2".to_string());
     let words: Vec<String> = configured.split_whitespace().map(String::from).collect();
     let Some(program) = words.first() else {
@@ -78,6 +84,7 @@ pub fn interpreter() -> Result<Vec<String>, Exit> {
     let mut probe = Command::new(program);
     probe.args(&words[1..]).args(["-c", "pass"]);
     // Bounded: an interpreter that hangs is one that does not run.
+    let started = std::time::Instant::now();
     let runs = process::run_bounded(&mut probe, b"", Duration::from_secs(20))
         .map(|outcome| outcome.status.is_some_and(|s| s.success()));
     if !runs.unwrap_or(false) {
@@ -87,7 +94,7 @@ pub fn interpreter() -> Result<Vec<String>, Exit> {
              PYTHON='env PYENV_VERSION=2.7.18 python2')"
         )));
     }
-    Ok(words)
+    Ok((words, started.elapsed()))
 }
 
 /// The settings that chose the interpreter in this run (`PYTHON`, and pyenv's `PYENV_VERSION`), as

@@ -378,20 +378,15 @@ fn a_traceback_names_the_listing() {
     );
 }
 
-/// udp-client, http-fetch (whose --pause shortens the listing's sleep), dns-validate and
-/// addr-info (tuples compared, the well-known port kept) all compare SAME with faithful stand-ins.
+/// udp-client: the lesson ends by itself (its --timeout), and udp.py, which waits for replies for
+/// ever, is stopped soon after, and the header says so: SAME in a few seconds. (Both sides were
+/// stopped at 4 s, one after the other: 8 s, and the lesson never ended by itself.)
 #[test]
-fn client_and_lookup_verdicts() {
-    if !ready(&[
-        "udp-client",
-        "udp-echo-server",
-        "http-fetch",
-        "dns-validate",
-        "addr-info",
-    ]) {
+fn udp_client_ends_by_itself() {
+    if !ready(&["udp-client", "udp-echo-server"]) {
         return;
     }
-    let scratch = Scratch::new("clients");
+    let scratch = Scratch::new("udp");
     let udp = scratch.write(
         "udp.py",
         r#"import socket, sys
@@ -404,7 +399,37 @@ while True:
     print('Received:', s.recv(2048).decode())
 "#,
     );
-    verdict(&compare(&["udp-client", &udp]), 0);
+    let started = std::time::Instant::now();
+    let done = compare(&["udp-client", &udp]);
+    let took = started.elapsed();
+    verdict(&done, 0);
+    let text = done.stdout_text();
+    assert!(
+        text.contains("the lesson: ended by itself, exit 0"),
+        "{text}"
+    );
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("the listing: stopped by compare ")
+                && l.contains(" after the lesson ended")),
+        "{text}"
+    );
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("Received: hello") && l.ends_with("Received: hello")),
+        "{text}"
+    );
+    assert!(took < Duration::from_secs(6), "took {took:?}:\n{text}");
+}
+
+/// http-fetch (whose --pause shortens the listing's sleep), dns-validate and addr-info (tuples
+/// compared, the well-known port kept) all compare SAME with faithful stand-ins.
+#[test]
+fn client_and_lookup_verdicts() {
+    if !ready(&["http-fetch", "dns-validate", "addr-info"]) {
+        return;
+    }
+    let scratch = Scratch::new("clients");
     let fetch = scratch.write("fetch.py", FETCH);
     // The stand-in sleeps ten minutes: SAME means compare shortened its sleep to the --pause.
     let done = compare(&["http-fetch", &fetch]);
@@ -474,7 +499,7 @@ fn options_join_the_usual_arguments() {
 #[cfg(unix)]
 #[test]
 fn killed_or_failed_runs_leave_nothing_running() {
-    if !ready(&["socket-info", "tcp-listener"]) {
+    if !ready(&["socket-info", "tcp-listener", "http-fetch"]) {
         return;
     }
     let scratch = Scratch::new("killed");
@@ -486,8 +511,10 @@ fn killed_or_failed_runs_leave_nothing_running() {
             pid_file.to_string_lossy()
         ),
     );
+    // http-fetch pausing 30 s: compare runs until it is killed (a listing that sleeps while the
+    // lesson has already ended would be stopped a second later).
     let mut run = cmd(COURSE)
-        .args(["compare", "socket-info", slow.as_str()])
+        .args(["compare", "http-fetch", slow.as_str(), "--pause", "30"])
         .env("PYTHON", "python3")
         .env("COURSE_NO_BUILD", "1")
         .start();

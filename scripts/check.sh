@@ -24,33 +24,34 @@ say "cargo clippy --workspace --all-targets --locked -- -D warnings"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 passed+=(clippy)
 
-say "cargo test --workspace --locked (built once; the course tool's tests and the lessons' run side by side, each line marked)"
+say "cargo test --workspace --locked, and cargo course transcripts --check (built once; the course tool's tests beside the lessons' tests and then the pages' check, each line marked)"
 eval "$(scripts/dns-guard --env)" # every test binary below runs with its DNS queries logged: one that sends any fails
 cargo test --workspace --locked --no-run
-# Most of the time in the tests is spent waiting on sockets and timeouts, not computing, so the two
-# halves run at once; cargo test runs its test binaries one after another. -u: line by line.
-log="$PWD/target/check-tests"
+# Most of the time in these is spent waiting on sockets and timeouts, not computing, so the two
+# lanes run at once (cargo test runs its test binaries one after another). sed -u: line by line.
+log="$PWD/target/check-lanes"
 mkdir -p "$log"
-(rc=0 && cargo test --locked -p course 2>&1 || rc=$? && echo "exit $rc" >"$log/course.rc") |
-    sed -u 's/^/[course]  /' &
+lane() {
+    local name=$1
+    shift
+    (rc=0 && "$@" 2>&1 || rc=$? && echo "exit $rc" >"$log/$name.rc") | sed -u "s/^/[$name] /"
+}
+rm -f "$log"/*.rc
+lane course cargo test --locked -p course &
 course=$!
-(rc=0 && cargo test --locked --workspace --exclude course 2>&1 || rc=$? && echo "exit $rc" >"$log/lessons.rc") |
-    sed -u 's/^/[lessons] /' &
+lane lessons bash -c 'cargo test --locked --workspace --exclude course &&
+    COURSE_NO_BUILD=1 cargo course transcripts --check' &
 lessons=$!
 wait "$course" "$lessons"
 failed=()
-for half in course lessons; do
-    [[ "$(cat "$log/$half.rc" 2>/dev/null)" == "exit 0" ]] || failed+=("$half")
+for name in course lessons; do
+    [[ "$(cat "$log/$name.rc" 2>/dev/null)" == "exit 0" ]] || failed+=("$name")
 done
 if ((${#failed[@]})); then
-    say "FAILED: the tests of ${failed[*]} (the lines marked [${failed[0]}] above say which)"
+    say "FAILED: the lines marked [${failed[*]}] above say what"
     exit 1
 fi
-passed+=(tests)
-
-say "cargo course transcripts --check"
-cargo course transcripts --check
-passed+=(transcripts)
+passed+=(tests transcripts)
 
 say "cargo course tour"
 cargo course tour

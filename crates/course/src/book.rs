@@ -544,7 +544,7 @@ impl Browser {
         self.call("Page.navigate", &format!(r#"{{"url":{}}}"#, quote(&url)))?;
         self.wait_for("Page.loadEventFired")?;
         // Scripts run on load (the theme, the sidebar, the search): let them settle.
-        self.eval("new Promise(done => setTimeout(done, 300))")?;
+        self.eval("new Promise(done => setTimeout(done, 150))")?;
         let facts = self.eval(
             "({ text: (document.querySelector('main') || document.body).innerText.trim().length,
                 links: [...document.querySelectorAll('a[href]')].map(a => a.href),
@@ -619,16 +619,21 @@ impl Browser {
             ),
         )?;
         self.wait_for("Page.loadEventFired")?;
+        // Each wait polls for what it waits for (the search bar, then results), bounded at 5 s: a
+        // fixed pause is either too long or, on a slow machine, too short.
         let script = format!(
             "new Promise(done => {{
+                const until = (ready, then, left = 100) => ready() || left === 0
+                    ? then() : setTimeout(() => until(ready, then, left - 1), 50);
                 const toggle = document.getElementById('mdbook-search-toggle'); if (toggle) toggle.click();
-                setTimeout(() => {{
-                    const bar = document.getElementById('mdbook-searchbar');
-                    if (!bar) return done(0);
-                    bar.value = {word:?};
-                    bar.dispatchEvent(new KeyboardEvent('keyup', {{key: 'g', bubbles: true}}));
-                    setTimeout(() => done(document.querySelectorAll('#mdbook-searchresults li').length), 1500);
-                }}, 1000);
+                const bar = () => document.getElementById('mdbook-searchbar');
+                const results = () => document.querySelectorAll('#mdbook-searchresults li').length;
+                until(bar, () => {{
+                    if (!bar()) return done(0);
+                    bar().value = {word:?};
+                    bar().dispatchEvent(new KeyboardEvent('keyup', {{key: 'g', bubbles: true}}));
+                    until(() => results() > 0, () => done(results()));
+                }});
             }})"
         );
         Ok(self.eval(&script)?.as_u64().unwrap_or(0) as usize)

@@ -56,7 +56,8 @@ says which lines to change (the Information Example as printed: HOST and PORT fr
 Masked: ephemeral ports (not 0, 51423, the peer's port, nor ports below 1024), HTTP dates, CRs at
 line ends; the lesson's `Listening on (…)` line (the listings print none)
 and anything on stderr are shown, not compared. Exit codes count when both sides ended by
-themselves.";
+themselves. The output fits $COLUMNS, else the terminal's width, else 100 columns; below 120 the
+two sides are stacked, a changed line shown once for each.";
 
 /// How long the lesson may run: the registry's limit, plus any pause and any --timeout it was
 /// given, so that a lesson that waits out its own timeout (udp-client) ends by itself.
@@ -172,8 +173,8 @@ pub fn main(args: Vec<String>) -> Result<(), Exit> {
         let _ = writeln!(
             report,
             "each side in turn on port {LISTING_PORT}; then a scripted client {what} to 127.0.0.1\n\
-             the listing binds 127.0.0.1 where it asks for '' or 0.0.0.0 (every interface), as the \
-             lesson does by default"
+             where the listing binds '' or 0.0.0.0 (every interface), it binds 127.0.0.1, as the \
+             lesson does"
         );
     }
     let mut python_cmd = python::python_command(&python, Path::new(&listing), listing_args, pause);
@@ -198,8 +199,8 @@ pub fn main(args: Vec<String>) -> Result<(), Exit> {
         report.push_str(&lesson_line);
         let _ = writeln!(
             report,
-            "both at once; the lesson ends by itself, and the listing is stopped {:.1} s after it \
-             if it still runs",
+            "both at once: the lesson ends by itself; the listing is stopped {:.1} s after it, if \
+             still running",
             (GRACE + startup).as_secs_f64()
         );
         crate::print(&std::mem::take(&mut report))?;
@@ -233,6 +234,7 @@ pub fn main(args: Vec<String>) -> Result<(), Exit> {
         &format!("LESSON ({}): {}", lesson.name, lesson_side.end),
         &left,
         &right,
+        width(),
     );
     let _ = writeln!(report, "\nthe listing: {}", listing_side.how);
     let _ = writeln!(report, "the lesson: {}", lesson_side.how);
@@ -564,7 +566,7 @@ fn run_server(lesson: &Lesson, command: &mut Command) -> Result<Side, Exit> {
         None => (
             None,
             "stopped at the end (a server)".to_string(),
-            "stopped by compare once the scripted client was done (a server runs until stopped)"
+            "stopped by compare after the scripted client (a server runs until stopped)"
                 .to_string(),
         ),
     };
@@ -784,30 +786,116 @@ fn top_level_tuples(text: &str) -> Vec<String> {
     found
 }
 
-/// Two columns, aligned on their common lines: `a   a` equal, `a | b` changed, `a <` left only,
-/// `> b` right only; and whether every line was equal.
-fn side_by_side(left_title: &str, right_title: &str, left: &str, right: &str) -> (String, bool) {
-    let width: usize = std::env::var("COLUMNS")
-        .ok()
-        .and_then(|c| c.parse().ok())
-        .filter(|w| *w >= 80)
-        .unwrap_or(160)
-        .min(200);
+/// Below this many columns the two sides are stacked, not side by side: two columns of 58
+/// characters hold the listings' lines; narrower ones would cut them.
+const STACK_BELOW: usize = 120;
+
+/// The width to fit: `COLUMNS` where it is set in the environment (shells set it but do not
+/// export it, so it is there only when someone asked), else the terminal's own width when stdout
+/// is one, else 100.
+fn width() -> usize {
+    use std::io::IsTerminal as _;
+    let columns = std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok());
+    columns
+        .or_else(|| {
+            std::io::stdout()
+                .is_terminal()
+                .then(terminal_columns)
+                .flatten()
+        })
+        .unwrap_or(100)
+        .clamp(40, 400)
+}
+
+/// The terminal's width in columns. Asking it is an ioctl, which Rust can make only with unsafe
+/// code (forbidden here); `stty size` makes it for us, on Linux and macOS alike, and prints
+/// `ROWS COLUMNS`. stty asks its stdin, so the terminal is given there.
+#[cfg(unix)]
+fn terminal_columns() -> Option<usize> {
+    let mut stty = Command::new("sh");
+    stty.args(["-c", "stty size </dev/tty"]);
+    let outcome = process::run_bounded(&mut stty, b"", Duration::from_secs(2)).ok()?;
+    if !outcome.status.is_some_and(|s| s.success()) {
+        return None;
+    }
+    let columns: usize = pair::text(&outcome.stdout)
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()?;
+    (columns > 0).then_some(columns)
+}
+
+/// Windows has no stty, and its console API needs unsafe code: the fallback width.
+#[cfg(not(unix))]
+fn terminal_columns() -> Option<usize> {
+    None
+}
+
+/// `text` in at most `max` characters; one cut short ends with `…`.
+fn cut(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_string();
+    }
+    let mut out: String = text.chars().take(max.saturating_sub(1)).collect();
+    out.push('…');
+    out
+}
+
+/// The two outputs aligned on their common lines, fitted to `width`: side by side from
+/// [`STACK_BELOW`] columns (`a   a` equal, `a | b` changed, `a <` left only, `> b` right only),
+/// else stacked (an equal line once, a changed one as a `| listing` line and a `| lesson` line,
+/// `< listing`, `> lesson`); and whether every line was equal.
+fn side_by_side(
+    left_title: &str,
+    right_title: &str,
+    left: &str,
+    right: &str,
+    width: usize,
+) -> (String, bool) {
+    let rows = diff_rows(left, right);
+    let same = rows
+        .iter()
+        .all(|(a, b)| mark(a.as_ref(), b.as_ref()) == " ");
+    let mut out = String::new();
+    if width < STACK_BELOW {
+        const LABEL: usize = "| listing  ".len();
+        let text = width - LABEL;
+        let _ = writeln!(out, "{}", cut(left_title, width));
+        let _ = writeln!(out, "{}", cut(right_title, width));
+        let _ = writeln!(out, "{}", "-".repeat(width));
+        for (a, b) in rows {
+            let mark = mark(a.as_ref(), b.as_ref());
+            match (a, b) {
+                (Some(a), Some(_)) if mark == " " => {
+                    let _ = writeln!(out, "{:LABEL$}{}", "", cut(&a, text).trim_end());
+                }
+                (a, b) => {
+                    for (who, line) in [("listing", a), ("lesson", b)] {
+                        if let Some(line) = line {
+                            let label = format!("{mark} {who}");
+                            let line = cut(&line, text);
+                            let _ = writeln!(out, "{label:LABEL$}{}", line.trim_end());
+                        }
+                    }
+                }
+            }
+        }
+        return (out, same);
+    }
     let half = (width - 3) / 2;
-    let cut = |s: &str| -> String { s.chars().take(half).collect() };
-    let mut out = format!(
+    let _ = write!(
+        out,
         "{:<half$}   {}\n{}   {}\n",
-        cut(left_title),
-        cut(right_title),
+        cut(left_title, half),
+        cut(right_title, half),
         "-".repeat(half),
         "-".repeat(half)
     );
-    let mut same = true;
-    for (a, b) in diff_rows(left, right) {
+    for (a, b) in rows {
         let mark = mark(a.as_ref(), b.as_ref());
-        same &= mark == " ";
-        let a = a.map(|s| cut(&s)).unwrap_or_default();
-        let b = b.map(|s| cut(&s)).unwrap_or_default();
+        let a = a.map(|s| cut(&s, half)).unwrap_or_default();
+        let b = b.map(|s| cut(&s, half)).unwrap_or_default();
         let _ = writeln!(out, "{:<half$} {mark} {}", a, b.trim_end());
     }
     (out, same)
@@ -842,6 +930,8 @@ fn in_private_network(args: &[String]) -> Result<Option<Result<(), Exit>>, Exit>
         .arg("compare")
         .args(args)
         .env(IN_NETNS, "1")
+        // Its stdout is a pipe to this copy: it fits what this one fits.
+        .env("COLUMNS", width().to_string())
         .env("COURSE_NO_BUILD", "1");
     let mut inner = Spawned::start(&mut command, b"")
         .map_err(|e| fail_with("cannot start compare in a network namespace", e))?;

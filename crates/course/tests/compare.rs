@@ -68,6 +68,7 @@ fn compare(args: &[&str]) -> Finished {
         .args(all)
         .env("PYTHON", "python3")
         .env("COURSE_NO_BUILD", "1")
+        .env("COLUMNS", "160")
         .limit(Duration::from_secs(60))
         .run()
 }
@@ -220,6 +221,82 @@ fn socket_info_verdicts() {
             .contains("the exit codes differ: listing exit 3, lesson exit 0"),
         "{}",
         code.stdout_text()
+    );
+}
+
+/// The output fits the terminal: compare asks the terminal its size when stdout is one (shells
+/// set COLUMNS but do not export it), and below 120 columns it stacks the two sides, each row of
+/// a difference as two lines. Without a terminal or COLUMNS it fits 100 columns. (It printed 159
+/// columns in a 100-column terminal.)
+#[cfg(unix)]
+#[test]
+fn output_fits_the_terminal() {
+    if !ready(&["socket-info", "tcp-listener"]) {
+        return;
+    }
+    let pty = Command::new("script")
+        .args(["-qec", "true", "/dev/null"])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !pty {
+        eprintln!("skipped: no util-linux `script` here to run compare in a terminal");
+        return;
+    }
+    let scratch = Scratch::new("width");
+    let info = scratch.write("info.py", INFO);
+    let other = scratch.write(
+        "other.py",
+        &INFO.replace("print(\"Connected to\"", "print(\"Connected with\""),
+    );
+    let fits = |text: &str, width: usize| {
+        for line in text.lines() {
+            let line = line.trim_end_matches('\r');
+            assert!(
+                line.chars().count() <= width,
+                "wider than {width}: {line:?}\n{text}"
+            );
+        }
+        assert!(text.contains("compare: "), "{text}");
+    };
+    // In a 100-column terminal (script(1) makes one; stty sets its size), COLUMNS unset.
+    let in_terminal = cmd("script")
+        .args([
+            "-qec",
+            &format!("stty cols 100 rows 40; exec {COURSE} compare socket-info {info}"),
+            "/dev/null",
+        ])
+        .env_remove("COLUMNS")
+        .env("PYTHON", "python3")
+        .env("COURSE_NO_BUILD", "1")
+        .limit(Duration::from_secs(60))
+        .run();
+    verdict(&in_terminal, 0);
+    let text = in_terminal.stdout_text().replace('\r', "");
+    fits(&text, 100);
+    assert!(
+        text.lines().any(|l| l == "LISTING (python3): exit 0")
+            && text.lines().any(|l| l == "LESSON (socket-info): exit 0"),
+        "the sides stacked: {text}"
+    );
+    // On a pipe without COLUMNS: 100 columns; a changed row is one line per side.
+    let piped = cmd(COURSE)
+        .args(["compare", "socket-info", other.as_str()])
+        .env_remove("COLUMNS")
+        .env("PYTHON", "python3")
+        .env("COURSE_NO_BUILD", "1")
+        .limit(Duration::from_secs(60))
+        .run();
+    verdict(&piped, 1);
+    let text = piped.stdout_text();
+    fits(&text, 100);
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("| listing ") && l.contains("Connected with ('127.0.0.1', "))
+            && text
+                .lines()
+                .any(|l| l.starts_with("| lesson ") && l.contains("Connected to ('127.0.0.1', ")),
+        "{text}"
     );
 }
 

@@ -11,10 +11,11 @@
 use std::fmt::Write as _;
 use std::fs;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use lesson_common::{Exit, usage};
 
-use crate::record::{self, Call, Recording, Run, Tools};
+use crate::record::{self, Call, ListingRun, Recording, Run, Tools};
 use crate::registry::{Lesson, Role};
 
 pub(crate) const HELP: &str = "\
@@ -150,31 +151,112 @@ fn parse(args: &[String]) -> Result<Options, Exit> {
 }
 
 /// Record the lesson's run (with a capture, in the namespace) and print the report; with
-/// `--listing`, the listing's run first and its calls beside the lesson's. First, because the
+/// `--listing`, the listing's calls beside the lesson's. A server listing runs first, because the
 /// lesson's run leaves its server port in TIME_WAIT, which a listing without SO_REUSEADDR could
-/// not bind; the lessons set it, as the book's servers do.
+/// not bind (the lessons set it, as the book's servers do). A client listing runs after, beside a
+/// partner on the port the lesson's had, and is given the time the lesson's side took: then,
+/// once it sits quiet for [`record::GRACE`], it is stopped (udp.py waits for replies for ever).
 fn record_and_show(options: &Options, in_namespace: bool) -> Result<(), Exit> {
-    let listing = match &options.run.listing {
-        Some(listing) => Some(record::record_listing(&options.run, listing)?),
-        None => None,
+    let run = &options.run;
+    let Some(listing) = &run.listing else {
+        let recording = record::record(run, in_namespace)?;
+        return crate::print(&report(options, &recording, in_namespace));
     };
-    let recording = record::record(&options.run, in_namespace)?;
-    if let Some((listing_calls, trouble)) = listing {
-        let mut text = report(options, &recording, in_namespace);
-        if let Some(trouble) = trouble {
-            let _ = write!(
-                text,
-                "\nthe listing did not run as the lesson did, so its list below is short:\n  {trouble}\n"
-            );
+    let (listing, recording) = if run.lesson.role == Role::Server {
+        let listing = record::record_listing(run, listing, 0, Duration::ZERO)?;
+        (listing, record::record(run, in_namespace)?)
+    } else {
+        let recording = record::record(run, in_namespace)?;
+        let listing = record::record_listing(run, listing, 0, recording.took)?;
+        (listing, recording)
+    };
+    let mut text = report(options, &recording, in_namespace);
+    text.push_str(&listing_notes(run.lesson, &listing, &recording));
+    text.push_str(&calls_side_by_side(run.lesson, &listing.calls, &recording));
+    crate::print(&text)
+}
+
+/// What to know before reading the listing's calls beside the lesson's: that it did not run as the
+/// lesson did, or that it was stopped still waiting where the lesson gives up.
+fn listing_notes(lesson: &Lesson, listing: &ListingRun, rec: &Recording) -> String {
+    let mut trouble = listing.trouble.clone();
+    let mut notes = String::new();
+    if listing.stopped_idle {
+        let grace = record::GRACE.as_secs();
+        let waiting = listing.calls.iter().rev().find(|c| c.waiting);
+        let call = |c: &Call| c.text.split(" …").next().unwrap_or_default().to_string();
+        // Where the lesson gave up instead: the same call, timed out.
+        let gave_up = waiting.and_then(|w| {
+            lesson_calls(lesson, rec)
+                .iter()
+                .find(|c| c.name == w.name && c.text.ends_with("= -1 EAGAIN"))
+        });
+        match (waiting, gave_up) {
+            (Some(waiting), Some(gave_up)) => {
+                let said = format!(
+                    "the listing waits for ever, by design (it sets no timeout): it still waited in \
+                     {} when trace stopped it, {grace} s after the time the lesson's side took; the \
+                     lesson gives up after its timeout ({}). That is not counted as a difference.",
+                    call(waiting),
+                    gave_up.text
+                );
+                let _ = write!(notes, "\n{}", fill(&said, "", 100));
+            }
+            (Some(waiting), None) => {
+                trouble = Some(format!(
+                    "it still waited in {} {grace} s after the time the lesson's side took, so \
+                     trace stopped it",
+                    call(waiting)
+                ));
+            }
+            (None, _) => {
+                trouble = Some(format!(
+                    "it still ran, quiet, {grace} s after the time the lesson's side took, so trace \
+                     stopped it"
+                ));
+            }
         }
-        text.push_str(&calls_side_by_side(
-            options.run.lesson,
-            &listing_calls,
-            &recording,
-        ));
-        return crate::print(&text);
     }
-    crate::print(&report(options, &recording, in_namespace))
+    if let Some(trouble) = trouble {
+        let _ = write!(
+            notes,
+            "\nthe listing did not run as the lesson did, so its list below is short:\n{}",
+            fill(&trouble, "  ", 100)
+        );
+    }
+    notes
+}
+
+/// `text` in lines of at most `width` characters, broken between words, each line after
+/// `indent`.
+fn fill(text: &str, indent: &str, width: usize) -> String {
+    let mut out = String::new();
+    let mut line = String::new();
+    for word in text.split_whitespace() {
+        if !line.is_empty()
+            && indent.len() + line.chars().count() + 1 + word.chars().count() > width
+        {
+            let _ = writeln!(out, "{indent}{line}");
+            line.clear();
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    if !line.is_empty() {
+        let _ = writeln!(out, "{indent}{line}");
+    }
+    out
+}
+
+/// The calls of the lesson's own side of the run.
+fn lesson_calls<'a>(lesson: &Lesson, rec: &'a Recording) -> &'a [Call] {
+    if lesson.role == Role::Server {
+        &rec.server_calls
+    } else {
+        &rec.client_calls
+    }
 }
 
 /// The whole report: notes, what the lesson printed, each side's calls, the ladder.
@@ -248,11 +330,7 @@ fn indented(out: &mut String, text: &str) {
 /// The listing's calls beside the lesson's, on its side of the run, differences marked `|`, `<`,
 /// `>`.
 fn calls_side_by_side(lesson: &Lesson, listing: &[Call], rec: &Recording) -> String {
-    let ours = if lesson.role == Role::Server {
-        &rec.server_calls
-    } else {
-        &rec.client_calls
-    };
+    let ours = lesson_calls(lesson, rec);
     let normal = |calls: &[Call]| {
         calls
             .iter()

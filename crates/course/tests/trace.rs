@@ -328,6 +328,50 @@ fn a_listing_that_fails_says_so() {
     );
 }
 
+/// udp.py waits for replies for ever, by design: trace stops it soon after the lesson's side is
+/// done (it waited for the 20 s limit, silent, then called that a failure), says why in compare's
+/// words, and shows its last call still waiting where the lesson's timed out.
+#[test]
+fn a_listing_that_waits_for_ever_is_stopped_soon() {
+    let Some(_turn) = available(&["udp-client", "udp-echo-server"]) else {
+        return;
+    };
+    let dir = std::env::temp_dir().join(format!("course-trace-udp-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let listing = dir.join("udp.py");
+    std::fs::write(
+        &listing,
+        "import socket, sys\n\
+         s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n\
+         s.connect((sys.argv[1], int(sys.argv[2])))\n\
+         print('Enter data to transmit: ')\n\
+         data = sys.stdin.readline().strip()\n\
+         s.sendall(data.encode())\n\
+         s.shutdown(1)\n\
+         print('Looking for replies; press Ctrl-C or Ctrl-Break to stop.')\n\
+         while 1:\n    buf = s.recv(2048)\n    if not len(buf):\n        break\n    sys.stdout.write(buf.decode())\n",
+    )
+    .unwrap();
+    let began = std::time::Instant::now();
+    let text = trace_listing("udp-client", &listing, None);
+    let took = began.elapsed();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(
+        took < std::time::Duration::from_secs(10),
+        "stopped soon after the lesson's side, not at the limit ({took:?}):\n{text}"
+    );
+    assert!(
+        text.contains("the listing waits for ever, by design") && !text.contains("did not run"),
+        "{text}"
+    );
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("recvfrom(3) … still waiting")
+                && l.ends_with("| recvfrom(3) = -1 EAGAIN")),
+        "the listing's last call still waits where the lesson's timed out:\n{text}"
+    );
+}
+
 /// `cargo course trace LESSON --listing LISTING` with python3 as the listing's interpreter, and
 /// `first_in_path` searched first for programs: what it printed, once it exited 0.
 #[track_caller]

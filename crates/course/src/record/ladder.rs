@@ -33,8 +33,8 @@ struct Row {
     right: String,
     /// The side, time and name of the call on this row, if it has one and no arrow yet.
     open: Option<(Side, f64, String)>,
-    /// The side, time, name and text of the call on this row.
-    call: Option<(Side, f64, String, String)>,
+    /// The call on this row, and its side.
+    call: Option<(Side, Call)>,
     /// The side a packet on this row goes to, its time and its label.
     packet: Option<(Side, f64, String)>,
 }
@@ -92,7 +92,13 @@ pub fn render(
                     arrow: String::new(),
                     right,
                     open: Some((side, time, call.name.clone())),
-                    call: Some((side, time, call.name.clone(), call.text.clone())),
+                    call: Some((
+                        side,
+                        Call {
+                            time,
+                            ..call.clone()
+                        },
+                    )),
                     packet: None,
                 });
             }
@@ -178,13 +184,14 @@ fn woken(rows: &mut Vec<Row>) {
     let mut moved = vec![false; rows.len()];
     let mut at = 0;
     while at < rows.len() {
+        // A wait that ended (one still waiting when its program was stopped was woken by nothing).
         let waiting = match &rows[at] {
             Row {
-                call: Some((side, time, name, text)),
+                call: Some((side, call)),
                 arrow,
                 ..
-            } if !moved[at] && arrow.is_empty() && waits(name) => {
-                Some((*side, *time, name.clone(), text.clone()))
+            } if !moved[at] && arrow.is_empty() && waits(&call.name) && !call.waiting => {
+                Some((*side, call.time, call.name.clone(), call.text.clone()))
             }
             _ => None,
         };
@@ -193,10 +200,10 @@ fn woken(rows: &mut Vec<Row>) {
             continue;
         };
         let wakes = |row: &Row| matches!(&row.packet, Some((to, _, label)) if *to == side && ends_wait(&name, &text, label));
-        let same_side = |row: &Row| matches!(&row.call, Some((s, ..)) if *s == side);
+        let same_side = |row: &Row| matches!(&row.call, Some((s, _)) if *s == side);
         // Already below its packet: one came since this side's wait before (data can come in
         // before a shutdown or setsockopt of this side and be read after it).
-        let waited = |row: &Row| matches!(&row.call, Some((s, _, n, _)) if *s == side && waits(n));
+        let waited = |row: &Row| matches!(&row.call, Some((s, c)) if *s == side && waits(&c.name));
         let above = rows[..at].iter().rev();
         let mut since_last_wait = above.take_while(|row| !waited(row));
         if since_last_wait.any(&wakes) {
@@ -254,9 +261,9 @@ fn waits(name: &str) -> bool {
 
 /// Where a call goes on the time line: a call that waits for the peer (accept, a receive) where it
 /// returned, since the packet that ended the wait came before; any other call where it began, since
-/// what it sends comes after.
+/// what it sends comes after, and so does one still waiting when its program was stopped.
 fn placed_at(call: &Call) -> f64 {
-    if waits(&call.name) {
+    if waits(&call.name) && !call.waiting {
         call.done
     } else {
         call.time
@@ -324,6 +331,7 @@ mod tests {
             pid: 1,
             name: text.split('(').next().unwrap_or("").into(),
             text: text.into(),
+            waiting: text.ends_with("still waiting"),
         }
     }
 

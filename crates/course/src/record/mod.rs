@@ -22,7 +22,7 @@ use std::fmt::{self, Display};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use lesson_common::{Exit, fail, fail_with};
 use test_support::process;
@@ -34,7 +34,7 @@ use peers::{
     closed_udp_port, oversize_datagram, poke_listing_port, scripted_tcp_peer, start_http_server,
     start_server,
 };
-use traced::{Background, Scratch, Traced};
+use traced::{Background, Ending, Scratch, Traced};
 
 /// What to record: a lesson, as its page runs it or in one of its scenarios, and whether the
 /// learner's listing runs beside it (a server lesson then binds the listing's port where it can).
@@ -187,6 +187,8 @@ pub struct Recording {
     pub notes: Vec<String>,
     /// What the traced lesson printed, stdout and stderr.
     pub output: String,
+    /// How long the lesson's own side ran (a client's run; a server's from its start to its stop).
+    pub took: Duration,
     /// What its partner printed (the partner lesson's log, http.server's request lines), or what
     /// a scripted peer did; empty for a lookup, which has none.
     pub partner_output: String,
@@ -231,6 +233,8 @@ pub fn record(run: &Run, capture: bool) -> Result<Recording, Exit> {
     let server_log = scratch.0.join("server");
     let (output, partner_output);
     let (client, server, server_port);
+    let began = Instant::now();
+    let mut took = Duration::ZERO;
     match (lesson.role, run.scenario.as_deref()) {
         (Role::Lookup, _) => {
             let args: Vec<String> = lesson.peer_args.iter().map(|a| a.to_string()).collect();
@@ -313,6 +317,7 @@ pub fn record(run: &Run, capture: bool) -> Result<Recording, Exit> {
                     args[at + 1] = "1".into();
                 }
             }
+            let started = Instant::now();
             (output, _) = Traced::new(
                 workspace::binary(lesson.name)?,
                 &args,
@@ -320,6 +325,7 @@ pub fn record(run: &Run, capture: bool) -> Result<Recording, Exit> {
                 tools_strace,
             )
             .run(lesson.stdin)?;
+            took = started.elapsed();
             partner_output = match (peer, scenario) {
                 (Some(peer), _) => peer.stop(),
                 (None, Some("refused")) => {
@@ -364,12 +370,38 @@ pub fn record(run: &Run, capture: bool) -> Result<Recording, Exit> {
         notes,
         output,
         partner_output,
+        took: if took.is_zero() {
+            began.elapsed()
+        } else {
+            took
+        },
     })
 }
 
-/// The Python listing's run in the lesson's place: its calls, for the side-by-side list, and what
-/// went wrong if it did not run as the lesson did (a typo in the listing, a port in use).
-pub fn record_listing(run: &Run, listing: &Path) -> Result<(Vec<Call>, Option<String>), Exit> {
+/// The Python listing's run in the lesson's place.
+pub struct ListingRun {
+    /// Its calls, for the side-by-side list.
+    pub calls: Vec<Call>,
+    /// What went wrong if it did not run as the lesson did (a typo in the listing, a port in use).
+    pub trouble: Option<String>,
+    /// A client listing still running [`GRACE`] after the time the lesson's side took, quiet: it
+    /// was stopped then (udp.py waits for replies for ever, by design).
+    pub stopped_idle: bool,
+}
+
+/// How long a client listing may sit quiet, once it has had the time the lesson's side took,
+/// before it is stopped.
+pub const GRACE: Duration = Duration::from_secs(1);
+
+/// Run the learner's listing in the lesson's place, under strace. A client listing talks to the
+/// partner on `port` (the lesson's partner's, so that their calls read alike; 0 for any free one)
+/// and is stopped once it sits quiet after `lesson_took`, what the lesson's side took.
+pub fn record_listing(
+    run: &Run,
+    listing: &Path,
+    port: u16,
+    lesson_took: Duration,
+) -> Result<ListingRun, Exit> {
     let python = python::interpreter_itself(&python::interpreter()?);
     let scratch = Scratch::new()?;
     let log = scratch.0.join("listing");
@@ -395,6 +427,7 @@ pub fn record_listing(run: &Run, listing: &Path) -> Result<(Vec<Call>, Option<St
         };
         Some(format!("{how}{}", last_words(&printed)))
     };
+    let mut stopped_idle = false;
     let trouble = match lesson.role {
         Role::Lookup => {
             let args: Vec<String> = lesson.peer_args.iter().map(|a| a.to_string()).collect();
@@ -403,24 +436,34 @@ pub fn record_listing(run: &Run, listing: &Path) -> Result<(Vec<Call>, Option<St
         Role::Client => {
             let server_log = scratch.0.join("server");
             let (peer, port) = match lesson.partner {
-                Partner::Lesson(name) => start_server(name, &server_log, false, 0)?,
-                _ => start_http_server(&scratch.0, &server_log, false, 0)?,
+                Partner::Lesson(name) => start_server(name, &server_log, false, port)?,
+                _ => start_http_server(&scratch.0, &server_log, false, port)?,
             };
             let args: Vec<String> = pair::args_for_port(lesson.peer_args, port)
                 .into_iter()
                 .filter(|a| !a.starts_with("--"))
                 .collect();
             let args = drop_option_values(lesson.peer_args, args);
-            let ran = wrap(&args).run(lesson.stdin)?;
-            peer.stop();
-            ended(ran)
+            let listing = wrap(&args)
+                .start(lesson.stdin)
+                .map_err(|e| fail_with("cannot start the listing", e))?;
+            let (ending, printed) = listing.run_until_idle(lesson_took, GRACE, pair::LIMIT);
+            let _ = peer.stop();
+            match ending {
+                Ending::Exited(status) => ended((printed, Some(status))),
+                Ending::Limit => ended((printed, None)),
+                Ending::Stopped => {
+                    stopped_idle = true;
+                    None
+                }
+            }
         }
         Role::Server => {
             // The listing binds its own port, 51423: free in the namespace; on the shared loopback,
             // if something else holds it, the listing's error says so (and the lesson, run next,
             // takes a free port).
             let mut listing_server = wrap(&[])
-                .start()
+                .start("")
                 .map_err(|e| fail_with("cannot start the listing", e))?;
             std::thread::sleep(Duration::from_millis(800));
             poke_listing_port(lesson.name.starts_with("udp"));
@@ -439,7 +482,11 @@ pub fn record_listing(run: &Run, listing: &Path) -> Result<(Vec<Call>, Option<St
     let calls = fs::read_to_string(&log)
         .map(|t| strace::parse(&t))
         .unwrap_or_default();
-    Ok((calls, trouble))
+    Ok(ListingRun {
+        calls,
+        trouble,
+        stopped_idle,
+    })
 }
 
 /// `: ` and the last line a program printed, if it printed one.

@@ -34,7 +34,7 @@ pub(super) fn start_server(
 ) -> Result<(Background, u16), Exit> {
     let args = vec!["--bind".to_string(), "127.0.0.1".into(), port.to_string()];
     let mut background = Traced::new(crate::workspace::binary(name)?, &args, log, strace)
-        .start()
+        .start("")
         .map_err(|e| fail_with(format!("cannot start {name}"), e))?;
     let line = background.spawned.line(pair::STARTUP).map_err(|_| {
         // Its own words, where it said why (`error: cannot bind … Address already in use`).
@@ -65,7 +65,7 @@ pub(super) fn start_http_server(
     let program = python.remove(0);
     python.extend(pair::http_server_args(&site, port));
     let mut background = Traced::new(program, &python, log, strace)
-        .start()
+        .start("")
         .map_err(|e| fail_with("cannot start python3 -m http.server", e))?;
     let line = background
         .spawned

@@ -10,8 +10,11 @@ pub struct Call {
     pub done: f64,
     pub pid: u32,
     pub name: String,
-    /// The short form: `name(args) = result`.
+    /// The short form: `name(args) = result`; for a call still waiting, `name(fd) … still
+    /// waiting`.
     pub text: String,
+    /// Still waiting when its program was stopped: it began, and never returned.
+    pub waiting: bool,
 }
 
 /// The calls that touch the network: these by name, and read/write/close only on a socket fd.
@@ -38,11 +41,16 @@ const NETWORK: &[&str] = &[
 
 /// Parse strace's output file. Lines split by `-f` (`<unfinished …>`, `<… name resumed>`) are
 /// joined (a call's time is when it began; `-T`'s ` <0.000123>` at the end of a line gives when it
-/// returned); calls that are not about the network are left out.
+/// returned); calls that are not about the network are left out. A call cut short when its
+/// program was stopped (`= ?`, or never resumed) is kept, as still waiting, when it is the last
+/// its thread made: that is where the program sat when it was stopped (a server in `accept4`,
+/// udp.py in `recvfrom` for ever). Cut short and then restarted, it is left out.
 pub fn parse(text: &str) -> Vec<Call> {
-    let mut pending: Vec<(u32, f64, String)> = Vec::new();
-    let mut calls = Vec::new();
-    for line in text.lines() {
+    let mut pending: Vec<(u32, f64, String, usize)> = Vec::new();
+    // Each call, with the line it ended on; and each thread's last line.
+    let mut calls: Vec<(Call, usize)> = Vec::new();
+    let mut last_line: Vec<(u32, usize)> = Vec::new();
+    for (at, line) in text.lines().enumerate() {
         // `PID TIME CALL…`; strace pads the pid to five columns, so split on runs of spaces.
         let Some((pid, rest)) = line.trim_start().split_once(' ') else {
             continue;
@@ -54,18 +62,26 @@ pub fn parse(text: &str) -> Vec<Call> {
             continue;
         };
         let rest = rest.trim_start();
+        // `+++ exited with 0 +++`, `--- SIGTERM … ---`: not calls.
+        if rest.starts_with("+++") || rest.starts_with("---") {
+            continue;
+        }
+        match last_line.iter_mut().find(|(p, _)| *p == pid) {
+            Some(last) => last.1 = at,
+            None => last_line.push((pid, at)),
+        }
         if let Some(head) = rest.strip_suffix(" <unfinished ...>") {
-            pending.push((pid, time, head.to_string()));
+            pending.push((pid, time, head.to_string(), at));
             continue;
         }
         let whole = if let Some(resumed) = rest.strip_prefix("<... ") {
             let Some((_, tail)) = resumed.split_once(" resumed>") else {
                 continue;
             };
-            let Some(at) = pending.iter().position(|(p, _, _)| *p == pid) else {
+            let Some(at) = pending.iter().position(|(p, ..)| *p == pid) else {
                 continue;
             };
-            let (_, started, head) = pending.remove(at);
+            let (_, started, head, _) = pending.remove(at);
             (started, format!("{head}{tail}"))
         } else {
             (time, rest.to_string())
@@ -74,10 +90,22 @@ pub fn parse(text: &str) -> Vec<Call> {
         let (line, spent) = split_duration(&line);
         if let Some(call) = call(pid, started, line) {
             let done = started + spent.unwrap_or(0.0);
-            calls.push(Call { done, ..call });
+            calls.push((Call { done, ..call }, at));
         }
     }
+    // Calls still open when the log ended: strace itself was stopped first.
+    for (pid, started, head, at) in pending {
+        if let Some(call) = call(pid, started, &format!("{head}<unfinished ...>) = ?")) {
+            calls.push((call, at));
+        }
+    }
+    calls.sort_by_key(|a| a.1);
+    let last = |pid: u32| last_line.iter().find(|(p, _)| *p == pid).map(|(_, at)| *at);
     calls
+        .into_iter()
+        .filter(|(call, at)| !call.waiting || last(call.pid) == Some(*at))
+        .map(|(call, _)| call)
+        .collect()
 }
 
 /// `… = 3 <0.000044>` → (`… = 3`, 0.000044 s): the time spent in the call, which `-T` adds.
@@ -111,14 +139,13 @@ fn call(pid: u32, time: f64, line: &str) -> Option<Call> {
         return None;
     }
     let close = line.rfind(") = ")?;
-    // `= ? ERESTARTSYS`: a call cut short when the program was stopped, not one it made.
-    if line[close + 4..].starts_with('?') {
-        return None;
-    }
     let args = split_args(&strip_fd_notes(&line[open + 1..close]));
     let result = short_result(&line[close + 4..]);
     let arg = |i: usize| args.get(i).map(|a| short_arg(a)).unwrap_or_default();
+    // `= ? ERESTARTSYS`, `<unfinished ...>) = ?`: cut short when the program was stopped.
+    let waiting = result.starts_with('?');
     let text = match name {
+        _ if waiting => format!("{name}({}) … still waiting", arg(0)),
         "socket" => format!(
             "socket({}, {}) = {result}",
             arg(0),
@@ -157,6 +184,7 @@ fn call(pid: u32, time: f64, line: &str) -> Option<Call> {
         pid,
         name: name.to_string(),
         text,
+        waiting,
     })
 }
 
@@ -415,6 +443,34 @@ mod tests {
         assert!((send.done - send.time - 0.000050).abs() < 1e-6, "{send:?}");
         let listen = calls.iter().find(|c| c.name == "listen").unwrap();
         assert_eq!(listen.done, listen.time, "no -T on that line: {listen:?}");
+    }
+
+    /// A call cut short when its program was stopped is where the program sat: kept, still
+    /// waiting, if it is its thread's last (both of strace's forms, and one never resumed because
+    /// strace itself was stopped); one cut short by a signal and then made again is left out.
+    #[test]
+    fn a_call_cut_short_last_is_still_waiting() {
+        let log = "10 1.000000 accept4(3<TCP:[1]>,  <unfinished ...>
+11 1.100000 write(1<pipe:[2]>, \"x\", 1) = 1 <0.000010>
+10 1.500000 <... accept4 resumed>0x7ff, [128], SOCK_CLOEXEC) = ? ERESTARTSYS (To be restarted if SA_RESTART is set) <0.500000>
+12 2.000000 recvfrom(4<UDP:[3]>, 0x1, 10, 0, NULL, NULL) = ? ERESTARTSYS (To be restarted if SA_RESTART is set) <0.100000>
+12 2.100000 recvfrom(4<UDP:[3]>, \"hi\", 10, 0, NULL, NULL) = 2 <0.100000>
+14 2.500000 recvfrom(6<UDP:[5]>,  <unfinished ...>
+14 2.600000 <... recvfrom resumed> <unfinished ...>) = ?
+13 3.000000 recvfrom(5<UDP:[4]>,  <unfinished ...>
+";
+        let calls = parse(log);
+        let texts: Vec<(&str, bool)> = calls.iter().map(|c| (c.text.as_str(), c.waiting)).collect();
+        assert_eq!(
+            texts,
+            [
+                ("accept4(3) … still waiting", true),
+                ("recvfrom(4) = 2", false),
+                ("recvfrom(6) … still waiting", true),
+                ("recvfrom(5) … still waiting", true),
+            ]
+        );
+        assert_eq!(calls[0].time, 1.0, "it waits since it began");
     }
 
     /// A timeout option shows its seconds, from either of strace's forms; other values stay.

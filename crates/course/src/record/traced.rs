@@ -83,10 +83,10 @@ impl Traced {
         Ok((printed, outcome.status))
     }
 
-    /// Start it in the background.
-    pub(super) fn start(mut self) -> io::Result<Background> {
+    /// Start it in the background, `stdin` written to it and then closed.
+    pub(super) fn start(mut self, stdin: &str) -> io::Result<Background> {
         lock(&RUNNING).push(self.log.clone());
-        let spawned = Spawned::start(&mut self.command, b"").inspect_err(|_| {
+        let spawned = Spawned::start(&mut self.command, stdin.as_bytes()).inspect_err(|_| {
             lock(&RUNNING).retain(|log| *log != self.log);
         })?;
         Ok(Background {
@@ -140,6 +140,17 @@ pub(crate) fn on_interrupt() {
     }
 }
 
+/// How a side run by [`Background::run_until_idle`] ended.
+#[derive(Debug)]
+pub(crate) enum Ending {
+    /// By itself, with this status.
+    Exited(ExitStatus),
+    /// Stopped once it sat idle after the time it was given.
+    Stopped,
+    /// Stopped at the time limit, still busy.
+    Limit,
+}
+
 /// A side started in the background under strace, with what it takes to stop it.
 pub(super) struct Background {
     pub(super) spawned: Spawned,
@@ -161,6 +172,40 @@ impl Background {
         }
         self.end();
         self.printed()
+    }
+
+    /// Wait for it to end by itself, bounded: at `limit`, or once `after` has passed and its log has
+    /// been quiet for `idle` (it sits in a call that waits, or loops doing nothing this trace
+    /// shows), it is stopped. How it ended, and what it printed.
+    pub(super) fn run_until_idle(
+        mut self,
+        after: Duration,
+        idle: Duration,
+        limit: Duration,
+    ) -> (Ending, String) {
+        let began = Instant::now();
+        let mut seen = String::new();
+        let mut quiet_since = Instant::now();
+        let ending = loop {
+            match self.spawned.wait(Duration::from_millis(25)) {
+                Ok(Some(status)) => break Ending::Exited(status),
+                Ok(None) => {}
+                Err(_) => break Ending::Stopped,
+            }
+            let now = fs::read_to_string(&self.log).unwrap_or_default();
+            if now != seen {
+                seen = now;
+                quiet_since = Instant::now();
+            }
+            if began.elapsed() >= limit {
+                break Ending::Limit;
+            }
+            if began.elapsed() >= after && quiet_since.elapsed() >= idle {
+                break Ending::Stopped;
+            }
+        };
+        self.end();
+        (ending, self.printed())
     }
 
     /// Stop the program (strace, which ignores the signal, ends with it), and wait a moment for
@@ -265,6 +310,7 @@ mod tests {
             pid: 1,
             name: name.into(),
             text: text.into(),
+            waiting: false,
         }
     }
 

@@ -120,6 +120,32 @@ pub(crate) fn terminate(pid: u32) {
     }
 }
 
+/// Wait (at most `limit`) until each of `pids`, children of ours, has ended, reaping them: a
+/// child that another thread reaps first (its owner's `wait`) counts as ended too.
+#[cfg(unix)]
+fn wait_gone(pids: &[u32], limit: std::time::Duration) {
+    use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
+    let deadline = std::time::Instant::now() + limit;
+    let mut left: Vec<nix::unistd::Pid> = pids
+        .iter()
+        .filter_map(|&pid| i32::try_from(pid).ok())
+        .map(nix::unistd::Pid::from_raw)
+        .collect();
+    while !left.is_empty() && std::time::Instant::now() < deadline {
+        left.retain(|&pid| {
+            matches!(
+                waitpid(pid, Some(WaitPidFlag::WNOHANG)),
+                Ok(WaitStatus::StillAlive)
+            )
+        });
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+}
+
+/// Windows: taskkill has ended them by the time it returns.
+#[cfg(not(unix))]
+fn wait_gone(_pids: &[u32], _limit: std::time::Duration) {}
+
 /// Windows has no signals to send: `taskkill` ends the process (and what it started) by its id.
 #[cfg(not(unix))]
 pub(crate) fn terminate(pid: u32) {
@@ -136,9 +162,13 @@ fn stop_children_on_interrupt() {
         INTERRUPTED.store(true, std::sync::atomic::Ordering::SeqCst);
         // Traced programs first: their strace ignores the signal, and ends once they do.
         record::on_interrupt();
-        for pid in test_support::process::live_children() {
+        let children = test_support::process::live_children();
+        for &pid in &children {
             terminate(pid);
         }
+        // Gone before we say so: a partner that still held its port a moment after the tool
+        // exited could refuse the next run its bind.
+        wait_gone(&children, std::time::Duration::from_secs(2));
         scratch::remove_all();
         eprintln!("\ncourse: interrupted; every program it started is stopped");
         // The handler runs on its own thread while the main one waits on children: ending the

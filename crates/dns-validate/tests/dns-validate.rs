@@ -4,9 +4,6 @@
 //! offline too. The endings a real DNS answer would pick are unit tests of `verdict()`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::ffi::OsStr;
-use std::os::unix::ffi::OsStrExt;
-
 use test_support::{Cmd, Finished, cmd};
 
 const BIN: &str = env!("CARGO_BIN_EXE_dns-validate");
@@ -99,7 +96,8 @@ fn mapped_address_is_checked_as_ipv4() {
 #[test]
 fn hostile_input_table() {
     let long = "1".repeat(300);
-    let rows: Vec<(Cmd, i32, String)> = vec![
+    let (not_utf8, quoted) = test_support::not_unicode_arg();
+    let mut rows: Vec<(Cmd, i32, String)> = vec![
         (
             cmd(BIN).arg("localhost"),
             2,
@@ -153,9 +151,9 @@ fn hostile_input_table() {
         ),
         (cmd(BIN).arg("-1"), 2, "'-1' is not an IP address".into()),
         (
-            cmd(BIN).arg(OsStr::from_bytes(b"\xff")),
+            cmd(BIN).arg(&not_utf8),
             2,
-            "\"\\xFF\" is not valid UTF-8".into(),
+            format!("{quoted} is not valid UTF-8"),
         ),
         (cmd(BIN), 2, "give the IP address to validate".into()),
         (
@@ -169,21 +167,24 @@ fn hostile_input_table() {
             "unknown option '--reverse'".into(),
         ),
         (
-            cmd(BIN).arg("127.0.0.1").stdout_full(),
-            1,
-            "No space left on device".into(),
-        ),
-        (
             cmd(BIN).arg("127.0.0.1").stdout_closed(),
             1,
             "Broken pipe".into(),
         ),
-        (
+    ];
+    // /dev/full is Linux's: elsewhere the closed pipe above stands for a stdout that fails.
+    if test_support::HAS_DEV_FULL {
+        rows.push((
+            cmd(BIN).arg("127.0.0.1").stdout_full(),
+            1,
+            "No space left on device".into(),
+        ));
+        rows.push((
             cmd(BIN).arg("--help").stdout_full(),
             1,
             "cannot write the help: No space left".into(),
-        ),
-    ];
+        ));
+    }
     assert!(rows.len() >= 15, "{} rows", rows.len());
     for (run, code, words) in rows {
         let done = run.assert_error(code, &words);

@@ -38,7 +38,7 @@ fn guarded(program: &str, args: &[&str]) -> Option<Cmd> {
     let probe = cmd(GUARD).arg("--env").run();
     let exports = probe.stdout_text();
     if exports.contains("DNS_GUARD=skipped") {
-        eprintln!("skipped: {}", probe.stderr.trim());
+        test_support::skip(probe.stderr.trim());
         return None;
     }
     assert!(

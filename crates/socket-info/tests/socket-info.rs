@@ -44,7 +44,7 @@ fn prints_both_ends_of_the_connection() {
 #[test]
 fn works_over_ipv6() {
     if TcpListener::bind("[::1]:0").is_err() {
-        eprintln!("skipped: this machine has no IPv6 loopback");
+        test_support::skip("this machine has no IPv6 loopback");
         return;
     }
     let (addr, peer) = listener("::1");

@@ -172,7 +172,7 @@ fn a_lasting_accept_failure_is_said_once_then_counted() {
 #[test]
 fn serves_ipv6_when_asked() {
     if std::net::TcpListener::bind("[::1]:0").is_err() {
-        eprintln!("skipped: this machine has no IPv6 loopback");
+        test_support::skip("this machine has no IPv6 loopback");
         return;
     }
     let (mut server, addr) = start(&["--bind", "::1", "0"]);

@@ -399,7 +399,7 @@ fn keeps_waiting_after_being_stopped_and_resumed() {
     if signal("-STOP").is_err() {
         let _ = child.kill();
         let _ = child.wait();
-        eprintln!("skipped: no `kill` program to send SIGSTOP/SIGCONT");
+        test_support::skip("no `kill` program to send SIGSTOP/SIGCONT");
         return;
     }
     thread::sleep(Duration::from_millis(100));

@@ -134,7 +134,7 @@ fn does_not_answer_a_privileged_source_port() {
         .into_iter()
         .find_map(|port| UdpSocket::bind(("127.0.0.1", port)).ok())
     else {
-        eprintln!("skipped: cannot bind a UDP port below 1024 on 127.0.0.1 here (not root?)");
+        test_support::skip("cannot bind a UDP port below 1024 on 127.0.0.1 here (not root?)");
         return;
     };
     let (mut server, addr) = start(&["0"]);
@@ -167,7 +167,7 @@ fn does_not_answer_a_privileged_source_port() {
 #[test]
 fn serves_ipv6_with_python_notation() {
     if UdpSocket::bind("[::1]:0").is_err() {
-        eprintln!("skipped: no IPv6 loopback (::1) on this machine");
+        test_support::skip("no IPv6 loopback (::1) on this machine");
         return;
     }
     let (mut server, addr) = start(&["--bind", "::1", "0"]);
@@ -189,7 +189,7 @@ fn serves_ipv6_with_python_notation() {
 fn defaults_to_the_listings_port() {
     // Only if 51423 is free: a learner's server may be running there.
     if UdpSocket::bind("127.0.0.1:51423").is_err() {
-        eprintln!("skipped: 127.0.0.1:51423 is in use");
+        test_support::skip("127.0.0.1:51423 is in use");
         return;
     }
     let mut server = cmd(BIN).start();

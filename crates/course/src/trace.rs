@@ -167,7 +167,14 @@ fn record_and_show(options: &Options, in_namespace: bool) -> Result<(), Exit> {
         (listing, record::record(run, in_namespace)?)
     } else {
         let recording = record::record(run, in_namespace)?;
-        let listing = record::record_listing(run, listing, 0, recording.took)?;
+        // In the namespace the lesson's partner had the page's port: the listing's gets it too,
+        // so that their connect and getpeername read alike (elsewhere both are ephemeral, masked).
+        let port = if in_namespace {
+            recording.server_port
+        } else {
+            0
+        };
+        let listing = record::record_listing(run, listing, port, recording.took)?;
         (listing, recording)
     };
     let mut text = report(options, &recording, in_namespace);
@@ -181,6 +188,20 @@ fn record_and_show(options: &Options, in_namespace: bool) -> Result<(), Exit> {
 fn listing_notes(lesson: &Lesson, listing: &ListingRun, rec: &Recording) -> String {
     let mut trouble = listing.trouble.clone();
     let mut notes = String::new();
+    if lesson.role == Role::Server {
+        // The course's wrapper (python::WRAPPER) rewrites the address, as compare says too.
+        let _ = write!(
+            notes,
+            "\n{}",
+            fill(
+                "the listing binds 127.0.0.1 where it asks for '' or 0.0.0.0 (every interface), as \
+                 the lesson does by default: the course runs it through a wrapper that rewrites the \
+                 address, as compare does, so its bind below shows 127.0.0.1.",
+                "",
+                100
+            )
+        );
+    }
     if listing.stopped_idle {
         let grace = record::GRACE.as_secs();
         let waiting = listing.calls.iter().rev().find(|c| c.waiting);

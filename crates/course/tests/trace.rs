@@ -249,6 +249,17 @@ fn a_traced_server_listing_is_stopped_afterwards() {
     let text = trace_listing("tcp-listener", &server.listing, None);
     assert!(text.contains("the listing's system calls"), "{text}");
     assert!(!text.contains("did not run as the lesson did"), "{text}");
+    // The listing asked for '' (every interface); the course's wrapper bound 127.0.0.1, and says so.
+    assert!(
+        text.contains("the listing binds 127.0.0.1 where it asks for ''"),
+        "{text}"
+    );
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("bind(3, 127.0.0.1:51423) ")
+                && l.ends_with("   bind(3, 127.0.0.1:51423)")),
+        "{text}"
+    );
     let pid = std::fs::read_to_string(&server.pid_file).expect("the listing ran and wrote its pid");
     let left = server.still_running(&pid);
     assert!(
@@ -370,6 +381,13 @@ fn a_listing_that_waits_for_ever_is_stopped_soon() {
                 && l.ends_with("| recvfrom(3) = -1 EAGAIN")),
         "the listing's last call still waits where the lesson's timed out:\n{text}"
     );
+    // The same call on both sides is not marked different: each met its partner on 51423.
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("connect(3, 127.0.0.1:51423) ")
+                && l.ends_with("   connect(3, 127.0.0.1:51423)")),
+        "{text}"
+    );
 }
 
 /// `cargo course trace LESSON --listing LISTING` with python3 as the listing's interpreter, and
@@ -450,7 +468,8 @@ fn a_listing_without_reuseaddr_is_compared() {
 }
 
 /// A stand-in for a server listing (Python 2 and 3 alike) in a folder of its own: it binds the
-/// listing's port, writes its pid to `pid_file` once it listens, and accepts for ever.
+/// listing's port on every interface (`''`, as the book's servers do), writes its pid to
+/// `pid_file` once it listens, and accepts for ever.
 struct StandIn {
     dir: std::path::PathBuf,
     listing: std::path::PathBuf,
@@ -473,7 +492,7 @@ impl StandIn {
             "import os, socket\n\
              s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)\n\
              {reuse}\
-             s.bind(('127.0.0.1', 51423))\n\
+             s.bind(('', 51423))\n\
              s.listen(5)\n\
              open({:?}, 'w').write(str(os.getpid()))\n\
              while 1:\n    c, a = s.accept()\n    print('Got connection from', c.getpeername())\n    c.close()\n",

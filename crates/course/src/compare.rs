@@ -193,6 +193,9 @@ pub fn main(args: Vec<String>) -> Result<(), Exit> {
         // run, which takes a second or two.
         crate::print(&std::mem::take(&mut report))?;
         let listing_side = run_server(lesson, &mut python_cmd)?;
+        if crate::interrupted() {
+            return Err(Exit::Quiet);
+        }
         crate::print(&lesson_line)?;
         (listing_side, run_server(lesson, &mut rust_cmd)?)
     } else {
@@ -213,6 +216,10 @@ pub fn main(args: Vec<String>) -> Result<(), Exit> {
             GRACE + startup,
         )?
     };
+    // A SIGINT or SIGTERM stopped the sides: that is no comparison to report (the tool exits 130).
+    if crate::interrupted() {
+        return Err(Exit::Quiet);
+    }
 
     let keep: Vec<u16> = [0, LISTING_PORT]
         .into_iter()

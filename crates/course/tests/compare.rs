@@ -73,6 +73,24 @@ fn compare(args: &[&str]) -> Finished {
         .run()
 }
 
+/// Several comparisons at once, each mostly waiting on its sides; their results in order. One at
+/// a time where `together` is false (server lessons without a namespace share port 51423).
+fn compare_all(runs: &[&[&str]], together: bool) -> Vec<Finished> {
+    if !together {
+        return runs.iter().map(|args| compare(args)).collect();
+    }
+    std::thread::scope(|scope| {
+        let running: Vec<_> = runs
+            .iter()
+            .map(|args| scope.spawn(move || compare(args)))
+            .collect();
+        running
+            .into_iter()
+            .map(|run| run.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .collect()
+    })
+}
+
 #[track_caller]
 fn verdict(done: &Finished, code: i32) {
     assert_eq!(
@@ -187,7 +205,21 @@ fn socket_info_verdicts() {
     }
     let scratch = Scratch::new("info");
     let info = scratch.write("info.py", INFO);
-    let same = compare(&["socket-info", &info]);
+    let other_word = scratch.write(
+        "other.py",
+        &INFO.replace("print(\"done.\")", "print(\"finished.\")"),
+    );
+    let exit3 = scratch.write("exit3.py", &format!("{INFO}import sys\nsys.exit(3)\n"));
+    let [same, localhost, different, code] = <[Finished; 4]>::try_from(compare_all(
+        &[
+            &["socket-info", &info],
+            &["socket-info", &info, "localhost", "PORT"],
+            &["socket-info", &other_word],
+            &["socket-info", &exit3],
+        ],
+        true,
+    ))
+    .unwrap();
     verdict(&same, 0);
     let text = same.stdout_text();
     assert!(text.contains("compare: SAME"), "{text}");
@@ -197,13 +229,7 @@ fn socket_info_verdicts() {
                 && l.ends_with("Connected from ('127.0.0.1', <port>)")),
         "{text}"
     );
-    let localhost = compare(&["socket-info", &info, "localhost", "PORT"]);
     verdict(&localhost, 0);
-    let other_word = scratch.write(
-        "other.py",
-        &INFO.replace("print(\"done.\")", "print(\"finished.\")"),
-    );
-    let different = compare(&["socket-info", &other_word]);
     verdict(&different, 1);
     assert!(
         different
@@ -213,8 +239,6 @@ fn socket_info_verdicts() {
         "{}",
         different.stdout_text()
     );
-    let exit3 = scratch.write("exit3.py", &format!("{INFO}import sys\nsys.exit(3)\n"));
-    let code = compare(&["socket-info", &exit3]);
     verdict(&code, 1);
     assert!(
         code.stdout_text()
@@ -338,21 +362,12 @@ while True:
     c.close()
 "#,
     );
-    let done = compare(&["tcp-listener", &server]);
-    verdict(&done, 0);
-    assert!(
-        done.stdout_text()
-            .contains("connection 3: closed by the server"),
-        "{}",
-        done.stdout_text()
-    );
     let other = scratch.write(
         "other.py",
         &fs::read_to_string(&server)
             .unwrap()
             .replace("Got connection", "Got a connection"),
     );
-    verdict(&compare(&["tcp-listener", &other]), 1);
     // A listing that does not set SO_REUSEADDR still compares: the lesson binds the port right
     // after it, which Linux refuses while the listing's side of a connection is in TIME_WAIT.
     let no_reuse = scratch.write(
@@ -362,7 +377,6 @@ while True:
             "",
         ),
     );
-    verdict(&compare(&["tcp-listener", &no_reuse]), 0);
     let echo = scratch.write(
         "echo.py",
         r#"import socket
@@ -375,14 +389,33 @@ while True:
     s.sendto(m, a)
 "#,
     );
-    let done = compare(&["udp-echo-server", &echo]);
-    verdict(&done, 0);
+    // Each comparison in its own namespace has its own port 51423: they can run at once.
+    let [tcp, changed, without_reuse, udp] = <[Finished; 4]>::try_from(compare_all(
+        &[
+            &["tcp-listener", &server],
+            &["tcp-listener", &other],
+            &["tcp-listener", &no_reuse],
+            &["udp-echo-server", &echo],
+        ],
+        netns,
+    ))
+    .unwrap();
+    verdict(&tcp, 0);
     assert!(
-        done.stdout_text()
+        tcp.stdout_text()
+            .contains("connection 3: closed by the server"),
+        "{}",
+        tcp.stdout_text()
+    );
+    verdict(&changed, 1);
+    verdict(&without_reuse, 0);
+    verdict(&udp, 0);
+    assert!(
+        udp.stdout_text()
             .lines()
             .any(|l| l.starts_with("datagram 3: echoed") && l.ends_with("datagram 3: echoed")),
         "{}",
-        done.stdout_text()
+        udp.stdout_text()
     );
 }
 
@@ -399,18 +432,16 @@ fn the_scripted_client_says_which() {
     }
     let scratch = Scratch::new("which");
     let gone = scratch.write("gone.py", "import sys\nsys.exit(0)\n");
-    for (lesson, words) in [
-        (
-            "tcp-listener",
-            "connection 1: refused: the server has exited",
-        ),
-        (
-            "udp-echo-server",
-            "datagram 1: refused: the server has exited",
-        ),
-    ] {
-        let done = compare(&[lesson, &gone]);
-        verdict(&done, 1);
+    let runs = compare_all(
+        &[&["tcp-listener", &gone], &["udp-echo-server", &gone]],
+        true,
+    );
+    let expected = [
+        "connection 1: refused: the server has exited",
+        "datagram 1: refused: the server has exited",
+    ];
+    for (done, words) in runs.iter().zip(expected) {
+        verdict(done, 1);
         let text = done.stdout_text();
         assert!(text.lines().any(|l| l.starts_with(words)), "{text}");
         let said: Vec<&str> = text
@@ -508,8 +539,28 @@ fn client_and_lookup_verdicts() {
     }
     let scratch = Scratch::new("clients");
     let fetch = scratch.write("fetch.py", FETCH);
+    let validate = scratch.write(
+        "validate.py",
+        r#"import socket, sys
+name = socket.gethostbyaddr(sys.argv[1])[0]
+ips = [x[4][0] for x in socket.getaddrinfo(name, None, 0, socket.SOCK_STREAM)]
+print('Validated hostname:', name) if sys.argv[1] in ips else sys.exit(1)
+"#,
+    );
+    let addrinfo = scratch.write(
+        "addrinfo.py",
+        "import socket, sys\nprint(socket.getaddrinfo(sys.argv[1], sys.argv[2]))\n",
+    );
+    let [done, validated, tuples] = <[Finished; 3]>::try_from(compare_all(
+        &[
+            &["http-fetch", &fetch],
+            &["dns-validate", &validate],
+            &["addr-info", &addrinfo, "localhost", "http"],
+        ],
+        true,
+    ))
+    .unwrap();
     // The stand-in sleeps ten minutes: SAME means compare shortened its sleep to the --pause.
-    let done = compare(&["http-fetch", &fetch]);
     verdict(&done, 0);
     assert!(
         done.stdout_text()
@@ -524,25 +575,12 @@ fn client_and_lookup_verdicts() {
         "{}",
         done.stdout_text()
     );
-    let validate = scratch.write(
-        "validate.py",
-        r#"import socket, sys
-name = socket.gethostbyaddr(sys.argv[1])[0]
-ips = [x[4][0] for x in socket.getaddrinfo(name, None, 0, socket.SOCK_STREAM)]
-print('Validated hostname:', name) if sys.argv[1] in ips else sys.exit(1)
-"#,
-    );
-    verdict(&compare(&["dns-validate", &validate]), 0);
-    let addrinfo = scratch.write(
-        "addrinfo.py",
-        "import socket, sys\nprint(socket.getaddrinfo(sys.argv[1], sys.argv[2]))\n",
-    );
-    let done = compare(&["addr-info", &addrinfo, "localhost", "http"]);
-    verdict(&done, 0);
+    verdict(&validated, 0);
+    verdict(&tuples, 0);
     assert!(
-        done.stdout_text().contains("('127.0.0.1', 80))"),
+        tuples.stdout_text().contains("('127.0.0.1', 80))"),
         "the well-known port stays: {}",
-        done.stdout_text()
+        tuples.stdout_text()
     );
 }
 
@@ -617,6 +655,13 @@ fn killed_or_failed_runs_leave_nothing_running() {
         .unwrap();
     assert!(status.success());
     let code = run.wait();
+    // Its last lines are on their way: the stopped sides are no comparison to report.
+    std::thread::sleep(Duration::from_millis(100));
+    let printed = run.lines_so_far();
+    assert!(
+        !printed.iter().any(|l| l.starts_with("compare: ")),
+        "an interrupted run reports no verdict: {printed:?}"
+    );
     let said = run.stop_and_collect_stderr();
     assert_eq!(
         code,

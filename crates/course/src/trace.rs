@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use lesson_common::{Exit, usage};
 
-use crate::record::{self, Call, ListingRun, Recording, Run, Tools};
+use crate::record::{self, Call, ListingRun, NSCD, NSCD_ROW, Recording, Run, Tools};
 use crate::registry::{Lesson, Role};
 
 pub(crate) const HELP: &str = "\
@@ -335,7 +335,29 @@ fn report(options: &Options, rec: &Recording, in_namespace: bool) -> String {
         "\nthe ladder (client's calls left, server's right, packets between, time going down):\n"
     );
     out.push_str(&rec.ladder());
+    let calls = rec.client_calls.iter().chain(&rec.server_calls);
+    if let Some(nscd) = calls.map(|c| &c.text).find(|t| t.starts_with(NSCD_ROW)) {
+        let _ = write!(
+            out,
+            "\n{}",
+            fill(
+                &name_service_note(nscd.split(" (").next().unwrap_or(nscd)),
+                "",
+                100
+            )
+        );
+    }
     out
+}
+
+/// What a row like `nscd: none running (2 tries)` stands for, said once.
+fn name_service_note(row: &str) -> String {
+    format!(
+        "`{row} (N tries)` is one row for the C library's tries to reach the name-service cache \
+         daemon, nscd: each a Unix socket, a connect to {NSCD} and a close, before it reads \
+         /etc/hosts, /etc/services or /etc/passwd. Where no nscd runs, as here, each try ends in \
+         ENOENT and the library reads the files itself."
+    )
 }
 
 /// `text`'s lines, each indented four spaces; `(nothing)` for none.

@@ -237,6 +237,28 @@ fn a_server_trace_shows_the_servers_own_output_first() {
     );
 }
 
+/// glibc's tries to reach nscd (a Unix socket, a connect to /var/run/nscd/socket that fails where
+/// none runs, a close: four rows each, addr-info's whole ladder) fold into one labelled row, which
+/// the report explains once.
+#[test]
+fn name_service_tries_are_one_row_explained_once() {
+    let Some(_turn) = available(&["addr-info"]) else {
+        return;
+    };
+    let ladder = Ladder::trace(&["addr-info"]);
+    let text = &ladder.0;
+    assert!(!text.contains("connect(3, /var/run/nscd/socket)"), "{text}");
+    let rows = text
+        .lines()
+        .filter(|l| l.trim_start().starts_with("nscd: "))
+        .count();
+    let explained = text.matches("is one row for the C library's tries").count();
+    assert!(
+        rows <= 1 && explained == rows,
+        "one folded row, explained once:\n{text}"
+    );
+}
+
 /// `--listing` with a server listing: its calls go beside the lesson's, and the listing, which ran
 /// under strace in the lesson's place, is stopped afterwards — stopping strace alone would have left
 /// it serving, detached.

@@ -61,7 +61,8 @@ pub fn mask(text: &str) -> String {
     )
 }
 
-/// A Python side's calls without those on Unix sockets. glibc asks the name-service cache daemon
+/// A Python side's calls without those on Unix sockets (and without the row that folds its tries
+/// to reach nscd). glibc asks the name-service cache daemon
 /// (`/var/run/nscd/socket`) before it reads /etc/hosts or /etc/passwd, and how often Python asks
 /// depends on the machine, not on the listing: nscd running or not, HOME set or not (`site.py`
 /// looks the user up when it is not), a launcher such as a pyenv shim in front of it. A lesson's
@@ -89,6 +90,10 @@ fn without_unix_sockets(calls: Vec<String>) -> Vec<String> {
         }
         (socket_pending, reuse_pending) = (false, false);
         dropping = true;
+        // glibc's tries to reach nscd, folded into one row by the recording.
+        if call.starts_with(super::strace::NSCD_ROW) {
+            continue;
+        }
         if call.starts_with("socket(AF_UNIX") {
             match call.rsplit_once(" = ") {
                 Some((_, fd)) => unix.push(fd.to_string()),
@@ -227,6 +232,25 @@ mod tests {
         );
         let other = head + &listen + &row("connect(4, 127.0.0.1:8000)", "── SYN ──▶", "") + &send;
         assert_ne!(mask(&quiet), mask(&other));
+    }
+
+    /// The folded row of a Python side's nscd tries goes too, whatever its count; a lesson's stays,
+    /// and its count counts.
+    #[test]
+    fn masks_a_python_sides_folded_name_service() {
+        let listen = row("", "", "listen(3, 5)");
+        let python = head("client: http-fetch", "server: python3 -m http.server");
+        let folded = |tries: &str| row("", "", &format!("nscd: none running ({tries})"));
+        assert_eq!(
+            mask(&(python.clone() + &folded("2 tries") + &listen)),
+            mask(&(python + &listen))
+        );
+        let lesson = head("client: addr-info", "server: (no peer: a lookup)");
+        let lookups = |tries: &str| row(&format!("nscd: none running ({tries})"), "", "");
+        assert_ne!(
+            mask(&(lesson.clone() + &lookups("4 tries"))),
+            mask(&(lesson + &lookups("3 tries")))
+        );
     }
 
     /// A lesson's own lookups are what addr-info and dns-validate teach: one lookup fewer is a

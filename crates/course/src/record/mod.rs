@@ -15,7 +15,7 @@ mod strace;
 mod traced;
 
 pub use check::mask;
-pub use strace::Call;
+pub use strace::{Call, NSCD, NSCD_ROW};
 pub(crate) use traced::on_interrupt;
 
 use std::fmt::{self, Display};

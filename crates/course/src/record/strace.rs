@@ -101,11 +101,106 @@ pub fn parse(text: &str) -> Vec<Call> {
     }
     calls.sort_by_key(|a| a.1);
     let last = |pid: u32| last_line.iter().find(|(p, _)| *p == pid).map(|(_, at)| *at);
-    calls
+    let calls = calls
         .into_iter()
         .filter(|(call, at)| !call.waiting || last(call.pid) == Some(*at))
         .map(|(call, _)| call)
-        .collect()
+        .collect();
+    fold_name_service(calls)
+}
+
+/// The path of the name-service cache daemon's socket, which glibc tries before it reads
+/// /etc/hosts, /etc/services or /etc/passwd.
+pub const NSCD: &str = "/var/run/nscd/socket";
+
+/// The first words of a row that folds glibc's tries to reach nscd.
+pub const NSCD_ROW: &str = "nscd:";
+
+/// glibc's tries to reach nscd — each a `socket(AF_UNIX)`, a `connect` to [`NSCD`] (`-1 ENOENT`
+/// where none runs) and a `close`, and whatever else went over that socket — folded into one row
+/// per run of them in a thread: `nscd: none running (4 tries)`, or `nscd: asked (2 tries)` where
+/// one answered. They are the C library's, not the lesson's: four rows each, they buried
+/// http.server's column and made addr-info's whole ladder.
+pub fn fold_name_service(calls: Vec<Call>) -> Vec<Call> {
+    let fd = |text: &str| -> String {
+        let args = text.split_once('(').map_or("", |(_, a)| a);
+        args.split([',', ')'])
+            .next()
+            .unwrap_or_default()
+            .to_string()
+    };
+    let result = |text: &str| text.rsplit_once(" = ").map(|(_, r)| r.to_string());
+    // Which calls belong to a try: from the Unix socket to its close, on that thread and fd.
+    let mut folded = vec![false; calls.len()];
+    for (at, call) in calls.iter().enumerate() {
+        if !call.text.starts_with("socket(AF_UNIX") {
+            continue;
+        }
+        let Some(socket) = result(&call.text) else {
+            continue;
+        };
+        let mut same = Vec::new();
+        for (later, next) in calls.iter().enumerate().skip(at + 1) {
+            if next.pid != call.pid {
+                continue;
+            }
+            // A new socket on that fd number: the old one was closed unseen.
+            if ["socket", "accept", "accept4"].contains(&next.name.as_str())
+                && result(&next.text).as_deref() == Some(socket.as_str())
+            {
+                break;
+            }
+            if fd(&next.text) == socket {
+                same.push(later);
+                if next.name == "close" {
+                    break;
+                }
+            }
+        }
+        let first = same.first().map(|&i| &calls[i]);
+        if first.is_some_and(|c| c.name == "connect" && c.text.contains(NSCD)) {
+            folded[at] = true;
+            for i in same {
+                folded[i] = true;
+            }
+        }
+    }
+    // One row per run of them in a thread, with how many tries and whether one was answered.
+    let mut out: Vec<Call> = Vec::new();
+    let mut open: Vec<(u32, usize, u32, bool)> = Vec::new(); // pid, row in out, tries, answered
+    for (call, folded) in calls.into_iter().zip(folded) {
+        let at = open.iter().position(|(pid, ..)| *pid == call.pid);
+        if !folded {
+            if let Some(at) = at {
+                open.remove(at);
+            }
+            out.push(call);
+            continue;
+        }
+        let row = match at {
+            Some(at) => at,
+            None => {
+                out.push(Call {
+                    name: "nscd".into(),
+                    text: String::new(),
+                    waiting: false,
+                    ..call.clone()
+                });
+                open.push((call.pid, out.len() - 1, 0, false));
+                open.len() - 1
+            }
+        };
+        let (_, index, tries, answered) = &mut open[row];
+        if call.name == "connect" {
+            *tries += 1;
+            *answered |= result(&call.text).is_none_or(|r| !r.starts_with('-'));
+        }
+        let plural = if *tries == 1 { "try" } else { "tries" };
+        let what = if *answered { "asked" } else { "none running" };
+        out[*index].text = format!("{NSCD_ROW} {what} ({tries} {plural})");
+        out[*index].done = call.done;
+    }
+    out
 }
 
 /// `… = 3 <0.000044>` → (`… = 3`, 0.000044 s): the time spent in the call, which `-T` adds.
@@ -422,8 +517,7 @@ mod tests {
         assert_eq!(
             texts,
             [
-                "socket(AF_UNIX, SOCK_STREAM) = 3",
-                "connect(3, /var/run/nscd/socket) = -1 ENOENT",
+                "nscd: none running (1 try)",
                 "socket(AF_INET, SOCK_STREAM) = 3",
                 "setsockopt(3, SO_REUSEADDR, 1)",
                 "bind(3, 127.0.0.1:51423)",
@@ -471,6 +565,59 @@ mod tests {
             ]
         );
         assert_eq!(calls[0].time, 1.0, "it waits since it began");
+    }
+
+    /// glibc's tries to reach nscd fold into one row per run of them in a thread, whatever the
+    /// fd; a Unix socket to anything else, and the lesson's own calls between, stay.
+    #[test]
+    fn folds_the_name_service_tries() {
+        let call = |pid: u32, time: f64, text: &str| Call {
+            time,
+            done: time,
+            pid,
+            name: text.split('(').next().unwrap_or("").into(),
+            text: text.into(),
+            waiting: false,
+        };
+        let nscd = |pid: u32, time: f64, fd: u32| {
+            vec![
+                call(pid, time, &format!("socket(AF_UNIX, SOCK_STREAM) = {fd}")),
+                call(pid, time, &format!("connect({fd}, {NSCD}) = -1 ENOENT")),
+                call(pid, time, &format!("close({fd})")),
+            ]
+        };
+        let mut calls = nscd(1, 1.0, 3);
+        calls.extend(nscd(2, 1.1, 3)); // another thread's, between
+        calls.extend(nscd(1, 1.2, 4));
+        calls.push(call(1, 1.3, "socket(AF_INET, SOCK_STREAM) = 3"));
+        calls.extend(nscd(1, 1.4, 5));
+        calls.push(call(1, 1.5, "socket(AF_UNIX, SOCK_STREAM) = 6"));
+        calls.push(call(1, 1.5, "connect(6, /dev/log)"));
+        let texts: Vec<(u32, String)> = fold_name_service(calls)
+            .into_iter()
+            .map(|c| (c.pid, c.text))
+            .collect();
+        let row = |pid: u32, text: &str| (pid, text.to_string());
+        assert_eq!(
+            texts,
+            [
+                row(1, "nscd: none running (2 tries)"),
+                row(2, "nscd: none running (1 try)"),
+                row(1, "socket(AF_INET, SOCK_STREAM) = 3"),
+                row(1, "nscd: none running (1 try)"),
+                row(1, "socket(AF_UNIX, SOCK_STREAM) = 6"),
+                row(1, "connect(6, /dev/log)"),
+            ]
+        );
+        let answered = vec![
+            call(1, 1.0, "socket(AF_UNIX, SOCK_STREAM) = 3"),
+            call(1, 1.0, &format!("connect(3, {NSCD})")),
+            call(1, 1.0, "sendto(3, 12 bytes) = 12"),
+            call(1, 1.0, "close(3)"),
+        ];
+        let folded = fold_name_service(answered);
+        assert_eq!(folded.len(), 1);
+        assert_eq!(folded[0].text, "nscd: asked (1 try)");
     }
 
     /// A timeout option shows its seconds, from either of strace's forms; other values stay.

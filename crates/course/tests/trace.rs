@@ -75,6 +75,14 @@ impl Ladder {
         found.unwrap_or_else(|| panic!("no {text:?} in:\n{}", self.0))
     }
 
+    /// The milliseconds on the first row with `text`, left of the client's column.
+    #[track_caller]
+    fn ms(&self, text: &str) -> i64 {
+        let line = self.lines()[self.row(text)];
+        let ms = line.get(..5).and_then(|t| t.trim().parse().ok());
+        ms.unwrap_or_else(|| panic!("no milliseconds on {line:?}:\n{}", self.0))
+    }
+
     /// The rows with a packet `label` toward the client (◀) or the server (▶).
     fn packets(&self, label: &str, to_client: bool) -> Vec<usize> {
         let head = if to_client { '◀' } else { '▶' };
@@ -192,6 +200,10 @@ fn udp_connect_and_shutdown_send_nothing() {
         ladder.packet("datagram 5", true) > ladder.packet("datagram 5", false),
         "the echo comes back:\n{text}"
     );
+    // The milliseconds column shows the one-second read timeout (`--timeout 1`) between the
+    // echo's receive and the receive that timed out.
+    let waited = ladder.ms("recvfrom(3) = -1 EAGAIN") - ladder.ms("recvfrom(3) = 5");
+    assert!((900..2000).contains(&waited), "{waited} ms:\n{text}");
 }
 
 /// http-fetch's experiment 3 (`--scenario server-resets`): the server resets the connection while
@@ -211,7 +223,10 @@ fn a_reset_during_the_pause_fails_the_flush_once() {
     );
     let send = ladder.row("sendto(3, ");
     assert!(ladder.packet("RST", true) < send, "{text}");
-    let sends = lines.iter().filter(|l| l.starts_with("sendto(")).count();
+    let sends = lines
+        .iter()
+        .filter(|l| l.get(6..).unwrap_or_default().starts_with("sendto("))
+        .count();
     assert_eq!(
         sends, 1,
         "one send, no retry when the writer is dropped:\n{text}"
@@ -250,7 +265,12 @@ fn name_service_tries_are_one_row_explained_once() {
     assert!(!text.contains("connect(3, /var/run/nscd/socket)"), "{text}");
     let rows = text
         .lines()
-        .filter(|l| l.trim_start().starts_with("nscd: "))
+        .filter(|l| {
+            l.get(6..)
+                .unwrap_or_default()
+                .trim_start()
+                .starts_with("nscd: ")
+        })
         .count();
     let explained = text.matches("is one row for the C library's tries").count();
     assert!(

@@ -5,7 +5,8 @@ use crate::text::replace_numbers;
 
 /// Each side's calls, and the packets each way, in their own order — the two processes run at
 /// once, so how their rows and packets interleave is not behaviour — with ephemeral ports, byte
-/// counts and repeats masked, and a Python side's name-service traffic left out.
+/// counts and repeats masked, and a Python side's name-service traffic left out. The milliseconds
+/// column goes too: no two runs take the same time.
 pub fn mask(text: &str) -> String {
     let mut lines = text.lines();
     let header = lines.next().unwrap_or_default();
@@ -18,9 +19,10 @@ pub fn mask(text: &str) -> String {
                 .map(|c| c.iter().collect::<String>())
                 .unwrap_or_default()
         };
-        let arrow = cell(34, 66);
+        // The ladder's columns: milliseconds (0..5), the client's calls, the packets, the server's.
+        let arrow = cell(39, 67);
         let toward = if arrow.contains('◀') { 2 } else { 1 };
-        for (index, text) in [(0, cell(0, 32)), (toward, arrow), (3, cell(68, 200))] {
+        for (index, text) in [(0, cell(6, 38)), (toward, arrow), (3, cell(68, 200))] {
             let words: Vec<&str> = text
                 .split(|c: char| c == '─' || c == '▶' || c == '◀' || c.is_whitespace())
                 .filter(|w| !w.is_empty())
@@ -197,12 +199,39 @@ mod tests {
     }
 
     fn row(client: &str, arrow: &str, server: &str) -> String {
-        format!("{client:<32}  {arrow:<32}  {server}\n")
+        row_at(7, client, arrow, server)
+    }
+
+    /// A row at `ms` milliseconds, as the ladder writes it.
+    fn row_at(ms: u32, client: &str, arrow: &str, server: &str) -> String {
+        format!("{ms:>5} {client:<32} {arrow:<28} {server}\n")
     }
 
     /// The title rows, as the ladder writes them.
     fn head(client: &str, server: &str) -> String {
-        format!("{client:<68}{server}\n------\n")
+        format!("{:>5} {client:<61} {server}\n   -- ------\n", "ms")
+    }
+
+    /// Two runs of the same calls and packets, each row at other milliseconds, mask alike; the
+    /// columns are read where the ladder writes them.
+    #[test]
+    fn masks_the_milliseconds() {
+        let head = head("client: socket-info", "server: tcp-listener");
+        let run = |ms: [u32; 3]| {
+            head.clone()
+                + &row_at(ms[0], "", "", "listen(3, 5)")
+                + &row_at(ms[1], "connect(3, 127.0.0.1:51423)", "── SYN ──▶", "")
+                + &row_at(ms[2], "", "◀── SYN-ACK ──", "")
+        };
+        let once = mask(&run([0, 9, 10]));
+        assert_eq!(once, mask(&run([0, 12, 1013])));
+        assert!(
+            once.contains(
+                "client calls:\n  connect(3, N.0.0.1:N)\npackets to the server:\n  SYN\n"
+            ) && once
+                .contains("packets to the client:\n  SYN-ACK\nserver calls:\n  listen(3, 5)\n"),
+            "{once}"
+        );
     }
 
     fn nscd() -> String {

@@ -12,9 +12,11 @@ use std::fmt::Write as _;
 use super::capture::Packet;
 use super::strace::Call;
 
-/// Column widths: call, arrow, call (with two spaces between): 32 + 32 + 32 + 4 = 100.
+/// Column widths: milliseconds, call, arrow, call (a space between each): 5 + 32 + 28 + 32 + 3 =
+/// 100.
+const TIME: usize = 5;
 const SIDE: usize = 32;
-const MIDDLE: usize = 32;
+const MIDDLE: usize = 28;
 
 /// Which side of the ladder.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -28,6 +30,9 @@ pub enum Side {
 const CAUSED_WITHIN: f64 = 0.2;
 
 struct Row {
+    /// When it happened, in seconds since the epoch: the call's place on the time line, else the
+    /// packet's stamp.
+    time: f64,
     left: String,
     arrow: String,
     right: String,
@@ -88,6 +93,7 @@ pub fn render(
                     (String::new(), text)
                 };
                 rows.push(Row {
+                    time,
                     left,
                     arrow: String::new(),
                     right,
@@ -128,6 +134,7 @@ pub fn render(
                         row.packet = sent;
                     }
                     None => rows.push(Row {
+                        time,
                         left: String::new(),
                         arrow,
                         right: String::new(),
@@ -143,24 +150,34 @@ pub fn render(
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "{:<SIDE$}  {:^MIDDLE$}  {}",
+        "{:>TIME$} {:<SIDE$} {:^MIDDLE$} {}",
+        "ms",
         fit(client, SIDE),
         "",
         fit(server, SIDE)
     );
     let _ = writeln!(
         out,
-        "{:<SIDE$}  {:^MIDDLE$}  {}",
+        "{:>TIME$} {:<SIDE$} {:^MIDDLE$} {}",
+        "--",
         "-".repeat(SIDE.min(client.len().max(6))),
         "",
         "-".repeat(SIDE.min(server.len().max(6)))
     );
+    // Milliseconds since the first row: the time between rows is what a timeout, a pause or a
+    // retransmission's wait looks like.
+    let origin = rows.iter().map(|r| r.time).fold(f64::INFINITY, f64::min);
     for row in rows {
         let (left, right) = (wrap(&row.left), wrap(&row.right));
+        let ms = ((row.time - origin) * 1000.0).round();
         for at in 0..left.len().max(right.len()) {
-            let arrow = if at == 0 { row.arrow.as_str() } else { "" };
+            let (arrow, time) = if at == 0 {
+                (row.arrow.as_str(), format!("{ms}"))
+            } else {
+                ("", String::new())
+            };
             let line = format!(
-                "{:<SIDE$}  {:<MIDDLE$}  {}",
+                "{time:>TIME$} {:<SIDE$} {:<MIDDLE$} {}",
                 left.get(at).map_or("", String::as_str),
                 arrow,
                 right.get(at).map_or("", String::as_str)
@@ -226,7 +243,10 @@ fn woken(rows: &mut Vec<Row>) {
         }
         match waker {
             Some(waker) => {
-                let row = rows.remove(at);
+                let mut row = rows.remove(at);
+                // The wait ended once the packet was in: never shown before it.
+                let woke_at = rows[waker - 1].packet.as_ref().map(|(_, when, _)| *when);
+                row.time = row.time.max(woke_at.unwrap_or(row.time));
                 rows.insert(waker, row);
                 moved.remove(at);
                 moved.insert(waker, true);
@@ -301,7 +321,7 @@ fn can_send(name: &str, label: &str) -> bool {
 
 /// `── SYN ──────▶` left to right, `◀────── SYN-ACK ──` right to left, MIDDLE wide.
 fn arrow(label: &str, from: Side) -> String {
-    let label = fit(label, MIDDLE - 8);
+    let label = fit(label, MIDDLE - 6);
     let fill = MIDDLE - label.chars().count() - 6;
     match from {
         Side::Client => format!("── {label} {}▶", "─".repeat(fill + 1)),
@@ -360,6 +380,27 @@ mod tests {
         }
     }
 
+    /// Each line of `ladder` without its milliseconds column.
+    fn cells(ladder: &str) -> Vec<String> {
+        ladder
+            .lines()
+            .map(|l| l.chars().skip(TIME + 1).collect())
+            .collect()
+    }
+
+    /// The milliseconds on the first line with `needle`.
+    #[track_caller]
+    fn ms(ladder: &str, needle: &str) -> u64 {
+        let line = ladder
+            .lines()
+            .nth(row_of(ladder, needle))
+            .unwrap_or_default();
+        line[..TIME]
+            .trim()
+            .parse()
+            .unwrap_or_else(|_| panic!("no time on {line:?}"))
+    }
+
     /// The first line of `ladder` with `needle` on it.
     #[track_caller]
     fn row_of(ladder: &str, needle: &str) -> usize {
@@ -391,7 +432,7 @@ mod tests {
             &packets,
             51423,
         );
-        let lines: Vec<&str> = ladder.lines().collect();
+        let lines = cells(&ladder);
         assert!(
             lines[2].trim_start().starts_with("listen(3, 5)"),
             "{ladder}"
@@ -441,7 +482,7 @@ mod tests {
             packet(1.0401, true, "FIN"),
         ];
         let ladder = render("client", "server", &client, &server, &packets, 51423);
-        let lines: Vec<&str> = ladder.lines().skip(2).collect();
+        let lines = cells(&ladder)[2..].to_vec();
         let at = |needle: &str| row_of(&ladder, needle);
         assert!(
             lines[0].starts_with("connect(3, 127.0.0.1:8000)") && lines[0].contains("SYN"),
@@ -493,6 +534,41 @@ mod tests {
         assert!(at("recvfrom(3) = 186") < at(" data 22 ──"), "{ladder}");
         assert!(at("recvfrom(3) = 22") > at(" data 22 ──"), "{ladder}");
         assert!(at("= -1 EAGAIN") < at(" datagram 5 ──"), "{ladder}");
+    }
+
+    /// Each row says when it happened, in milliseconds since the first: a one-second timeout
+    /// reads as one; a wrapped call's second line has none; a wait moved below the packet that
+    /// ended it is never shown before that packet, whatever strace's stamp said.
+    #[test]
+    fn shows_milliseconds_since_the_first_row() {
+        let client = [
+            call(1.000, "connect(3, 127.0.0.1:51423) = -1 EINPROGRESS"),
+            waiting(1.010, 2.0124, "recvfrom(3) = -1 EAGAIN"),
+        ];
+        let server = [
+            call(0.995, "bind(3, 127.0.0.1:51423)"),
+            waiting(0.996, 1.0015, "accept4(3) = 4"),
+        ];
+        let packets = [
+            packet(1.001, false, "SYN"),
+            packet(1.002, true, "SYN-ACK"),
+            packet(1.003, false, "ACK"),
+        ];
+        let ladder = render("client", "server", &client, &server, &packets, 51423);
+        assert!(ladder.starts_with("   ms client"), "{ladder}");
+        assert_eq!(ms(&ladder, "bind(3,"), 0, "{ladder}");
+        assert_eq!(ms(&ladder, "connect(3,"), 5, "{ladder}");
+        assert_eq!(ms(&ladder, "= -1 EAGAIN"), 1017, "{ladder}");
+        assert_eq!(
+            ms(&ladder, "accept4(3) = 4"),
+            8,
+            "at the ACK, not before:\n{ladder}"
+        );
+        let wrapped = ladder.lines().nth(row_of(&ladder, "  = -1 EINPROGRESS"));
+        assert!(
+            wrapped.unwrap_or_default().starts_with("      "),
+            "{ladder}"
+        );
     }
 
     /// Data that came in before a call of the same side that does not wait (a shutdown) and was

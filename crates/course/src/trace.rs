@@ -332,8 +332,12 @@ fn report(options: &Options, rec: &Recording, in_namespace: bool) -> String {
     }
     let _ = writeln!(
         out,
-        "\nthe ladder (client's calls left, server's right, packets between, time going down):\n"
+        "\nthe ladder (client's calls left, server's right, packets between, time going down):"
     );
+    if lesson.role != Role::Lookup {
+        out.push_str(&fill(RACE, "", 100));
+    }
+    out.push('\n');
     out.push_str(&rec.ladder());
     let calls = rec.client_calls.iter().chain(&rec.server_calls);
     if let Some(nscd) = calls.map(|c| &c.text).find(|t| t.starts_with(NSCD_ROW)) {
@@ -349,6 +353,12 @@ fn report(options: &Options, rec: &Recording, in_namespace: bool) -> String {
     }
     out
 }
+
+/// Said above a ladder of two programs: which of its rows may come in another order next time.
+const RACE: &str = "Each column keeps its own order, and a packet sits beside the call that sent it and \
+     above the wait it ended; other rows of the two sides can swap from run to run, because two \
+     programs run at once (the server's close and the client's getpeername, say): the \
+     milliseconds show how close they were.";
 
 /// What a row like `nscd: none running (2 tries)` stands for, said once.
 fn name_service_note(row: &str) -> String {

@@ -169,6 +169,10 @@ fn traces_socket_info_against_tcp_listener() {
         "what socket-info printed is shown:\n{text}"
     );
     assert!(
+        text.contains("other rows of the two sides can swap from run to run"),
+        "the ladder says which of its rows race:\n{text}"
+    );
+    assert!(
         text.lines().all(|l| l.chars().count() <= 100),
         "fits 100 columns:\n{text}"
     );
@@ -272,6 +276,10 @@ fn name_service_tries_are_one_row_explained_once() {
                 .starts_with("nscd: ")
         })
         .count();
+    assert!(
+        !text.contains("can swap from run to run"),
+        "one side, no race:\n{text}"
+    );
     let explained = text.matches("is one row for the C library's tries").count();
     assert!(
         rows <= 1 && explained == rows,

@@ -13,13 +13,16 @@ git clone -q "$here" "$work/clone"
 cd "$work/clone"
 cargo fetch --locked -q
 
-# Run "$@" with every output line (stdout and stderr) stamped; print the figures.
+# Run "$@" with every line (stdout and stderr) stamped; print the figures.
 measure() {
     local what="$1"
     shift
     local start end status=0
     start=$(date +%s.%N)
-    "$@" 2>&1 | while IFS= read -r line; do printf '%s\n' "$(date +%s.%N)"; done >"$work/stamps" || status=$?
+    # In a terminal (script(1) gives it one), as a newcomer runs it: cargo then draws its progress
+    # bar, and each redraw (a carriage return) counts as output, as it does on a screen.
+    script -qefc "$(printf '%q ' "$@")" /dev/null </dev/null 2>&1 | stdbuf -oL tr '\r' '\n' |
+        while IFS= read -r line; do printf '%s\n' "$(date +%s.%N)"; done >"$work/stamps" || status=$?
     end=$(date +%s.%N)
     python3 - "$what" "$start" "$end" "$work/stamps" "$status" <<'PY'
 import sys

@@ -14,7 +14,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use lesson_common::{Exit, fail, fail_with, usage};
-use test_support::process::{self, Spawned};
+use test_support::process::{self, NoLine, Spawned};
 
 use crate::registry::{LISTING_PORT, Lesson, Role, Scripted};
 use crate::text::{diff_rows, mark, shell_word};
@@ -45,8 +45,8 @@ side by side. Exit 0: the same; 1: different; 2: a bad command line.
 
 How the sides run: a client or lookup lesson and the listing both at once, against the same peer;
 the lesson ends by itself (its usual arguments give udp-client --timeout 1), and the listing is
-stopped 1 s after the lesson ended if it still runs (udp.py waits for replies for ever, by design:
-that is not a difference). A server lesson and its listing one after the other, each stopped once
+stopped if it still runs 1 s after the lesson ended and it printed as many lines (udp.py waits for
+replies for ever, by design: that is not a difference). A server lesson and its listing one after the other, each stopped once
 the scripted client is done. The header says what ended each side.
 
 What compare changes in the listing's run, and why: a listing that binds '' (every interface) binds
@@ -202,8 +202,8 @@ pub fn main(args: Vec<String>) -> Result<(), Exit> {
         report.push_str(&lesson_line);
         let _ = writeln!(
             report,
-            "both at once: the lesson ends by itself; the listing is stopped {:.1} s after it, if \
-             still running",
+            "both at once: the lesson ends by itself; the listing is stopped if it still runs\n\
+             {:.1} s after the lesson ended and it printed as many lines",
             (GRACE + startup).as_secs_f64()
         );
         crate::print(&std::mem::take(&mut report))?;
@@ -429,9 +429,11 @@ fn ended(status: ExitStatus) -> (Option<i32>, String, String) {
 }
 
 /// A client or lookup lesson and its listing, both at once against the same peer. The lesson
-/// runs to its own end (within `limit`); the listing, started at the same moment, is given
-/// `grace` more, then stopped if it still runs. A listing that waits for ever (udp.py) so ends a
-/// second after the lesson, not at a time limit both sides wait out in turn.
+/// runs to its own end (within `limit`). The listing, started at the same moment, is stopped if it
+/// still runs `grace` after the lesson ended and it has printed as many lines as the lesson did
+/// (a listing slow to start, on a busy machine, is not cut short), or at `limit` plus `grace`. A
+/// listing that waits for ever (udp.py) so ends a second after the lesson, not at a time limit
+/// both sides wait out in turn.
 fn run_together(
     lesson: &Lesson,
     listing: &mut Command,
@@ -440,10 +442,12 @@ fn run_together(
     grace: Duration,
 ) -> Result<(Side, Side), Exit> {
     let stdin = lesson.stdin.as_bytes();
+    let started = Instant::now();
     let mut listing = Spawned::start(listing, stdin)
         .map_err(|e| fail_with("cannot start the listing's side", e))?;
     let outcome = process::run_bounded(rust, stdin, limit)
         .map_err(|e| fail_with("cannot run the lesson's side", e))?;
+    let lesson_ended = Instant::now();
     let lesson_side = match outcome.status {
         Some(status) => {
             let (code, end, how) = ended(status);
@@ -466,30 +470,73 @@ fn run_together(
             ),
         },
     };
-    let status = listing
-        .wait(grace)
-        .map_err(|e| fail_with("cannot wait for the listing's side", e))?;
-    let (code, end, how) = match status {
-        Some(status) => ended(status),
-        None => {
+    let want = lesson_side.stdout.lines().count();
+    let hard = started + limit + grace;
+    let mut lines: Vec<String> = Vec::new();
+    let mut caught_up: Option<Instant> = None;
+    let status = loop {
+        if let Some(status) = listing
+            .wait(Duration::ZERO)
+            .map_err(|e| fail_with("cannot wait for the listing's side", e))?
+        {
+            break Some(status);
+        }
+        let now = Instant::now();
+        if caught_up.is_none() && lines.len() >= want {
+            caught_up = Some(now);
+        }
+        let deadline = caught_up.map_or(hard, |at| (at + grace).min(hard));
+        if now >= deadline {
+            break None;
+        }
+        let step = deadline
+            .saturating_duration_since(now)
+            .min(Duration::from_millis(20));
+        match listing.line(step) {
+            Ok(line) => lines.push(line),
+            Err(NoLine::Timeout) => {}
+            // Its stdout is closed: it is ending, or a child of its own holds nothing more.
+            Err(NoLine::Closed) => thread::sleep(step),
+        }
+    };
+    let (code, end, how) = match (status, caught_up) {
+        (Some(status), _) => ended(status),
+        (None, Some(at)) => {
             listing.stop();
-            let after = if lesson_side.code.is_some() {
-                "after the lesson ended"
+            let after = if lesson_side.code.is_none() {
+                "the lesson was stopped"
+            } else if at > lesson_ended + Duration::from_millis(100) {
+                "it printed as many lines as the lesson"
             } else {
-                "after the lesson was stopped"
+                "the lesson ended"
             };
             (
                 None,
                 "stopped after the lesson".to_string(),
                 format!(
-                    "stopped by compare {:.1} s {after}, still running\n             (a listing \
-                     that waits for ever, as udp.py does by design, ends so: not a difference)",
+                    "stopped by compare {:.1} s after {after}, still running\n             (a \
+                     listing that waits for ever, as udp.py does by design, ends so: not a \
+                     difference)",
                     grace.as_secs_f64()
                 ),
             )
         }
+        (None, None) => {
+            listing.stop();
+            (
+                None,
+                "stopped at its limit".to_string(),
+                format!(
+                    "stopped by compare at its limit of {:.0} s, still running, with fewer lines \
+                     than the lesson",
+                    (limit + grace).as_secs_f64()
+                ),
+            )
+        }
     };
-    let (stdout, stderr) = drain(&listing);
+    let (rest, stderr) = drain(&listing);
+    let mut stdout: String = lines.iter().map(|l| format!("{l}\n")).collect();
+    stdout.push_str(&rest);
     let listing_side = Side {
         stdout,
         stderr,

@@ -1,5 +1,6 @@
-//! `cargo course trace LESSON [--scenario NAME | --listing LISTING.py]`: the system calls of a real
-//! run and the packets they caused, as a ladder diagram.
+//! `cargo course trace LESSON [--scenario NAME | --listing LISTING.py] [--pcap FILE]`: the system
+//! calls of a real run and the packets they caused, as a ladder diagram (and the packets as a pcap
+//! file).
 //!
 //! The run happens inside a private network namespace (`unshare -rn`: no root needed, a loopback of
 //! its own, no other traffic in the picture; as root, `unshare -n` where user namespaces are off):
@@ -10,16 +11,16 @@
 
 use std::fmt::Write as _;
 use std::fs;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use lesson_common::{Exit, usage};
+use lesson_common::{Exit, fail, fail_with, usage};
 
 use crate::record::{self, Call, ListingRun, NSCD, NSCD_ROW, Recording, Run, Tools};
 use crate::registry::{Lesson, Role};
 
 pub(crate) const HELP: &str = "\
-usage: cargo course trace LESSON [--scenario NAME | --listing LISTING.py]
+usage: cargo course trace LESSON [--scenario NAME | --listing LISTING.py] [--pcap FILE]
 
 Run a lesson with its partner on loopback and show the network system calls each side made (strace)
 and the packets between them (a capture on loopback) as a ladder: the client's calls on the left,
@@ -32,6 +33,8 @@ the server's on the right, each packet beside the call that sent it, time going 
                           udp-echo-server oversize   a 9000-byte datagram, echoed as 8192
   --listing LISTING.py  also run your copy of the Python listing in the lesson's place and put its
                         system calls beside the lesson's, differences marked (PYTHON, or python2)
+  --pcap FILE           also write the packets of the lesson's run to FILE as a pcap file, every
+                        pure ACK too, for `tcpdump -nr FILE` or Wireshark (needs the namespace)
 
 Needs strace, and a private network namespace for the capture: unprivileged user namespaces
 (`unshare -rn true` must work), or root. Says what is missing and shows what it can without them.
@@ -47,6 +50,8 @@ const SCENARIOS: &[(&str, &str)] = &[
 
 struct Options {
     run: Run,
+    /// Where to write the packets as a pcap file.
+    pcap: Option<PathBuf>,
     /// Running inside the namespace (the hidden second run).
     inside: bool,
 }
@@ -64,10 +69,26 @@ pub fn main(args: Vec<String>) -> Result<(), Exit> {
     }
     crate::workspace::build()?;
     let tools = Tools::probe();
+    if let (Some(file), Err(why)) = (&options.pcap, &tools.namespace) {
+        return Err(fail(format!(
+            "--pcap {}: no packets to write here: {why}",
+            file.display()
+        )));
+    }
     if let Ok(flags) = tools.namespace {
-        // The same command again, inside a private network namespace.
+        // The same command again, inside a private network namespace (the pcap file named whole:
+        // the inner run writes it).
         let mut inner = vec!["trace".to_string()];
-        inner.extend(args);
+        let mut words = args.into_iter();
+        while let Some(word) = words.next() {
+            let pcap = word == "--pcap";
+            inner.push(word);
+            if pcap {
+                words.next();
+                let file = options.pcap.as_deref().unwrap_or(Path::new(""));
+                inner.push(file.to_string_lossy().into_owned());
+            }
+        }
         inner.push("--inside".to_string());
         return if record::enter(flags, &inner)?.success() {
             Ok(())
@@ -96,6 +117,7 @@ fn parse(args: &[String]) -> Result<Options, Exit> {
             scenario: None,
             listing: None,
         },
+        pcap: None,
         inside: false,
     };
     while let Some(word) = words.next() {
@@ -109,9 +131,18 @@ fn parse(args: &[String]) -> Result<Options, Exit> {
                 Some(file) => options.run.listing = Some(PathBuf::from(file)),
                 None => return Err(usage("--listing needs a LISTING.py file")),
             },
+            "--pcap" => match words.next() {
+                // Named whole, so the run inside the namespace writes where this one was asked.
+                Some(file) => {
+                    let file = std::path::absolute(file)
+                        .map_err(|e| usage(format!("--pcap {file}: {e}")))?;
+                    options.pcap = Some(file);
+                }
+                None => return Err(usage("--pcap needs a FILE to write the packets to")),
+            },
             other => {
                 return Err(usage(format!(
-                    "trace takes --scenario NAME or --listing FILE, not '{other}'"
+                    "trace takes --scenario NAME, --listing FILE or --pcap FILE, not '{other}'"
                 )));
             }
         }
@@ -160,7 +191,8 @@ fn record_and_show(options: &Options, in_namespace: bool) -> Result<(), Exit> {
     let run = &options.run;
     let Some(listing) = &run.listing else {
         let recording = record::record(run, in_namespace)?;
-        return crate::print(&report(options, &recording, in_namespace));
+        let saved = save_pcap(options, &recording)?;
+        return crate::print(&(report(options, &recording, in_namespace) + &saved));
     };
     let (listing, recording) = if run.lesson.role == Role::Server {
         let listing = record::record_listing(run, listing, 0, Duration::ZERO)?;
@@ -178,9 +210,37 @@ fn record_and_show(options: &Options, in_namespace: bool) -> Result<(), Exit> {
         (listing, recording)
     };
     let mut text = report(options, &recording, in_namespace);
+    text.push_str(&save_pcap(options, &recording)?);
     text.push_str(&listing_notes(run.lesson, &listing, &recording));
     text.push_str(&calls_side_by_side(run.lesson, &listing.calls, &recording));
     crate::print(&text)
+}
+
+/// With `--pcap FILE`, every frame of the lesson's run written there as a pcap file; what to say
+/// about it.
+fn save_pcap(options: &Options, rec: &Recording) -> Result<String, Exit> {
+    let Some(file) = &options.pcap else {
+        return Ok(String::new());
+    };
+    let count = rec
+        .write_pcap(file)
+        .map_err(|e| fail_with(format!("cannot write the pcap file {}", file.display()), e))?;
+    let plural = if count == 1 { "" } else { "s" };
+    let what = if options.run.listing.is_some() {
+        " (the lesson's run; the listing's is not captured)"
+    } else {
+        ""
+    };
+    let said = format!(
+        "the {count} packet{plural} of this run{what}, every pure ACK too, are in {} (a pcap file); \
+         read them with",
+        file.display()
+    );
+    Ok(format!(
+        "\n{}    tcpdump -nr {}\nor open the file in Wireshark.\n",
+        fill(&said, "", 100),
+        file.display()
+    ))
 }
 
 /// What to know before reading the listing's calls beside the lesson's: that it did not run as the

@@ -287,6 +287,58 @@ fn name_service_tries_are_one_row_explained_once() {
     );
 }
 
+/// `--pcap FILE`: the packets of the run as a pcap file, read back here record by record (the
+/// 9000-byte datagram and its 8192-byte echo, whole, in Ethernet frames as `lo` carries them), and
+/// by tcpdump where it is installed.
+#[test]
+fn the_packets_go_to_a_pcap_file() {
+    let Some(_turn) = available(&["udp-echo-server"]) else {
+        return;
+    };
+    let dir = std::env::temp_dir().join(format!("course-trace-pcap-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("oversize.pcap");
+    let path = file.to_string_lossy().into_owned();
+    let ladder = Ladder::trace(&["udp-echo-server", "--scenario", "oversize", "--pcap", &path]);
+    let bytes = std::fs::read(&file).expect("the pcap file is written");
+    let word = |at: usize| u32::from_le_bytes(bytes[at..at + 4].try_into().unwrap());
+    assert_eq!(word(0), 0xa1b2_c3d4, "pcap's magic, microsecond stamps");
+    assert_eq!(word(20), 1, "Ethernet frames");
+    let mut lengths = Vec::new();
+    let mut at = 24;
+    while at + 16 <= bytes.len() {
+        let length = word(at + 8) as usize;
+        assert!(word(at + 4) < 1_000_000, "microseconds");
+        lengths.push(length);
+        at += 16 + length;
+    }
+    assert_eq!(at, bytes.len(), "whole records: {lengths:?}");
+    // Ethernet 14 + IPv4 20 + UDP 8 + the datagram.
+    assert_eq!(lengths, [9042, 8234], "{}", ladder.0);
+    assert!(
+        ladder.0.contains("the 2 packets of this run") && ladder.0.contains("tcpdump -nr"),
+        "{}",
+        ladder.0
+    );
+    let tcpdump = Command::new("tcpdump").arg("-nr").arg(&file).output();
+    let _ = std::fs::remove_dir_all(&dir);
+    match tcpdump {
+        Ok(out) => {
+            let said = String::from_utf8_lossy(&out.stdout);
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            assert!(
+                said.contains("UDP, length 9000") && said.contains("UDP, length 8192"),
+                "{said}"
+            );
+        }
+        Err(_) => eprintln!("skipped: reading it with tcpdump (not installed)"),
+    }
+}
+
 /// `--listing` with a server listing: its calls go beside the lesson's, and the listing, which ran
 /// under strace in the lesson's place, is stopped afterwards — stopping strace alone would have left
 /// it serving, detached.
@@ -342,8 +394,9 @@ fn bad_input_is_a_usage_error() {
         ),
         (
             &["trace", "socket-info", "127.0.0.1"],
-            "trace takes --scenario NAME or --listing FILE, not '127.0.0.1'",
+            "trace takes --scenario NAME, --listing FILE or --pcap FILE, not '127.0.0.1'",
         ),
+        (&["trace", "socket-info", "--pcap"], "--pcap needs a FILE"),
     ] {
         cmd(COURSE)
             .args(args)
@@ -380,6 +433,15 @@ fn a_listing_that_fails_says_so() {
         .status()
         .unwrap();
     let text = trace_listing("socket-info", &listing, Some(&fake));
+    // --pcap asks for packets there are none of without a namespace: one line, exit 1, at once.
+    let path = std::env::var("PATH").unwrap_or_default();
+    cmd(COURSE)
+        .args(["trace", "socket-info", "--pcap"])
+        .arg(dir.join("x.pcap"))
+        .env("PATH", format!("{}:{path}", fake.display()))
+        .env("COURSE_NO_BUILD", "1")
+        .assert_error(1, "--pcap");
+    assert!(!dir.join("x.pcap").exists());
     let _ = std::fs::remove_dir_all(&dir);
     assert!(text.contains("showing the system calls alone"), "{text}");
     assert!(

@@ -10,6 +10,7 @@
 mod capture;
 mod check;
 mod ladder;
+mod pcap;
 mod peers;
 mod strace;
 mod traced;
@@ -29,7 +30,7 @@ use test_support::process;
 
 use crate::registry::{Lesson, Partner, Role};
 use crate::{pair, python, workspace};
-use capture::{Capture, Packet};
+use capture::{Capture, Frame, Packet};
 use peers::{
     closed_udp_port, oversize_datagram, poke_listing_port, scripted_tcp_peer, start_http_server,
     start_server,
@@ -147,6 +148,13 @@ impl Recording {
     }
 }
 
+impl Recording {
+    /// Write every frame captured to `path` as a pcap file (tcpdump -r, Wireshark): how many.
+    pub fn write_pcap(&self, path: &Path) -> std::io::Result<usize> {
+        pcap::write(path, &self.frames).map(|()| self.frames.len())
+    }
+}
+
 /// The hidden entry point of [`page_ladder`]'s inner run (`course __page-ladder LESSON`): the
 /// lesson's usual run, recorded in the namespace, its ladder printed with the server's port as
 /// the page's recipe uses it.
@@ -183,6 +191,8 @@ pub struct Recording {
     pub client_calls: Vec<Call>,
     pub server_calls: Vec<Call>,
     pub packets: Vec<Packet>,
+    /// Every frame captured, as it was on the wire (the ladder leaves the later pure ACKs out).
+    pub frames: Vec<Frame>,
     pub server_port: u16,
     pub notes: Vec<String>,
     /// What the traced lesson printed, stdout and stderr.
@@ -349,12 +359,8 @@ pub fn record(run: &Run, capture: bool) -> Result<Recording, Exit> {
     }
     // Let the last packets land before the capture stops.
     std::thread::sleep(Duration::from_millis(100));
-    let packets: Vec<Packet> = capture
-        .map(Capture::stop)
-        .unwrap_or_default()
-        .iter()
-        .filter_map(capture::decode)
-        .collect();
+    let frames: Vec<Frame> = capture.map(Capture::stop).unwrap_or_default();
+    let packets: Vec<Packet> = frames.iter().filter_map(capture::decode).collect();
     let read_calls = |log: &Path| {
         fs::read_to_string(log)
             .map(|t| strace::parse(&t))
@@ -366,6 +372,7 @@ pub fn record(run: &Run, capture: bool) -> Result<Recording, Exit> {
         client_calls: read_calls(&client_log),
         server_calls: read_calls(&server_log),
         packets,
+        frames,
         server_port,
         notes,
         output,

@@ -494,7 +494,7 @@ fn a_traceback_names_the_listing() {
 /// ever, is stopped soon after, and the header says so: SAME in about 2 s. (Both sides were
 /// stopped at 4 s, one after the other: 8 s, and the lesson never ended by itself.)
 #[test]
-fn udp_client_ends_by_itself() {
+fn a_listing_that_waits_for_ever_is_stopped_after_the_lesson() {
     if !ready(&["udp-client", "udp-echo-server"]) {
         return;
     }

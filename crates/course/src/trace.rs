@@ -20,7 +20,8 @@ use crate::record::{self, Call, ListingRun, NSCD, NSCD_ROW, Recording, Run, Tool
 use crate::registry::{Lesson, Role};
 
 pub(crate) const HELP: &str = "\
-usage: cargo course trace LESSON [--scenario NAME | --listing LISTING.py] [--pcap FILE]
+usage: cargo course trace LESSON [--scenario NAME | --listing LISTING.py]
+                          [--pcap FILE]
 
 Run a lesson with its partner on loopback and show the network system calls each side made (strace)
 and the packets between them (a capture on loopback) as a ladder: the client's calls on the left,

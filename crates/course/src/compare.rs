@@ -46,8 +46,8 @@ side by side. Exit 0: the same; 1: different; 2: a bad command line.
 How the sides run: a client or lookup lesson and the listing both at once, against the same peer;
 the lesson ends by itself (its usual arguments give udp-client --timeout 1), and the listing is
 stopped if it still runs 1 s after the lesson ended and it printed as many lines (udp.py waits for
-replies for ever, by design: that is not a difference). A server lesson and its listing one after the other, each stopped once
-the scripted client is done. The header says what ended each side.
+replies for ever, by design: that is not a difference). A server lesson and its listing one after
+the other, each stopped once the scripted client is done. The header says what ended each side.
 
 What compare changes in the listing's run, and why: a listing that binds '' (every interface) binds
 127.0.0.1 instead; `--pause SECONDS` for http-fetch also shortens the listing's time.sleep(10) to
@@ -68,10 +68,10 @@ fn limit(lesson: &Lesson, options: &Options) -> Duration {
         + seconds(options.timeout)
 }
 
-/// How long a listing may still run once the lesson has ended, on top of the time its interpreter
-/// takes to start: it started at the same moment and does the same exchange, so one still running
-/// then is waiting for something that will not come (udp.py waits for replies for ever, by
-/// design) and is stopped.
+/// How long a listing may still run once the lesson has ended and it has printed as many lines, on
+/// top of the time its interpreter takes to start: it started at the same moment and does the same
+/// exchange, so one still running then is waiting for something that will not come (udp.py waits
+/// for replies for ever, by design) and is stopped.
 const GRACE: Duration = Duration::from_secs(1);
 
 pub fn main(args: Vec<String>) -> Result<(), Exit> {
@@ -448,6 +448,7 @@ fn run_together(
     let outcome = process::run_bounded(rust, stdin, limit)
         .map_err(|e| fail_with("cannot run the lesson's side", e))?;
     let lesson_ended = Instant::now();
+    let lesson_stopped = outcome.status.is_none();
     let lesson_side = match outcome.status {
         Some(status) => {
             let (code, end, how) = ended(status);
@@ -503,7 +504,7 @@ fn run_together(
         (Some(status), _) => ended(status),
         (None, Some(at)) => {
             listing.stop();
-            let after = if lesson_side.code.is_none() {
+            let after = if lesson_stopped {
                 "the lesson was stopped"
             } else if at > lesson_ended + Duration::from_millis(100) {
                 "it printed as many lines as the lesson"

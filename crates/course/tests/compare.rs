@@ -47,7 +47,7 @@ fn ready(lessons: &[&str]) -> bool {
         .status()
         .is_ok_and(|s| s.success())
     {
-        eprintln!("skipped: python3 is not installed (the stand-in listings need it)");
+        test_support::skip("python3 is not installed (the stand-in listings need it)");
         return false;
     }
     test_support::built(lessons)
@@ -268,7 +268,7 @@ fn output_fits_the_terminal() {
         .output()
         .is_ok_and(|o| o.status.success());
     if !pty {
-        eprintln!("skipped: no util-linux `script` here to run compare in a terminal");
+        test_support::skip("no util-linux `script` here to run compare in a terminal");
         return;
     }
     let scratch = Scratch::new("width");
@@ -348,7 +348,7 @@ fn server_verdicts() {
         && (TcpListener::bind("127.0.0.1:51423").is_err()
             || UdpSocket::bind("127.0.0.1:51423").is_err())
     {
-        eprintln!("skipped: 127.0.0.1:51423 is in use (a lesson or listing is running?)");
+        test_support::skip("127.0.0.1:51423 is in use (a lesson or listing is running?)");
         return;
     }
     let scratch = Scratch::new("servers");
@@ -431,7 +431,7 @@ fn the_scripted_client_says_which() {
         return;
     }
     if !namespaces() {
-        eprintln!("skipped: no private network namespace here");
+        test_support::skip("no private network namespace here");
         return;
     }
     let scratch = Scratch::new("which");
@@ -705,7 +705,7 @@ fn a_python2_listing_compares_same() {
         .env("PYENV_VERSION", "2.7.18")
         .status();
     if !python2.is_ok_and(|s| s.success()) || !ready(&["socket-info", "tcp-listener"]) {
-        eprintln!("skipped: no Python 2.7.18 (pyenv) here");
+        test_support::skip("no Python 2.7.18 (pyenv) here");
         return;
     }
     let scratch = Scratch::new("py2");

@@ -25,11 +25,11 @@ fn available(lessons: &[&str]) -> Option<MutexGuard<'static, ()>> {
             .is_ok_and(|o| o.status.success())
     };
     if !runs("strace", &["-V"]) {
-        eprintln!("skipped: strace is not installed");
+        test_support::skip("strace is not installed");
         return None;
     }
     if !runs("unshare", &["-rn", "ip", "link", "set", "lo", "up"]) {
-        eprintln!("skipped: no unprivileged network namespaces here (or no `ip`)");
+        test_support::skip("no unprivileged network namespaces here (or no `ip`)");
         return None;
     }
     if !test_support::built(lessons) {
@@ -335,7 +335,7 @@ fn the_packets_go_to_a_pcap_file() {
                 "{said}"
             );
         }
-        Err(_) => eprintln!("skipped: reading it with tcpdump (not installed)"),
+        Err(_) => test_support::skip("reading the pcap file with tcpdump (not installed)"),
     }
 }
 

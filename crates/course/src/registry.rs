@@ -79,8 +79,9 @@ pub enum Check {
 /// How `cargo course compare` runs a lesson beside the learner's copy of its listing.
 #[derive(Debug)]
 pub struct Compare {
-    /// How long each side may run (plus any `--pause`); a side still running then is stopped,
-    /// which is not a difference (udp.py waits for replies for ever).
+    /// How long the lesson's side may run (plus any `--pause` or `--timeout`). A client's listing
+    /// runs beside it and is stopped, at the latest, that long plus a grace of a second and its
+    /// interpreter's start-up: still running then is not a difference (udp.py waits for ever).
     pub limit_secs: u64,
     /// What to change in the listing as the book prints it when it connects to a fixed remote
     /// host, shown when compare refuses it; empty when the listing runs as typed.

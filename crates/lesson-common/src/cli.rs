@@ -46,6 +46,18 @@ pub fn usage(message: impl Display) -> Exit {
     Exit::Usage(message.to_string())
 }
 
+/// An option's number of seconds, unless it is zero, which is a usage error: to the OS a zero socket
+/// timeout means "wait forever", the opposite of what was asked. Check it once every option is read
+/// (`above_zero("--timeout", timeout)?`), so a malformed option still reports first.
+pub fn above_zero(name: &str, seconds: Duration) -> Result<Duration, Exit> {
+    if seconds.is_zero() {
+        return Err(usage(format!(
+            "{name} wants a number of seconds above 0, not '0'"
+        )));
+    }
+    Ok(seconds)
+}
+
 /// The error behind [`fail_with`]: its own words, then its cause as [`Error::source`].
 #[derive(Debug)]
 struct Context {

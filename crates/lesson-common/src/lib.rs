@@ -3,7 +3,8 @@
 //! # Layout
 //!
 //! - [`cli`]: the command line and the way a lesson ends — [`Args`] (`--help`, `--flag VALUE`,
-//!   positional arguments), [`Exit`] and [`report`] (exit 0, 1 or 2 with one line on stderr).
+//!   positional arguments), [`above_zero`] (a timeout of zero seconds refused), [`Exit`] and
+//!   [`report`] (exit 0, 1 or 2 with one line on stderr).
 //! - [`net`]: ports and names — [`parse_port`] (a number or a service name, per [`Transport`]),
 //!   [`resolve`] and [`GaiError`] (the resolver's failures in Python's `[Errno N] text` words), and
 //!   [`py_addr`] (Python 2's `('127.0.0.1', 51423)` address notation), and [`server_address`] (a
@@ -22,7 +23,7 @@ pub mod cli;
 pub mod log;
 pub mod net;
 
-pub use cli::{Args, Exit, fail, fail_with, one_line, report, report_as, usage};
+pub use cli::{Args, Exit, above_zero, fail, fail_with, one_line, report, report_as, usage};
 pub use log::{REPEAT_INTERVAL, ServerLog};
 pub use net::{
     GaiError, LISTING_PORT, PortError, PyAddr, Transport, parse_port, py_addr, resolve,

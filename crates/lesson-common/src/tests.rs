@@ -121,6 +121,29 @@ fn command_line() {
     assert_eq!(args(&["-1"]).unwrap().positional(1).unwrap(), ["-1"]);
 }
 
+/// A zero timeout, however it is written, is a usage error in the one wording; anything above zero
+/// passes through unchanged.
+#[test]
+fn a_timeout_of_zero_is_refused() {
+    let half = Duration::from_millis(500);
+    assert_eq!(above_zero("--timeout", half).unwrap(), half);
+    let tiny = Duration::from_nanos(1);
+    assert_eq!(above_zero("--deadline", tiny).unwrap(), tiny);
+    for zero in ["0", "0.0", "0.0000000001"] {
+        let seconds = args(&["--deadline", zero])
+            .unwrap()
+            .seconds("--deadline", half)
+            .unwrap();
+        let Err(Exit::Usage(words)) = above_zero("--deadline", seconds) else {
+            panic!("{zero} seconds is a usage error");
+        };
+        assert_eq!(
+            words,
+            "--deadline wants a number of seconds above 0, not '0'"
+        );
+    }
+}
+
 /// `fail_with` keeps its cause as the error's source, and the report walks the chain onto one line.
 #[test]
 fn failures_keep_their_cause() {

@@ -92,10 +92,16 @@ pub fn synopsis(command: Option<&str>) -> &'static str {
 }
 
 /// Write `text` to stdout. A reader that left on purpose (`cargo course list | head -3`) is not an
-/// error; any other failed write is.
+/// error; any other failed write is. Once an interrupt has come, nothing more is written: the
+/// handler stops the programs while the main thread may still be reporting on them, and a report
+/// of runs the interrupt cut short (a DIFFERENT verdict, a tour's FAIL lines) would be wrong.
 pub fn print(text: &str) -> Result<(), Exit> {
     use std::io::Write;
     let mut out = std::io::stdout().lock();
+    // Asked with stdout held: a report begun before the interrupt is written whole.
+    if interrupted() {
+        return Ok(());
+    }
     match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
         _ => Ok(()),

@@ -14,7 +14,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use lesson_common::{Exit, fail, fail_with, usage};
-use test_support::process::{self, NoLine, Spawned};
+use test_support::process::{self, Keep, NoLine, Spawned};
 
 use crate::registry::{LISTING_PORT, Lesson, Role, Scripted};
 use crate::text::{diff_rows, mark, shell_word};
@@ -243,6 +243,9 @@ pub fn main(args: Vec<String>) -> Result<(), Exit> {
     );
     let _ = writeln!(report, "\nthe listing: {}", listing_side.how);
     let _ = writeln!(report, "the lesson: {}", lesson_side.how);
+    for (who, side) in [("listing", &listing_side), ("lesson", &lesson_side)] {
+        report.push_str(&cut_note(who, side.dropped));
+    }
     report.push('\n');
     report.push_str(&table);
     for (who, side) in [("listing", &listing_side), ("lesson", &lesson_side)] {
@@ -398,16 +401,53 @@ pub fn fixed_remote_host(source: &str) -> Option<(usize, String)> {
     None
 }
 
+/// How much of each side's stdout, and of its stderr, compare keeps and compares: far more than
+/// any listing of the book prints, and a bound on what a listing that prints without end costs
+/// (the diff's table grows with the product of the two sides' lines).
+const KEEP: Keep = Keep {
+    bytes: 256 << 10,
+    lines: 1000,
+};
+
 /// What one side printed and how it ended.
 struct Side {
     stdout: String,
     stderr: String,
+    /// The bytes of its stdout and of its stderr past [`KEEP`], read and left out.
+    dropped: (u64, u64),
     /// Its exit code, when it ended by itself.
     code: Option<i32>,
     /// How it ended, in a few words (its column's title).
     end: String,
     /// What ended it, in a sentence (the header).
     how: String,
+}
+
+/// What a side printed past [`KEEP`], said: one line a stream, empty when nothing was cut.
+fn cut_note(who: &str, (stdout, stderr): (u64, u64)) -> String {
+    let mut note = String::new();
+    for (stream, bytes) in [("stdout", stdout), ("stderr", stderr)] {
+        if bytes > 0 {
+            let _ = writeln!(
+                note,
+                "cut: the {who} printed {} more on {stream} than compare keeps ({} lines, {} KiB),\n     \
+                 and that is not compared",
+                amount(bytes),
+                KEEP.lines,
+                KEEP.bytes >> 10
+            );
+        }
+    }
+    note
+}
+
+/// A number of bytes in words: `512 bytes`, `3.2 MB`.
+fn amount(bytes: u64) -> String {
+    match bytes {
+        0..1_000 => format!("{bytes} bytes"),
+        1_000..1_000_000 => format!("{:.1} kB", bytes as f64 / 1e3),
+        _ => format!("{:.1} MB", bytes as f64 / 1e6),
+    }
 }
 
 /// A side that ended by itself with `status`.
@@ -441,9 +481,9 @@ fn run_together(
 ) -> Result<(Side, Side), Exit> {
     let stdin = lesson.stdin.as_bytes();
     let started = Instant::now();
-    let mut listing = Spawned::start(listing, stdin)
+    let mut listing = Spawned::start_kept(listing, stdin, KEEP)
         .map_err(|e| fail_with("cannot start the listing's side", e))?;
-    let outcome = process::run_bounded(rust, stdin, limit)
+    let outcome = process::run_bounded_kept(rust, stdin, limit, KEEP)
         .map_err(|e| fail_with("cannot run the lesson's side", e))?;
     let lesson_ended = Instant::now();
     let lesson_stopped = outcome.status.is_none();
@@ -453,6 +493,7 @@ fn run_together(
             Side {
                 stdout: pair::text(&outcome.stdout),
                 stderr: pair::text(&outcome.stderr),
+                dropped: (outcome.stdout_dropped, outcome.stderr_dropped),
                 code,
                 end,
                 how,
@@ -461,6 +502,7 @@ fn run_together(
         None => Side {
             stdout: pair::text(&outcome.stdout),
             stderr: pair::text(&outcome.stderr),
+            dropped: (outcome.stdout_dropped, outcome.stderr_dropped),
             code: None,
             end: "stopped at its limit".to_string(),
             how: format!(
@@ -539,6 +581,7 @@ fn run_together(
     let listing_side = Side {
         stdout,
         stderr,
+        dropped: listing.dropped(),
         code,
         end,
         how,
@@ -585,8 +628,8 @@ fn run_server(lesson: &Lesson, command: &mut Command) -> Result<Side, Exit> {
             if udp { "udp" } else { "tcp" }
         )));
     }
-    let mut spawned =
-        Spawned::start(command, b"").map_err(|e| fail_with("cannot start a server side", e))?;
+    let mut spawned = Spawned::start_kept(command, b"", KEEP)
+        .map_err(|e| fail_with("cannot start a server side", e))?;
     let mut seen = String::from("--- what the scripted client saw ---\n");
     // The book's servers print nothing when they are up, so the scripted client's first
     // connection (or datagram) is the readiness probe: refused means "not yet", so it tries again.
@@ -628,6 +671,7 @@ fn run_server(lesson: &Lesson, command: &mut Command) -> Result<Side, Exit> {
     Ok(Side {
         stdout: text,
         stderr: err.join("\n"),
+        dropped: spawned.dropped(),
         code,
         end,
         how,

@@ -797,3 +797,47 @@ fn the_book_listing_is_refused_with_the_change_that_makes_it_comparable() {
         .run();
     verdict(&pasted, 0);
 }
+
+/// A listing that prints without end costs compare no more memory than what it keeps of a side
+/// (100 MB printed took compare to 558 MB): 40 MB printed here, compare and everything it ran stay
+/// small, and the report says what was cut.
+#[test]
+fn a_flood_of_output_is_cut_and_said() {
+    if !ready(&["addr-info"]) {
+        return;
+    }
+    let scratch = Scratch::new("flood");
+    let flood = scratch.write(
+        "flood.py",
+        "import sys\nline = 'x' * 999 + '\\n'\nfor i in range(40000):\n    sys.stdout.write(line)\n",
+    );
+    // python3 runs compare, then says the largest resident size of compare and of every program
+    // under it that has ended (getrusage: std cannot ask it).
+    let measure = "import resource, subprocess, sys\n\
+                   code = subprocess.call(sys.argv[1:])\n\
+                   peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss\n\
+                   sys.stderr.write('peak %d KiB\\n' % peak)\n\
+                   sys.exit(code)\n";
+    let done = cmd("python3")
+        .args(["-c", measure, COURSE, "compare", "addr-info", &flood])
+        .args(["localhost", "http"])
+        .env("PYTHON", "python3")
+        .env("COURSE_NO_BUILD", "1")
+        .env("COLUMNS", "160")
+        .limit(Duration::from_secs(60))
+        .run();
+    verdict(&done, 1);
+    let peak: u64 = done
+        .stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("peak ")?.strip_suffix(" KiB")?.parse().ok())
+        .unwrap_or_else(|| panic!("no peak: {}", done.stderr));
+    assert!(peak < 64 * 1024, "{peak} KiB resident at the peak");
+    let text = done.stdout_text();
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("cut: the listing printed ")
+                && l.contains(" more on stdout than compare keeps")),
+        "{text}"
+    );
+}

@@ -5,8 +5,9 @@ use std::ffi::OsString;
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
-use std::sync::{Mutex, PoisonError, RwLock};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -78,6 +79,26 @@ pub struct Spawned {
     stderr: Receiver<String>,
     /// Set while stdout is paused ([`Spawned::start_paused`]): a message here reads on.
     resume: Option<Sender<()>>,
+    /// The bytes of stdout and of stderr read and not kept ([`Keep`]).
+    dropped: [Arc<AtomicU64>; 2],
+}
+
+/// How much of one stream (a program's stdout, or its stderr) a capture keeps: the first `bytes`
+/// bytes, in at most `lines` lines. What comes after is still read, so the program never blocks
+/// on a full pipe, and counted, but not kept: a program that prints without end costs its reader
+/// no more memory than this. A line cut short by `bytes` is kept as far as it fits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Keep {
+    pub bytes: usize,
+    pub lines: usize,
+}
+
+impl Keep {
+    /// Everything (the test harness's captures: a test reads what it asked for).
+    pub const ALL: Keep = Keep {
+        bytes: usize::MAX,
+        lines: usize::MAX,
+    };
 }
 
 /// What a program gets on stdin.
@@ -135,7 +156,22 @@ impl Spawned {
         Ok(spawned)
     }
 
+    /// As [`Spawned::start`], keeping at most `keep` of stdout and of stderr each: lines past it
+    /// are read and dropped, counted in [`Spawned::dropped`].
+    pub fn start_kept(command: &mut Command, stdin: &[u8], keep: Keep) -> io::Result<Spawned> {
+        Spawned::start_with_keep(command, stdin, Reading::All, keep)
+    }
+
     fn start_with(command: &mut Command, stdin: &[u8], stdout: Reading) -> io::Result<Spawned> {
+        Spawned::start_with_keep(command, stdin, stdout, Keep::ALL)
+    }
+
+    fn start_with_keep(
+        command: &mut Command,
+        stdin: &[u8],
+        stdout: Reading,
+        keep: Keep,
+    ) -> io::Result<Spawned> {
         let mut child = spawn(
             command
                 .stdin(Stdio::piped())
@@ -144,14 +180,29 @@ impl Spawned {
         )?;
         born(&child);
         feed(&mut child, Stdin::Bytes(stdin.to_vec()));
-        let stdout = read_lines(child.stdout.take(), stdout);
-        let stderr = read_lines(child.stderr.take(), Reading::All);
+        let dropped = [Arc::default(), Arc::default()];
+        let stdout = read_lines(child.stdout.take(), stdout, keep, Arc::clone(&dropped[0]));
+        let stderr = read_lines(
+            child.stderr.take(),
+            Reading::All,
+            keep,
+            Arc::clone(&dropped[1]),
+        );
         Ok(Spawned {
             child,
             stdout,
             stderr,
             resume: None,
+            dropped,
         })
+    }
+
+    /// How many bytes of stdout and of stderr were read so far and not kept (see [`Keep`]).
+    pub fn dropped(&self) -> (u64, u64) {
+        (
+            self.dropped[0].load(Ordering::SeqCst),
+            self.dropped[1].load(Ordering::SeqCst),
+        )
     }
 
     /// Start reading stdout again after [`Spawned::start_paused`] (nothing, otherwise).
@@ -224,11 +275,25 @@ pub struct Outcome {
     pub status: Option<ExitStatus>,
     pub stdout: Vec<u8>,
     pub stderr: Vec<u8>,
+    /// The bytes of stdout and of stderr read and not kept ([`run_bounded_kept`]); 0 otherwise.
+    pub stdout_dropped: u64,
+    pub stderr_dropped: u64,
 }
 
 /// Run `command` to completion with `stdin` fed in, killing it after `limit`.
 pub fn run_bounded(command: &mut Command, stdin: &[u8], limit: Duration) -> io::Result<Outcome> {
     run_bounded_to(command, stdin, limit, Stdio::piped())
+}
+
+/// [`run_bounded`], keeping at most `keep` of stdout and of stderr each: the rest is read and
+/// dropped, and counted in the outcome.
+pub fn run_bounded_kept(
+    command: &mut Command,
+    stdin: &[u8],
+    limit: Duration,
+    keep: Keep,
+) -> io::Result<Outcome> {
+    run(command, Stdin::from(stdin), limit, Stdio::piped(), keep)
 }
 
 /// Run `command` with this process's stdin, stdout and stderr, counted among the live children
@@ -258,6 +323,16 @@ pub fn run_bounded_with(
     limit: Duration,
     stdout: Stdio,
 ) -> io::Result<Outcome> {
+    run(command, stdin, limit, stdout, Keep::ALL)
+}
+
+fn run(
+    command: &mut Command,
+    stdin: Stdin,
+    limit: Duration,
+    stdout: Stdio,
+    keep: Keep,
+) -> io::Result<Outcome> {
     let mut child = spawn(
         command
             .stdin(Stdio::piped())
@@ -266,8 +341,8 @@ pub fn run_bounded_with(
     )?;
     born(&child);
     feed(&mut child, stdin);
-    let stdout = collect(child.stdout.take());
-    let stderr = collect(child.stderr.take());
+    let stdout = collect(child.stdout.take(), keep);
+    let stderr = collect(child.stderr.take(), keep);
     let deadline = Instant::now() + limit;
     let status = loop {
         if let Some(status) = child.try_wait()? {
@@ -284,10 +359,13 @@ pub fn run_bounded_with(
     };
     // A grandchild that kept the pipes open would keep these readers waiting: the run is over,
     // so wait only a moment for what is already there.
+    let ((stdout, stdout_dropped), (stderr, stderr_dropped)) = (join(stdout), join(stderr));
     Ok(Outcome {
         status,
-        stdout: join(stdout),
-        stderr: join(stderr),
+        stdout,
+        stderr,
+        stdout_dropped,
+        stderr_dropped,
     })
 }
 
@@ -360,8 +438,14 @@ impl From<&[u8]> for Stdin {
 }
 
 /// Read `stream` line by line onto a channel, on a thread: all of it, or only the first `head`
-/// lines, after which the stream is dropped (closed).
-fn read_lines(stream: Option<impl Read + Send + 'static>, how: Reading) -> Receiver<String> {
+/// lines, after which the stream is dropped (closed). At most `keep` of it is handed on; the bytes
+/// past that are read and added to `dropped`.
+fn read_lines(
+    stream: Option<impl Read + Send + 'static>,
+    how: Reading,
+    keep: Keep,
+    dropped: Arc<AtomicU64>,
+) -> Receiver<String> {
     let (tx, rx) = mpsc::channel();
     if let Some(stream) = stream {
         thread::spawn(move || {
@@ -372,6 +456,7 @@ fn read_lines(stream: Option<impl Read + Send + 'static>, how: Reading) -> Recei
                 Reading::Head(lines) => (lines, true, None),
                 Reading::Pause(lines, resumed) => (lines, false, Some(resumed)),
             };
+            let (mut kept_bytes, mut kept_lines) = (0usize, 0usize);
             loop {
                 if left == 0 {
                     // Paused: wait for the word to read on (a dropped sender means never).
@@ -380,9 +465,23 @@ fn read_lines(stream: Option<impl Read + Send + 'static>, how: Reading) -> Recei
                         _ => return,
                     }
                 }
-                if !matches!(reader.read_until(b'\n', &mut line), Ok(n) if n > 0) {
-                    return;
+                let room = if kept_lines < keep.lines {
+                    keep.bytes - kept_bytes
+                } else {
+                    0
+                };
+                let read = match line_within(&mut reader, &mut line, room) {
+                    Ok(read) if read > 0 => read,
+                    _ => return,
+                };
+                let n = line.len();
+                add(&dropped, read - n);
+                if n == 0 {
+                    // Past what is kept: read on, so the program never blocks, but hand nothing on.
+                    continue;
                 }
+                kept_bytes += n;
+                kept_lines += 1;
                 left -= 1;
                 let text = String::from_utf8_lossy(&line)
                     .trim_end_matches(['\r', '\n'])
@@ -411,20 +510,131 @@ fn next(lines: &Receiver<String>, wait: Duration) -> Result<String, NoLine> {
     })
 }
 
-fn collect(stream: Option<impl Read + Send + 'static>) -> Receiver<Vec<u8>> {
+/// Read one line of `reader` (to its `\n`, or to the end of the stream) into `line`, keeping at
+/// most `room` bytes of it: how many bytes were read (0 at the end of the stream). What does not
+/// fit is read and left out, so that a line without end takes no memory.
+fn line_within(reader: &mut impl BufRead, line: &mut Vec<u8>, room: usize) -> io::Result<usize> {
+    let mut read = 0;
+    loop {
+        let available = match reader.fill_buf() {
+            Ok(available) => available,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if available.is_empty() {
+            return Ok(read);
+        }
+        let (len, ended) = match available.iter().position(|&b| b == b'\n') {
+            Some(at) => (at + 1, true),
+            None => (available.len(), false),
+        };
+        let fits = len.min(room.saturating_sub(line.len()));
+        line.extend_from_slice(&available[..fits]);
+        reader.consume(len);
+        read += len;
+        if ended {
+            return Ok(read);
+        }
+    }
+}
+
+fn add(count: &AtomicU64, bytes: usize) {
+    count.fetch_add(u64::try_from(bytes).unwrap_or(u64::MAX), Ordering::SeqCst);
+}
+
+/// Read `stream` to its end on a thread, keeping at most `keep` of it: what was kept, and how many
+/// bytes were read past that.
+fn collect(stream: Option<impl Read + Send + 'static>, keep: Keep) -> Receiver<(Vec<u8>, u64)> {
     let (tx, rx) = mpsc::channel();
     if let Some(mut stream) = stream {
         thread::spawn(move || {
-            let mut all = Vec::new();
-            let _ = stream.read_to_end(&mut all);
-            let _ = tx.send(all);
+            let mut kept = Vec::new();
+            let (mut lines, mut dropped) = (0usize, 0u64);
+            let mut chunk = vec![0u8; 64 * 1024];
+            loop {
+                let n = match stream.read(&mut chunk) {
+                    Ok(0) => break,
+                    Ok(n) => n,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    Err(_) => break,
+                };
+                // Keep up to the byte limit and through the last line the line limit allows.
+                let mut fits = n.min(keep.bytes.saturating_sub(kept.len()));
+                if lines >= keep.lines {
+                    fits = 0;
+                }
+                for (at, _) in chunk[..fits]
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, b)| **b == b'\n')
+                {
+                    lines += 1;
+                    if lines == keep.lines {
+                        fits = at + 1;
+                        break;
+                    }
+                }
+                kept.extend_from_slice(&chunk[..fits]);
+                dropped += u64::try_from(n - fits).unwrap_or(u64::MAX);
+            }
+            let _ = tx.send((kept, dropped));
         });
     }
     rx
 }
 
-fn join(bytes: Receiver<Vec<u8>>) -> Vec<u8> {
+fn join(bytes: Receiver<(Vec<u8>, u64)>) -> (Vec<u8>, u64) {
     bytes
         .recv_timeout(Duration::from_secs(2))
         .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A line longer than the room left is kept as far as it fits and read to its end; a line
+    /// without a newline ends with the stream.
+    #[test]
+    fn a_line_is_kept_as_far_as_it_fits() {
+        let mut reader = BufReader::with_capacity(4, &b"abcdefgh\nij"[..]);
+        let mut line = Vec::new();
+        assert_eq!(line_within(&mut reader, &mut line, 3).unwrap(), 9);
+        assert_eq!(line, b"abc");
+        line.clear();
+        assert_eq!(line_within(&mut reader, &mut line, 10).unwrap(), 2);
+        assert_eq!(line, b"ij");
+        line.clear();
+        assert_eq!(line_within(&mut reader, &mut line, 10).unwrap(), 0);
+    }
+
+    /// A capture keeps the first lines and bytes it is allowed, and counts the rest.
+    #[test]
+    fn captures_keep_what_they_may() {
+        let text = b"one\ntwo\nthree\n".to_vec();
+        let lines = Keep {
+            bytes: 100,
+            lines: 2,
+        };
+        let (kept, dropped) = join(collect(Some(io::Cursor::new(text.clone())), lines));
+        assert_eq!((kept.as_slice(), dropped), (&b"one\ntwo\n"[..], 6));
+        let bytes = Keep {
+            bytes: 5,
+            lines: 100,
+        };
+        let (kept, dropped) = join(collect(Some(io::Cursor::new(text.clone())), bytes));
+        assert_eq!((kept.as_slice(), dropped), (&b"one\nt"[..], 9));
+        let all = join(collect(Some(io::Cursor::new(text.clone())), Keep::ALL));
+        assert_eq!(all, (text.clone(), 0));
+        let dropped = Arc::new(AtomicU64::new(0));
+        let got = read_lines(
+            Some(io::Cursor::new(text)),
+            Reading::All,
+            bytes,
+            Arc::clone(&dropped),
+        );
+        let got: Vec<String> = got.iter().collect();
+        assert_eq!(got, ["one", "t"]);
+        assert_eq!(dropped.load(Ordering::SeqCst), 9);
+    }
 }

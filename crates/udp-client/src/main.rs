@@ -6,13 +6,17 @@
 //! Run: `echo hello | cargo run -p udp-client -- 127.0.0.1 51423`
 //! Try: `cargo run -p udp-echo-server` in another terminal first.
 
-use std::io::{self, BufRead, ErrorKind, Read, Write};
+use std::io::{self, ErrorKind, Write};
 use std::net::{Shutdown, UdpSocket};
 use std::process::ExitCode;
 use std::time::Duration;
 
-use lesson_common::{Args, Exit, Transport, fail, fail_with, parse_port, py_addr, resolve, usage};
+use lesson_common::{
+    Args, Exit, Transport, above_zero, fail, fail_with, parse_port, py_addr, resolve, usage,
+};
 use socket2::{Domain, Socket, Type};
+
+mod line;
 
 const USAGE: &str = "[--timeout SECONDS] HOST PORT|SERVICE";
 const HELP: &str = "\
@@ -31,12 +35,6 @@ Options:
 Example:
   echo hello | cargo run -p udp-client -- 127.0.0.1 51423    (start udp-echo-server first)";
 
-/// The most one UDP datagram can carry (IPv6: 65,535 less the UDP header; IPv4 has 65,507).
-const LINE_LIMIT: usize = 65_527;
-/// What Python 2's `str.strip()` removes from both ends: C's isspace() in the "C" locale. Rust's
-/// `trim_ascii` leaves out the vertical tab (\x0b).
-const PYTHON_WHITESPACE: &[u8] = b" \t\n\x0b\x0c\r";
-
 fn main() -> ExitCode {
     lesson_common::report(USAGE, HELP, run())
 }
@@ -45,12 +43,7 @@ fn run() -> Result<(), Exit> {
     let mut args = Args::from_env()?;
     // Deviation: the listing waits for replies forever; we stop after this long without one.
     let timeout = args.seconds("--timeout", Duration::from_secs(5))?;
-    if timeout.is_zero() {
-        // To the OS a zero read timeout means "wait forever", the opposite of what was asked.
-        return Err(usage(
-            "--timeout wants a number of seconds above 0, not '0'",
-        ));
-    }
+    let timeout = above_zero("--timeout", timeout)?; // to the OS, 0 would mean "wait forever"
     let Ok([host, port]) = <[String; 2]>::try_from(args.positional(2)?) else {
         return Err(usage(
             "give the server's HOST and PORT (a number or a udp service name)",
@@ -59,62 +52,37 @@ fn run() -> Result<(), Exit> {
 
     // 1. The port: a number, else a service name looked up for udp (`getservbyname(…, 'udp')`).
     let port = parse_port(&port, Transport::Udp)?;
-    // The listing's socket is AF_INET, so like it we take the host's IPv4 address; an IPv6-only
-    // name still works. (`localhost` often lists ::1 first, where our server is not listening.)
-    let found = match resolve(&host, port, Transport::Udp) {
-        Ok(found) => found,
-        Err(e) => return Err(fail_with(format!("cannot resolve '{host}'"), e)),
-    };
-    let Some(server) = found
-        .iter()
-        .find(|a| a.is_ipv4())
-        .or(found.first())
-        .copied()
-    else {
+    // Like the listing's AF_INET socket, take the host's IPv4 address (IPv6 only if it has none).
+    let found = resolve(&host, port, Transport::Udp)
+        .map_err(|e| fail_with(format!("cannot resolve '{host}'"), e))?;
+    let Some(&server) = found.iter().find(|a| a.is_ipv4()).or(found.first()) else {
         return Err(fail(format!("'{host}' has no address")));
     };
 
     // ANCHOR: connect
-    // 2. Create a UDP socket and connect() it, as the listing does. (The listing creates its socket
-    //    first; we create it once the address is known, so its family matches the address.) No
-    //    packet is sent: connecting only fixes the peer, so the kernel drops datagrams from anyone
-    //    else and reports an ICMP "port unreachable" to us as a refused error on the next receive.
+    // 2. Create a UDP socket (once the address is known, so its family matches) and connect() it,
+    //    as the listing does. No packet is sent: connecting only fixes the peer, so the kernel drops
+    //    others' datagrams and reports an ICMP "port unreachable" as a refused next receive.
     let socket = Socket::new(Domain::for_address(server), Type::DGRAM, None)?;
     socket.connect(&server.into())?;
     // ANCHOR_END: connect
 
-    // 3. Ask for one line. Bytes, not a String: any input is sent as typed, stripped as Python's
-    //    `strip()` strips. At EOF the line is empty and an empty datagram is sent, as in Python.
-    //    Deviation: Python reads the whole line, however long (`< /dev/zero` fills memory); we
-    //    read at most what one datagram can carry.
+    // 3. Ask for one line, in bytes (any input is sent as typed) and at most what one datagram can
+    //    carry, stripped as Python's `strip()` strips (see line.rs). At EOF it is empty, and an
+    //    empty datagram is sent, as in Python.
     let mut out = io::stdout().lock();
     writeln!(out, "Enter data to transmit: ")?;
     out.flush()?;
-    let mut input = Vec::new();
-    let mut stdin = io::stdin().lock().take(LINE_LIMIT as u64 + 1);
-    stdin.read_until(b'\n', &mut input)?;
-    if input.len() - usize::from(input.ends_with(b"\n")) > LINE_LIMIT {
-        return Err(fail(format!(
-            "the line is longer than {LINE_LIMIT} bytes, more than any UDP datagram can carry"
-        )));
-    }
-    let start = input
-        .iter()
-        .position(|b| !PYTHON_WHITESPACE.contains(b))
-        .unwrap_or(input.len());
-    let end = input
-        .iter()
-        .rposition(|b| !PYTHON_WHITESPACE.contains(b))
-        .map_or(start, |i| i + 1);
+    let input = line::read(io::stdin().lock())?;
+    let data = line::strip(&input);
 
     // ANCHOR: send
     // 4. One send is one datagram; it goes whole or not at all (too big: "Message too long").
-    if let Err(e) = socket.send(&input[start..end]) {
-        return Err(fail_with(format!("cannot send {} bytes", end - start), e));
+    if let Err(e) = socket.send(data) {
+        return Err(fail_with(format!("cannot send {} bytes", data.len()), e));
     }
     // 5. Shut down the sending side, as the listing does (`shutdown(1)`). On UDP nothing goes on
-    //    the wire — there is no connection to close, no FIN — it only forbids this socket further
-    //    sends.
+    //    the wire (no connection, no FIN): this socket just may not send again.
     socket.shutdown(Shutdown::Write)?;
     // ANCHOR_END: send
     // std's UdpSocket from here: its recv fills a plain `&mut [u8]` (socket2's wants MaybeUninit).

@@ -191,15 +191,16 @@ fn parse(args: &[String]) -> Result<Options, Exit> {
 fn record_and_show(options: &Options, in_namespace: bool) -> Result<(), Exit> {
     let run = &options.run;
     let Some(listing) = &run.listing else {
-        let recording = record::record(run, in_namespace)?;
+        let recording = whole(options, record::record(run, in_namespace)?, in_namespace)?;
         let saved = save_pcap(options, &recording)?;
         return crate::print(&(report(options, &recording, in_namespace) + &saved));
     };
     let (listing, recording) = if run.lesson.role == Role::Server {
         let listing = record::record_listing(run, listing, 0, Duration::ZERO)?;
-        (listing, record::record(run, in_namespace)?)
+        let recording = whole(options, record::record(run, in_namespace)?, in_namespace)?;
+        (listing, recording)
     } else {
-        let recording = record::record(run, in_namespace)?;
+        let recording = whole(options, record::record(run, in_namespace)?, in_namespace)?;
         // In the namespace the lesson's partner had the page's port: the listing's gets it too,
         // so that their connect and getpeername read alike (elsewhere both are ephemeral, masked).
         let port = if in_namespace {
@@ -215,6 +216,18 @@ fn record_and_show(options: &Options, in_namespace: bool) -> Result<(), Exit> {
     text.push_str(&listing_notes(run.lesson, &listing, &recording));
     text.push_str(&calls_side_by_side(run.lesson, &listing.calls, &recording));
     crate::print(&text)
+}
+
+/// The recording, if strace kept every side's calls; else what each side printed, then the error
+/// that says whose calls were lost.
+fn whole(options: &Options, rec: Recording, in_namespace: bool) -> Result<Recording, Exit> {
+    match &rec.lost {
+        None => Ok(rec),
+        Some(lost) => {
+            crate::print(&printed(options, &rec, in_namespace))?;
+            Err(fail(lost))
+        }
+    }
 }
 
 /// With `--pcap FILE`, every frame of the lesson's run written there as a pcap file; what to say
@@ -343,6 +356,45 @@ fn lesson_calls<'a>(lesson: &Lesson, rec: &'a Recording) -> &'a [Call] {
 
 /// The whole report: notes, what the lesson printed, each side's calls, the ladder.
 fn report(options: &Options, rec: &Recording, in_namespace: bool) -> String {
+    let mut out = printed(options, rec, in_namespace);
+    let lesson = options.run.lesson;
+    if rec.packets.is_empty() && in_namespace {
+        let _ = writeln!(
+            out,
+            "\nno packets on the wire{}",
+            if options.run.lesson.role == Role::Lookup {
+                ": the answer came from /etc/hosts or a numeric address, or the resolver found no route to a DNS server"
+            } else {
+                ""
+            }
+        );
+    }
+    let _ = writeln!(
+        out,
+        "\nthe ladder (client's calls left, server's right, packets between, time going down):"
+    );
+    if lesson.role != Role::Lookup {
+        out.push_str(&fill(RACE, "", 100));
+    }
+    out.push('\n');
+    out.push_str(&rec.ladder());
+    let calls = rec.client_calls.iter().chain(&rec.server_calls);
+    if let Some(nscd) = calls.map(|c| &c.text).find(|t| t.starts_with(NSCD_ROW)) {
+        let _ = write!(
+            out,
+            "\n{}",
+            fill(
+                &name_service_note(nscd.split(" (").next().unwrap_or(nscd)),
+                "",
+                100
+            )
+        );
+    }
+    out
+}
+
+/// The head of the report: what was traced, the notes, what the lesson and its partner printed.
+fn printed(options: &Options, rec: &Recording, in_namespace: bool) -> String {
     let mut out = String::new();
     let place = if in_namespace {
         "in a private network namespace (its own loopback, nothing else on it)"
@@ -379,38 +431,6 @@ fn report(options: &Options, rec: &Recording, in_namespace: bool) -> String {
         };
         let _ = writeln!(out, "\nwhat its partner, {partner}, {verb}:");
         indented(&mut out, &rec.partner_output);
-    }
-    if rec.packets.is_empty() && in_namespace {
-        let _ = writeln!(
-            out,
-            "\nno packets on the wire{}",
-            if options.run.lesson.role == Role::Lookup {
-                ": the answer came from /etc/hosts or a numeric address, or the resolver found no route to a DNS server"
-            } else {
-                ""
-            }
-        );
-    }
-    let _ = writeln!(
-        out,
-        "\nthe ladder (client's calls left, server's right, packets between, time going down):"
-    );
-    if lesson.role != Role::Lookup {
-        out.push_str(&fill(RACE, "", 100));
-    }
-    out.push('\n');
-    out.push_str(&rec.ladder());
-    let calls = rec.client_calls.iter().chain(&rec.server_calls);
-    if let Some(nscd) = calls.map(|c| &c.text).find(|t| t.starts_with(NSCD_ROW)) {
-        let _ = write!(
-            out,
-            "\n{}",
-            fill(
-                &name_service_note(nscd.split(" (").next().unwrap_or(nscd)),
-                "",
-                100
-            )
-        );
     }
     out
 }

@@ -370,6 +370,90 @@ fn a_traced_server_listing_is_stopped_afterwards() {
     );
 }
 
+/// With TMPDIR on a full filesystem strace cannot write its logs: the trace fails, in one line that
+/// names each side whose calls were lost and what strace said, and strace's own messages do not
+/// mix into what the lesson printed (it exited 0 with no calls at all, 24 `strace: … No space left
+/// on device` lines among the lesson's, one splitting its line).
+#[test]
+fn a_trace_that_lost_its_calls_fails() {
+    let Some(_turn) = available(&["udp-client", "udp-echo-server"]) else {
+        return;
+    };
+    let dir = std::env::temp_dir().join(format!("course-trace-full-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    // A tiny filesystem of its own (a user and mount namespace: no root needed), filled up.
+    let full = "mount -t tmpfs -o size=64k none \"$1\" || exit 9
+        dd if=/dev/zero of=\"$1/fill\" bs=4k 2>/dev/null
+        TMPDIR=$1 exec \"$2\" trace udp-client";
+    let done = cmd("unshare")
+        .args(["-rm", "sh", "-c", full, "sh"])
+        .arg(&dir)
+        .arg(COURSE)
+        .env("COURSE_NO_BUILD", "1")
+        .run();
+    // Nothing it started is left running: with no pid in an empty log, the server was (stopping
+    // strace alone left it serving, detached, and its namespace with it).
+    let tmpdir = format!("TMPDIR={}", dir.display());
+    let left = still_running_with(&tmpdir);
+    let _ = std::fs::remove_dir(&dir);
+    assert!(left.is_empty(), "still running: {left:?}");
+    if done.code == Some(9) {
+        test_support::skip("a full filesystem for TMPDIR (cannot mount a tmpfs here)");
+        return;
+    }
+    let text = done.stdout_text();
+    assert_eq!(done.code, Some(1), "{text}\n{}", done.stderr);
+    let error: Vec<&str> = done
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with("error: "))
+        .collect();
+    assert_eq!(error.len(), 1, "one line:\n{}", done.stderr);
+    for words in [
+        "trace lost the client's system calls (udp-client: ",
+        "and the server's system calls (udp-echo-server: ",
+        "No space left on device",
+    ] {
+        assert!(error[0].contains(words), "{words:?} in:\n{}", error[0]);
+    }
+    assert!(
+        !text.contains("strace:"),
+        "strace's messages kept apart:\n{text}"
+    );
+    assert!(
+        text.contains("(no further reply within 1 s; stopping)"),
+        "the lesson's own line, whole:\n{text}"
+    );
+}
+
+/// The processes (of this user) that still run, given a moment to end, with `variable=value` in
+/// their environment: their command lines. Each is stopped.
+fn still_running_with(variable: &str) -> Vec<String> {
+    let find = || -> Vec<(String, String)> {
+        let Ok(entries) = std::fs::read_dir("/proc") else {
+            return Vec::new();
+        };
+        entries
+            .flatten()
+            .filter_map(|entry| {
+                let pid = entry.file_name().to_str()?.parse::<u32>().ok()?.to_string();
+                let environ = std::fs::read(entry.path().join("environ")).ok()?;
+                let found = environ.split(|&b| b == 0).any(|v| v == variable.as_bytes());
+                let cmdline = std::fs::read(entry.path().join("cmdline")).ok()?;
+                let cmdline = String::from_utf8_lossy(&cmdline).replace('\0', " ");
+                (found && test_support::still_running(&pid)).then_some((pid, cmdline))
+            })
+            .collect()
+    };
+    let left = find();
+    for (pid, _) in &left {
+        let _ = Command::new("kill").arg(pid).status();
+    }
+    left.into_iter()
+        .map(|(pid, cmd)| format!("{pid} {cmd}"))
+        .collect()
+}
+
 /// Bad input is a usage error: no lesson, an unknown lesson or scenario, a missing listing.
 #[test]
 fn bad_input_is_a_usage_error() {

@@ -35,7 +35,7 @@ use peers::{
     closed_udp_port, oversize_datagram, poke_listing_port, scripted_tcp_peer, start_http_server,
     start_server,
 };
-use traced::{Background, Ending, Scratch, Traced};
+use traced::{Background, Ended, Ending, Scratch, Traced};
 
 /// What to record: a lesson, as its page runs it or in one of its scenarios, and whether the
 /// learner's listing runs beside it (a server lesson then binds the listing's port where it can).
@@ -172,6 +172,9 @@ pub fn page_ladder_inside(args: &[String]) -> Result<(), Exit> {
         listing: None,
     };
     let recording = record(&run, true)?;
+    if let Some(lost) = recording.lost {
+        return Err(fail(lost));
+    }
     let documented = if lesson.partner == Partner::HttpServer {
         crate::registry::HTTP_PORT
     } else {
@@ -195,6 +198,9 @@ pub struct Recording {
     pub frames: Vec<Frame>,
     pub server_port: u16,
     pub notes: Vec<String>,
+    /// Why the calls of a side are lost (strace's log of it missing or cut short), in one line:
+    /// then there is no ladder to draw, and the trace fails.
+    pub lost: Option<String>,
     /// What the traced lesson printed, stdout and stderr.
     pub output: String,
     /// How long the lesson's own side ran (a client's run; a server's from its start to its stop).
@@ -243,18 +249,22 @@ pub fn record(run: &Run, capture: bool) -> Result<Recording, Exit> {
     let server_log = scratch.0.join("server");
     let (output, partner_output);
     let (client, server, server_port);
+    // Each traced side, once ended: which side, its name, and how it ended.
+    let mut sides: Vec<(&str, String, Ended)> = Vec::new();
     let began = Instant::now();
     let mut took = Duration::ZERO;
     match (lesson.role, run.scenario.as_deref()) {
         (Role::Lookup, _) => {
             let args: Vec<String> = lesson.peer_args.iter().map(|a| a.to_string()).collect();
-            (output, _) = Traced::new(
+            let ended = Traced::new(
                 workspace::binary(lesson.name)?,
                 &args,
                 &client_log,
                 tools_strace,
             )
             .run(lesson.stdin)?;
+            output = ended.printed.clone();
+            sides.push(("client", lesson.name.to_string(), ended));
             partner_output = String::new();
             client = lesson.name.to_string();
             server = "(no peer: a lookup)".to_string();
@@ -264,7 +274,9 @@ pub fn record(run: &Run, capture: bool) -> Result<Recording, Exit> {
             let (background, port) =
                 start_server(lesson.name, &server_log, tools_strace, listing_port)?;
             let echoed = oversize_datagram(port);
-            output = background.stop();
+            let ended = background.stop();
+            output = ended.printed.clone();
+            sides.push(("server", lesson.name.to_string(), ended));
             partner_output = format!("the scripted client sent 9000 bytes and got {echoed} back\n");
             client = "scripted client (course)".to_string();
             server = lesson.name.to_string();
@@ -278,14 +290,18 @@ pub fn record(run: &Run, capture: bool) -> Result<Recording, Exit> {
             let (background, port) =
                 start_server(lesson.name, &server_log, tools_strace, listing_port)?;
             let args = pair::args_for_port(client_lesson.peer_args, port);
-            (partner_output, _) = Traced::new(
+            let ended = Traced::new(
                 workspace::binary(client_name)?,
                 &args,
                 &client_log,
                 tools_strace,
             )
             .run(client_lesson.stdin)?;
-            output = background.stop();
+            partner_output = ended.printed.clone();
+            sides.push(("client", client_name.to_string(), ended));
+            let ended = background.stop();
+            output = ended.printed.clone();
+            sides.push(("server", lesson.name.to_string(), ended));
             client = client_name.to_string();
             server = lesson.name.to_string();
             server_port = port;
@@ -328,7 +344,7 @@ pub fn record(run: &Run, capture: bool) -> Result<Recording, Exit> {
                 }
             }
             let started = Instant::now();
-            (output, _) = Traced::new(
+            let ended = Traced::new(
                 workspace::binary(lesson.name)?,
                 &args,
                 &client_log,
@@ -336,8 +352,15 @@ pub fn record(run: &Run, capture: bool) -> Result<Recording, Exit> {
             )
             .run(lesson.stdin)?;
             took = started.elapsed();
+            output = ended.printed.clone();
+            sides.push(("client", lesson.name.to_string(), ended));
             partner_output = match (peer, scenario) {
-                (Some(peer), _) => peer.stop(),
+                (Some(peer), _) => {
+                    let ended = peer.stop();
+                    let printed = ended.printed.clone();
+                    sides.push(("server", peer_name.clone(), ended));
+                    printed
+                }
                 (None, Some("refused")) => {
                     format!("nothing listens on port {port}: the course bound it, then closed it\n")
                 }
@@ -360,6 +383,13 @@ pub fn record(run: &Run, capture: bool) -> Result<Recording, Exit> {
     // Let the last packets land before the capture stops.
     std::thread::sleep(Duration::from_millis(100));
     let frames: Vec<Frame> = capture.map(Capture::stop).unwrap_or_default();
+    let lost = lost_calls(&sides);
+    // What strace said about a side whose log is whole anyway (the error says the rest).
+    for (_, name, ended) in sides.iter().filter(|(.., ended)| ended.lost.is_none()) {
+        for said in &ended.strace_said {
+            notes.push(format!("strace said, tracing {name}: {said}"));
+        }
+    }
     let packets: Vec<Packet> = frames.iter().filter_map(capture::decode).collect();
     let read_calls = |log: &Path| {
         fs::read_to_string(log)
@@ -375,6 +405,7 @@ pub fn record(run: &Run, capture: bool) -> Result<Recording, Exit> {
         frames,
         server_port,
         notes,
+        lost,
         output,
         partner_output,
         took: if took.is_zero() {
@@ -383,6 +414,20 @@ pub fn record(run: &Run, capture: bool) -> Result<Recording, Exit> {
             took
         },
     })
+}
+
+/// The error (one line) that names each side whose calls strace lost (its log missing or cut
+/// short: a full disk under TMPDIR, strace stopped at the time limit), and why: a ladder without
+/// them would draw a run that did not happen. `None` when every log is whole.
+fn lost_calls(sides: &[(&str, String, Ended)]) -> Option<String> {
+    let lost: Vec<String> = sides
+        .iter()
+        .filter_map(|(side, name, ended)| {
+            let why = ended.lost.as_ref()?;
+            Some(format!("the {side}'s system calls ({name}: {why})"))
+        })
+        .collect();
+    (!lost.is_empty()).then(|| format!("trace lost {}, so it draws no ladder", lost.join(" and ")))
 }
 
 /// The Python listing's run in the lesson's place.
@@ -423,7 +468,7 @@ pub fn record_listing(
         traced.command.env("PYTHONUNBUFFERED", "1");
         traced
     };
-    let ended = |(printed, status): (String, Option<ExitStatus>)| {
+    let ended = |printed: &str, status: Option<ExitStatus>| {
         let how = match status {
             Some(status) if status.success() => return None,
             Some(status) => match status.code() {
@@ -432,13 +477,16 @@ pub fn record_listing(
             },
             None => "it was stopped at the time limit".to_string(),
         };
-        Some(format!("{how}{}", last_words(&printed)))
+        Some(format!("{how}{}", last_words(printed)))
     };
     let mut stopped_idle = false;
+    // How the listing's side ended, for its log's check.
+    let side: Ended;
     let trouble = match lesson.role {
         Role::Lookup => {
             let args: Vec<String> = lesson.peer_args.iter().map(|a| a.to_string()).collect();
-            ended(wrap(&args).run(lesson.stdin)?)
+            side = wrap(&args).run(lesson.stdin)?;
+            ended(&side.printed, side.status)
         }
         Role::Client => {
             let server_log = scratch.0.join("server");
@@ -456,9 +504,10 @@ pub fn record_listing(
                 .map_err(|e| fail_with("cannot start the listing", e))?;
             let (ending, printed) = listing.run_until_idle(lesson_took, GRACE, pair::LIMIT);
             let _ = peer.stop();
+            side = printed;
             match ending {
-                Ending::Exited(status) => ended((printed, Some(status))),
-                Ending::Limit => ended((printed, None)),
+                Ending::Exited(status) => ended(&side.printed, Some(status)),
+                Ending::Limit => ended(&side.printed, None),
                 Ending::Stopped => {
                     stopped_idle = true;
                     None
@@ -482,10 +531,13 @@ pub fn record_listing(
                     last_words(&errors.join("\n"))
                 )
             });
-            listing_server.stop();
+            side = listing_server.stop();
             trouble
         }
     };
+    if let Some(lost) = lost_calls(&[("listing", listing.display().to_string(), side)]) {
+        return Err(fail(lost));
+    }
     let calls = fs::read_to_string(&log)
         .map(|t| strace::parse(&t))
         .unwrap_or_default();

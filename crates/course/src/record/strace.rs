@@ -109,6 +109,69 @@ pub fn parse(text: &str) -> Vec<Call> {
     fold_name_service(calls)
 }
 
+/// How much of a program's run strace's log holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogState {
+    /// Every call, to the program's end (`+++ exited with N +++` or `+++ killed by SIG… +++` on
+    /// the first process's line).
+    Whole,
+    /// Nothing at all: strace could not write it, or never started the program.
+    Empty,
+    /// Calls, but not the program's end: strace could not write the rest, or was stopped first.
+    Cut,
+}
+
+impl std::fmt::Display for LogState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            LogState::Whole => "its log is whole",
+            LogState::Empty => "strace's log of it is empty",
+            LogState::Cut => "strace's log of it stops before the program ended",
+        })
+    }
+}
+
+/// Whether a log written with `-q` (so with each process's end) is whole: the process strace
+/// started, whose pid opens the first line, has its `+++ exited` or `+++ killed by` line.
+pub fn log_state(text: &str) -> LogState {
+    let pid_and_rest = |line: &str| -> Option<(u32, String)> {
+        let (pid, rest) = line.trim_start().split_once(' ')?;
+        let (_, rest) = rest.trim_start().split_once(' ')?;
+        Some((pid.parse().ok()?, rest.trim_start().to_string()))
+    };
+    let Some((first, _)) = text.lines().find_map(pid_and_rest) else {
+        return LogState::Empty;
+    };
+    let ended = text.lines().filter_map(pid_and_rest).any(|(pid, rest)| {
+        pid == first && (rest.starts_with("+++ exited with") || rest.starts_with("+++ killed by"))
+    });
+    if ended {
+        LogState::Whole
+    } else {
+        LogState::Cut
+    }
+}
+
+/// A traced program's stderr split into what the program wrote and what strace itself said:
+/// strace writes its messages (`strace: /tmp/…/client: No space left on device`) to the stderr it
+/// shares with the program, each in one write, so one can fall inside a line the program wrote in
+/// pieces. Each message goes, to its newline, and the program's line joins up again.
+pub fn messages_apart(stderr: &str) -> (String, Vec<String>) {
+    const PREFIX: &str = "strace: ";
+    let mut kept = String::with_capacity(stderr.len());
+    let mut said = Vec::new();
+    let mut rest = stderr;
+    while let Some(at) = rest.find(PREFIX) {
+        kept.push_str(&rest[..at]);
+        let message = &rest[at + PREFIX.len()..];
+        let end = message.find('\n').map_or(message.len(), |e| e + 1);
+        said.push(message[..end].trim_end().to_string());
+        rest = &message[end..];
+    }
+    kept.push_str(rest);
+    (kept, said)
+}
+
 /// The path of the name-service cache daemon's socket, which glibc tries before it reads
 /// /etc/hosts, /etc/services or /etc/passwd.
 pub const NSCD: &str = "/var/run/nscd/socket";
@@ -618,6 +681,43 @@ mod tests {
         let folded = fold_name_service(answered);
         assert_eq!(folded.len(), 1);
         assert_eq!(folded[0].text, "nscd: asked (1 try)");
+    }
+
+    /// A log is whole when the process strace started has its end in it (either kind, after its
+    /// threads' ends); without it, or without any line, it is not.
+    #[test]
+    fn tells_a_whole_log_from_a_cut_one() {
+        let start = "4101 1.000000 socket(AF_INET, SOCK_DGRAM, IPPROTO_IP) = 3<UDP:[1]> <0.000010>\n\
+                     4102 1.100000 +++ exited with 0 +++\n";
+        assert_eq!(log_state(start), LogState::Cut);
+        assert_eq!(
+            log_state(&format!("{start}4101 1.200000 +++ exited with 1 +++\n")),
+            LogState::Whole
+        );
+        assert_eq!(
+            log_state(&format!(
+                "{start}4101 1.200000 --- SIGTERM {{si_signo=SIGTERM}} ---\n\
+                 4101 1.200001 +++ killed by SIGTERM +++\n"
+            )),
+            LogState::Whole
+        );
+        assert_eq!(log_state(""), LogState::Empty);
+        assert_eq!(log_state("4101 1.0 recvfrom(3<UDP:[1]>, "), LogState::Cut);
+    }
+
+    /// strace's messages come out of the stderr it shares with the program, the one that fell
+    /// inside a line the program wrote in pieces too, and that line joins up again.
+    #[test]
+    fn takes_straces_messages_apart() {
+        let full = "strace: /tmp/c/client: No space left on device";
+        let stderr =
+            format!("{full}\n(no further reply within {full}\n1{full}\n s; stopping)\n{full}\n");
+        let (kept, said) = messages_apart(&stderr);
+        assert_eq!(kept, "(no further reply within 1 s; stopping)\n");
+        assert_eq!(said.len(), 4);
+        assert_eq!(said[0], "/tmp/c/client: No space left on device");
+        let (kept, said) = messages_apart("error: refused\n");
+        assert_eq!((kept.as_str(), said.len()), ("error: refused\n", 0));
     }
 
     /// A timeout option shows its seconds, from either of strace's forms; other values stay.

@@ -17,18 +17,19 @@ use crate::pair;
 
 /// strace's options: follow threads and children, microsecond timestamps and the time spent in
 /// each call (to line calls up with packets: a send where it began, a receive where it returned),
-/// what each fd is (`-yy`: to keep only sockets), only the calls that can touch the network, no
-/// signal noise; then `-o LOG`.
-const STRACE: [&str; 10] = [
+/// what each fd is (`-yy`: to keep only sockets), only the calls that can touch the network; then
+/// `-o LOG`. One `-q`, not two: strace then leaves out its attach messages but still logs how each
+/// process ended (`+++ exited with 0 +++`, `+++ killed by SIGTERM +++`), the line that shows a
+/// log is whole; and signals stay in the log (`--- SIGTERM … ---`), since `-e signal=none` would
+/// drop the `+++ killed by` line too. The parser skips both kinds of line.
+const STRACE: [&str; 8] = [
     "-f",
     "-ttt",
     "-T",
     "-yy",
-    "-qq",
+    "-q",
     "-e",
     "trace=%network,read,write,close",
-    "-e",
-    "signal=none",
     "-o",
 ];
 
@@ -69,26 +70,46 @@ impl Traced {
         }
     }
 
-    /// Run to the end, bounded; what it printed, and how it ended (`None`: killed at the limit).
-    pub(super) fn run(mut self, stdin: &str) -> Result<(String, Option<ExitStatus>), Exit> {
-        lock(&RUNNING).push(self.log.clone());
+    /// Run to the end, bounded: what it printed, how it ended (`None`: killed at the limit), and
+    /// whether its calls were logged whole.
+    pub(super) fn run(mut self, stdin: &str) -> Result<Ended, Exit> {
+        lock(&RUNNING).push((self.log.clone(), None));
         let outcome = process::run_bounded(&mut self.command, stdin.as_bytes(), pair::LIMIT);
         if !matches!(&outcome, Ok(o) if o.status.is_some()) {
             // Killed at the time limit (or lost): strace is gone, the program may not be.
-            stop_traced(&self.log);
+            stop_traced(&self.log, None);
         }
-        lock(&RUNNING).retain(|log| *log != self.log);
+        lock(&RUNNING).retain(|(log, _)| *log != self.log);
         let outcome = outcome.map_err(|e| fail_with("cannot run a side", e))?;
-        let printed = pair::text(&outcome.stdout) + &pair::text(&outcome.stderr);
-        Ok((printed, outcome.status))
+        let (stderr, said) = self.apart(&pair::text(&outcome.stderr));
+        let mut ended = Ended::new(
+            &self.log,
+            self.strace,
+            pair::text(&outcome.stdout) + &stderr,
+            said,
+            outcome
+                .status
+                .is_none()
+                .then_some("strace was stopped at the time limit"),
+        );
+        ended.status = outcome.status;
+        Ok(ended)
+    }
+
+    /// `stderr` without strace's own messages (when strace ran), and those messages.
+    fn apart(&self, stderr: &str) -> (String, Vec<String>) {
+        if self.strace {
+            strace::messages_apart(stderr)
+        } else {
+            (stderr.to_string(), Vec::new())
+        }
     }
 
     /// Start it in the background, `stdin` written to it and then closed.
     pub(super) fn start(mut self, stdin: &str) -> io::Result<Background> {
-        lock(&RUNNING).push(self.log.clone());
-        let spawned = Spawned::start(&mut self.command, stdin.as_bytes()).inspect_err(|_| {
-            lock(&RUNNING).retain(|log| *log != self.log);
-        })?;
+        let spawned = Spawned::start(&mut self.command, stdin.as_bytes())?;
+        let strace = self.strace.then(|| spawned.id());
+        lock(&RUNNING).push((self.log.clone(), strace));
         Ok(Background {
             spawned,
             log: self.log,
@@ -97,6 +118,72 @@ impl Traced {
             taken: Vec::new(),
         })
     }
+}
+
+/// A traced side once it has ended.
+pub(super) struct Ended {
+    /// What it printed, stdout then stderr, without strace's own messages.
+    pub(super) printed: String,
+    /// How it ended, where it was run to its end ([`Traced::run`]); `None` for one stopped.
+    pub(super) status: Option<ExitStatus>,
+    /// What strace itself said on stderr (`/tmp/…/client: No space left on device`), without its
+    /// `strace: ` prefix, each message once with how often.
+    pub(super) strace_said: Vec<String>,
+    /// Why its calls are lost, in words, when strace's log of it is missing or cut short; `None`
+    /// when it is whole, or when strace did not run.
+    pub(super) lost: Option<String>,
+}
+
+impl Ended {
+    /// Read `log` once strace has ended; `unfinished` says why it may not have.
+    fn new(
+        log: &Path,
+        strace: bool,
+        printed: String,
+        said: Vec<String>,
+        unfinished: Option<&str>,
+    ) -> Ended {
+        let said = counted(said);
+        let lost = if strace {
+            let text = fs::read_to_string(log).unwrap_or_default();
+            match strace::log_state(&text) {
+                strace::LogState::Whole => None,
+                state => {
+                    let mut why = state.to_string();
+                    if let Some(unfinished) = unfinished {
+                        why = format!("{why} ({unfinished})");
+                    }
+                    if !said.is_empty() {
+                        why = format!("{why}; strace said: {}", said.join("; "));
+                    }
+                    Some(why)
+                }
+            }
+        } else {
+            None
+        };
+        Ended {
+            printed,
+            status: None,
+            strace_said: said,
+            lost,
+        }
+    }
+}
+
+/// Each message once, in the order first said, with `(×N)` where it came N times.
+fn counted(said: Vec<String>) -> Vec<String> {
+    let mut distinct: Vec<(String, usize)> = Vec::new();
+    for message in said {
+        match distinct.iter_mut().find(|(m, _)| *m == message) {
+            Some((_, count)) => *count += 1,
+            None => distinct.push((message, 1)),
+        }
+    }
+    distinct
+        .into_iter()
+        .map(|(m, n)| if n == 1 { m } else { format!("{m} (×{n})") })
+        .collect()
 }
 
 /// A scratch folder for strace's logs, removed when dropped.
@@ -122,18 +209,18 @@ impl Drop for Scratch {
 /// interrupt must stop and remove, since the process then ends without running any drop. (strace
 /// started with `-o` ignores SIGTERM and SIGINT, and killing it would leave its program running,
 /// detached; the program itself is stopped, and strace ends with it.)
-static RUNNING: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+static RUNNING: Mutex<Vec<(PathBuf, Option<u32>)>> = Mutex::new(Vec::new());
 static SCRATCH: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
 
-fn lock(list: &Mutex<Vec<PathBuf>>) -> MutexGuard<'_, Vec<PathBuf>> {
+fn lock<T>(list: &Mutex<Vec<T>>) -> MutexGuard<'_, Vec<T>> {
     list.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// Stop every traced program still running and remove the scratch folders: for the interrupt
 /// handler, which ends the process right after.
 pub(crate) fn on_interrupt() {
-    for log in lock(&RUNNING).iter() {
-        stop_traced(log);
+    for (log, strace) in lock(&RUNNING).iter() {
+        stop_traced(log, *strace);
     }
     for dir in lock(&SCRATCH).iter() {
         let _ = fs::remove_dir_all(dir);
@@ -165,13 +252,13 @@ pub(super) struct Background {
 
 impl Background {
     /// Let the traced program finish what it was doing (bounded), stop it, and strace with it:
-    /// everything it printed, stdout then stderr.
-    pub(super) fn stop(mut self) -> String {
+    /// everything it printed, stdout then stderr, and whether its calls were logged whole.
+    pub(super) fn stop(mut self) -> Ended {
         if self.strace {
             self.settle();
         }
-        self.end();
-        self.printed()
+        let gone = self.end();
+        self.ended(gone)
     }
 
     /// Wait for it to end by itself, bounded: at `limit`, or once `after` has passed and its log has
@@ -182,7 +269,7 @@ impl Background {
         after: Duration,
         idle: Duration,
         limit: Duration,
-    ) -> (Ending, String) {
+    ) -> (Ending, Ended) {
         let began = Instant::now();
         let mut seen = String::new();
         let mut quiet_since = Instant::now();
@@ -204,32 +291,33 @@ impl Background {
                 break Ending::Stopped;
             }
         };
-        self.end();
-        (ending, self.printed())
+        let gone = self.end();
+        (ending, self.ended(gone))
     }
 
     /// Stop the program (strace, which ignores the signal, ends with it), and wait a moment for
-    /// both to be gone.
-    fn end(&mut self) {
+    /// both to be gone: whether they are (strace has then written all it will).
+    fn end(&mut self) -> bool {
         if std::mem::replace(&mut self.ended, true) {
-            return;
+            return true;
         }
         if self.strace {
-            stop_traced(&self.log);
+            stop_traced(&self.log, Some(self.spawned.id()));
         } else {
             crate::terminate(self.spawned.id());
         }
-        let _ = self.spawned.wait(Duration::from_secs(2));
+        matches!(self.spawned.wait(Duration::from_secs(2)), Ok(Some(_)))
     }
 
-    /// What it printed, once it has ended: its stdout (the lines taken before included), then its
-    /// stderr. The pipes close when it ends; a short wait bounds a pipe some child still holds.
-    fn printed(&mut self) -> String {
-        let mut lines = std::mem::take(&mut self.taken);
-        for stderr in [false, true] {
+    /// What it printed and whether its log is whole, once it has ended: its stdout (the lines
+    /// taken before included), then its stderr without strace's own messages. The pipes close when
+    /// it ends; a short wait bounds a pipe some child still holds.
+    fn ended(&mut self, gone: bool) -> Ended {
+        let mut printed: [Vec<String>; 2] = [std::mem::take(&mut self.taken), Vec::new()];
+        for (stderr, lines) in printed.iter_mut().enumerate() {
             let deadline = Instant::now() + Duration::from_millis(500);
             while Instant::now() < deadline {
-                let next = if stderr {
+                let next = if stderr == 1 {
                     self.spawned.err_line(Duration::from_millis(50))
                 } else {
                     self.spawned.line(Duration::from_millis(50))
@@ -241,7 +329,20 @@ impl Background {
                 }
             }
         }
-        lines.iter().map(|l| format!("{l}\n")).collect()
+        let text =
+            |lines: &[String]| -> String { lines.iter().map(|l| format!("{l}\n")).collect() };
+        let (stderr, said) = if self.strace {
+            strace::messages_apart(&text(&printed[1]))
+        } else {
+            (text(&printed[1]), Vec::new())
+        };
+        Ended::new(
+            &self.log,
+            self.strace,
+            text(&printed[0]) + &stderr,
+            said,
+            (!gone).then_some("strace had not ended 2 s after its program was stopped"),
+        )
     }
 
     /// Wait, bounded, until the server is done with its clients: every connection it accepted
@@ -271,7 +372,7 @@ impl Drop for Background {
     fn drop(&mut self) {
         self.end();
         self.spawned.stop();
-        lock(&RUNNING).retain(|log| *log != self.log);
+        lock(&RUNNING).retain(|(log, _)| *log != self.log);
     }
 }
 
@@ -289,14 +390,41 @@ fn all_closed(calls: &[Call]) -> bool {
     open.is_empty()
 }
 
-/// Stop the program strace started, named by the pid that opens each line of strace's log.
-fn stop_traced(log: &Path) {
-    if let Some(pid) = fs::read_to_string(log)
+/// Stop the program strace started, named by the pid that opens each line of strace's log; where
+/// the log names none (strace could not write it: a full disk), the children of `strace`, strace's
+/// own pid where known. Stopping strace alone would leave the program running, detached.
+fn stop_traced(log: &Path, strace: Option<u32>) {
+    let logged = fs::read_to_string(log)
         .ok()
-        .and_then(|t| t.split_whitespace().next()?.parse::<u32>().ok())
-    {
-        crate::terminate(pid);
+        .and_then(|t| t.split_whitespace().next()?.parse::<u32>().ok());
+    match (logged, strace) {
+        (Some(pid), _) => crate::terminate(pid),
+        (None, Some(strace)) => {
+            for pid in children_of(strace) {
+                crate::terminate(pid);
+            }
+        }
+        (None, None) => {}
     }
+}
+
+/// The processes whose parent is `parent`, from /proc (Linux; none elsewhere, where nothing is
+/// traced).
+fn children_of(parent: u32) -> Vec<u32> {
+    let Ok(entries) = fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .filter_map(|entry| {
+            let pid: u32 = entry.file_name().to_str()?.parse().ok()?;
+            let stat = fs::read_to_string(entry.path().join("stat")).ok()?;
+            // `PID (COMMAND) STATE PPID …`: the command may hold spaces and parentheses.
+            let (_, after) = stat.rsplit_once(") ")?;
+            let ppid: u32 = after.split_whitespace().nth(1)?.parse().ok()?;
+            (ppid == parent).then_some(pid)
+        })
+        .collect()
 }
 
 #[cfg(test)]

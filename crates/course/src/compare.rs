@@ -18,7 +18,7 @@ use test_support::process::{self, Keep, NoLine, Spawned};
 
 use crate::registry::{LISTING_PORT, Lesson, Role, Scripted};
 use crate::text::{diff_rows, mark, shell_word};
-use crate::{pair, python};
+use crate::{pair, python, tether};
 
 pub(crate) const HELP: &str = "\
 usage: cargo course compare LESSON LISTING.py [ARGS…]
@@ -481,7 +481,8 @@ fn run_together(
 ) -> Result<(Side, Side), Exit> {
     let stdin = lesson.stdin.as_bytes();
     let started = Instant::now();
-    let mut listing = Spawned::start_kept(listing, stdin, KEEP)
+    // In a group of its own: a child it forks is stopped with it (it would outlive compare).
+    let mut listing = Spawned::start_kept(tether::own_group(listing), stdin, KEEP)
         .map_err(|e| fail_with("cannot start the listing's side", e))?;
     let outcome = process::run_bounded_kept(rust, stdin, limit, KEEP)
         .map_err(|e| fail_with("cannot run the lesson's side", e))?;
@@ -543,7 +544,6 @@ fn run_together(
     let (code, end, how) = match (status, caught_up) {
         (Some(status), _) => ended(status),
         (None, Some(at)) => {
-            listing.stop();
             let after = if lesson_stopped {
                 "the lesson was stopped"
             } else if at > lesson_ended + Duration::from_millis(100) {
@@ -562,20 +562,17 @@ fn run_together(
                 ),
             )
         }
-        (None, None) => {
-            listing.stop();
-            (
-                None,
-                "stopped at its limit".to_string(),
-                format!(
-                    "stopped by compare at its limit of {:.0} s, still running, with fewer lines \
-                     than the lesson",
-                    (limit + grace).as_secs_f64()
-                ),
-            )
-        }
+        (None, None) => (
+            None,
+            "stopped at its limit".to_string(),
+            format!(
+                "stopped by compare at its limit of {:.0} s, still running, with fewer lines \
+                 than the lesson",
+                (limit + grace).as_secs_f64()
+            ),
+        ),
     };
-    let (rest, stderr) = drain(&listing);
+    let (rest, stderr) = finish(&mut listing);
     let mut stdout: String = lines.iter().map(|l| format!("{l}\n")).collect();
     stdout.push_str(&rest);
     let listing_side = Side {
@@ -589,11 +586,23 @@ fn run_together(
     Ok((listing_side, lesson_side))
 }
 
-/// What an ended side printed, as text: every line still on its way through the pipes, for at
-/// most 2 s (a child of its own that holds a pipe open would keep it open for good).
-fn drain(side: &Spawned) -> (String, String) {
-    let deadline = Instant::now() + Duration::from_secs(2);
+/// End a listing's side: stop every program it started (its process group: a child it forked
+/// would run on with ppid 1), and read what it printed that is still on its way, its last line
+/// too (one without a newline comes only when the pipe closes), for at most 2 s.
+fn finish(side: &mut Spawned) -> (String, String) {
     let mut texts = [String::new(), String::new()];
+    tether::stop_group(side.id());
+    side.stop();
+    drain(side, Duration::from_secs(2), &mut texts);
+    let [stdout, stderr] = texts;
+    (stdout, stderr)
+}
+
+/// Add to `texts` (stdout, stderr) every line of `side` that comes within `within`: whether both
+/// pipes closed by then.
+fn drain(side: &Spawned, within: Duration, texts: &mut [String; 2]) -> bool {
+    let deadline = Instant::now() + within;
+    let mut closed = true;
     for (text, err) in texts.iter_mut().zip([false, true]) {
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
@@ -607,12 +616,15 @@ fn drain(side: &Spawned) -> (String, String) {
                     text.push_str(&line);
                     text.push('\n');
                 }
-                Err(_) => break,
+                Err(NoLine::Closed) => break,
+                Err(NoLine::Timeout) => {
+                    closed = false;
+                    break;
+                }
             }
         }
     }
-    let [stdout, stderr] = texts;
-    (stdout, stderr)
+    closed
 }
 
 /// One server side: it binds the listing's port, the scripted client plays against it, then it is
@@ -628,7 +640,9 @@ fn run_server(lesson: &Lesson, command: &mut Command) -> Result<Side, Exit> {
             if udp { "udp" } else { "tcp" }
         )));
     }
-    let mut spawned = Spawned::start_kept(command, b"", KEEP)
+    // In a group of its own, stopped whole: a child it forked would hold its port, its output and
+    // the private network namespace after the comparison.
+    let mut spawned = Spawned::start_kept(tether::own_group(command), b"", KEEP)
         .map_err(|e| fail_with("cannot start a server side", e))?;
     let mut seen = String::from("--- what the scripted client saw ---\n");
     // The book's servers print nothing when they are up, so the scripted client's first
@@ -648,8 +662,8 @@ fn run_server(lesson: &Lesson, command: &mut Command) -> Result<Side, Exit> {
         }
     }
     let status = spawned.wait(Duration::ZERO).ok().flatten();
-    spawned.stop();
-    let (_, err) = spawned.lines_so_far();
+    let (rest, err) = finish(&mut spawned);
+    stdout.extend(rest.lines().map(String::from));
     let (code, end, how) = match status {
         Some(status) => {
             let (code, end, how) = ended(status);
@@ -670,7 +684,7 @@ fn run_server(lesson: &Lesson, command: &mut Command) -> Result<Side, Exit> {
     text.push_str(&seen);
     Ok(Side {
         stdout: text,
-        stderr: err.join("\n"),
+        stderr: err,
         dropped: spawned.dropped(),
         code,
         end,

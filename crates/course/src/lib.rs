@@ -16,13 +16,14 @@ pub mod trace;
 pub mod transcripts;
 
 // The services the commands share: the lesson table, the checkout, the interpreter, text, running
-// a pair, and recording a traced run.
+// a pair, recording a traced run, and the ties that keep what the tool starts from outliving it.
 pub mod json;
 pub mod pair;
 pub mod python;
 pub mod record;
 pub mod registry;
 pub mod scratch;
+pub mod tether;
 pub mod text;
 pub mod workspace;
 
@@ -115,14 +116,20 @@ pub fn interrupted() -> bool {
     INTERRUPTED.load(std::sync::atomic::Ordering::SeqCst)
 }
 
-/// Send SIGTERM to the process `pid`; one that is already gone is no error. Only a single process:
-/// kill(2) reads 0 and -1 as "my process group" and "everyone I may signal", and pid 1 is init.
+/// Send SIGTERM to the process `pid`, and to the process group it leads if it leads one (a listing
+/// compare started in a group of its own, with any child it forked); one that is already gone is
+/// no error. Only that process and its group: kill(2) reads 0 and -1 as "my process group" and
+/// "everyone I may signal", and pid 1 is init. A pid that leads no group names none (Linux gives
+/// no process a pid in use as a group's id), so the second kill then finds nothing.
 #[cfg(unix)]
 pub(crate) fn terminate(pid: u32) {
+    use nix::sys::signal::{SIGTERM, kill, killpg};
     if let Ok(pid) = i32::try_from(pid)
         && pid > 1
     {
-        let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::SIGTERM);
+        let pid = nix::unistd::Pid::from_raw(pid);
+        let _ = kill(pid, SIGTERM);
+        let _ = killpg(pid, SIGTERM);
     }
 }
 

@@ -841,3 +841,84 @@ fn a_flood_of_output_is_cut_and_said() {
         "{text}"
     );
 }
+
+/// Python that records, in the file `path`, the pid of the process running it as this machine sees
+/// it (`/proc/self` names it even inside a PID namespace of the course tool's; elsewhere getpid).
+#[cfg(unix)]
+fn record_pid(path: &std::path::Path) -> String {
+    format!(
+        "import os\ntry:\n    _pid = os.readlink('/proc/self')\nexcept OSError:\n    _pid = str(os.getpid())\n\
+         open({:?}, 'w').write(_pid)\n",
+        path.to_string_lossy()
+    )
+}
+
+/// Python that forks first: the child records its pid in `path`, then sleeps 30 s holding the
+/// listing's stdout and stderr (and whatever else it inherited) open; the parent goes on.
+#[cfg(unix)]
+fn forks_a_sleeper(path: &std::path::Path) -> String {
+    let record = record_pid(path).replace('\n', "\n    ");
+    format!("import os, time\nif os.fork() == 0:\n    {record}time.sleep(30)\n    os._exit(0)\n")
+}
+
+/// The pid a stand-in recorded in `path`, once it has.
+#[cfg(unix)]
+#[track_caller]
+fn recorded_pid(path: &std::path::Path) -> String {
+    for _ in 0..100 {
+        if let Ok(pid) = fs::read_to_string(path)
+            && !pid.is_empty()
+        {
+            return pid;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!("nothing recorded in {}", path.display());
+}
+
+/// A listing's child does not outlive compare: a client listing and a server listing that fork a
+/// child that sleeps (it was left running with ppid 1, and kept a server comparison's private
+/// network namespace alive) compare as before, and their children are gone when compare ends.
+#[cfg(unix)]
+#[test]
+fn a_listings_child_does_not_outlive_compare() {
+    if !ready(&["socket-info", "tcp-listener"]) {
+        return;
+    }
+    let scratch = Scratch::new("children");
+    let (client_pid, server_pid) = (scratch.0.join("client.pid"), scratch.0.join("server.pid"));
+    let client = scratch.write(
+        "client.py",
+        &format!("{}{INFO}", forks_a_sleeper(&client_pid)),
+    );
+    let server = scratch.write(
+        "server.py",
+        &format!(
+            "{}import socket\ns = socket.socket()\ns.bind(('', 51423))\ns.listen(5)\nprint('Waiting for connections...')\n\
+             while True:\n    c, a = s.accept()\n    print('Got connection from', c.getpeername())\n    \
+             c.close()\n",
+            forks_a_sleeper(&server_pid)
+        ),
+    );
+    let (client_run, server_run) = (["socket-info", &client], ["tcp-listener", &server]);
+    let mut runs: Vec<&[&str]> = vec![&client_run];
+    let netns = namespaces();
+    if netns {
+        runs.push(&server_run);
+    } else {
+        test_support::skip("no private network namespace: a server listing's child not checked");
+    }
+    for done in compare_all(&runs, true) {
+        verdict(&done, 0);
+    }
+    for path in [&client_pid]
+        .into_iter()
+        .chain(netns.then_some(&server_pid))
+    {
+        let pid = recorded_pid(path);
+        assert!(
+            !test_support::still_running(&pid),
+            "the listing's child (pid {pid}) outlived compare"
+        );
+    }
+}

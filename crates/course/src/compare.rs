@@ -48,6 +48,9 @@ the lesson ends by itself (its usual arguments give udp-client --timeout 1), and
 stopped if it still runs 1 s after the lesson ended and it printed as many lines (udp.py waits for
 replies for ever, by design: that is not a difference). A server lesson and its listing one after
 the other, each stopped once the scripted client is done. The header says what ended each side.
+A program a listing starts (a child it forks) is stopped with it, and the header says so if one
+held the listing's output open after it exited. Of each side's stdout and stderr compare keeps
+the first 1000 lines (256 KiB at most), and says what it left out.
 
 What compare changes in the listing's run, and why: a listing that binds '' (every interface) binds
 127.0.0.1 instead; `--pause SECONDS` for http-fetch also shortens the listing's time.sleep(10) to
@@ -572,7 +575,7 @@ fn run_together(
             ),
         ),
     };
-    let (rest, stderr) = finish(&mut listing);
+    let (rest, stderr, held) = finish(&mut listing, status.is_some());
     let mut stdout: String = lines.iter().map(|l| format!("{l}\n")).collect();
     stdout.push_str(&rest);
     let listing_side = Side {
@@ -581,21 +584,66 @@ fn run_together(
         dropped: listing.dropped(),
         code,
         end,
-        how,
+        how: how + held.said(),
     };
     Ok((listing_side, lesson_side))
 }
 
+/// How long the output of a listing that has exited may stay open before compare takes it that a
+/// program the listing started holds it: the pipes close as the listing exits, and its last lines
+/// are read in far less.
+const HELD: Duration = Duration::from_millis(300);
+
+/// Whether a side's output stayed open after it ended, held by a program it started.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Held {
+    No,
+    /// Held after the side exited by itself, until compare stopped its process group.
+    ByItsGroup,
+    /// Held even after its group was stopped: by a program that left the group (a daemon calls
+    /// setsid), which the course tool stops when it ends.
+    ByAnEscapee,
+}
+
+impl Held {
+    /// The words for the header, after what ended the side.
+    fn said(self) -> &'static str {
+        match self {
+            Held::No => "",
+            Held::ByItsGroup => {
+                "; a program it started kept its output open, and compare\n             stopped \
+                 it (what the listing printed before it exited is compared)"
+            }
+            Held::ByAnEscapee => {
+                "; a program it started, in a session of its own, still held its\n             \
+                 output open 2 s later: what the listing printed before then is compared"
+            }
+        }
+    }
+}
+
 /// End a listing's side: stop every program it started (its process group: a child it forked
 /// would run on with ppid 1), and read what it printed that is still on its way, its last line
-/// too (one without a newline comes only when the pipe closes), for at most 2 s.
-fn finish(side: &mut Spawned) -> (String, String) {
+/// too (one without a newline comes only when the pipe closes). A side that `exited` by itself
+/// should close its output at once: if it does not within [`HELD`], a program it started holds
+/// it, and is stopped so that the pipe closes. Bounded: at most 2 s more for output that a
+/// program outside the group holds. Its stdout and stderr, and whether its output was held.
+fn finish(side: &mut Spawned, exited: bool) -> (String, String, Held) {
     let mut texts = [String::new(), String::new()];
+    let closed = exited && drain(side, HELD, &mut texts);
     tether::stop_group(side.id());
     side.stop();
-    drain(side, Duration::from_secs(2), &mut texts);
+    let held = if closed || drain(side, Duration::from_secs(2), &mut texts) {
+        if exited && !closed {
+            Held::ByItsGroup
+        } else {
+            Held::No
+        }
+    } else {
+        Held::ByAnEscapee
+    };
     let [stdout, stderr] = texts;
-    (stdout, stderr)
+    (stdout, stderr, held)
 }
 
 /// Add to `texts` (stdout, stderr) every line of `side` that comes within `within`: whether both
@@ -662,7 +710,7 @@ fn run_server(lesson: &Lesson, command: &mut Command) -> Result<Side, Exit> {
         }
     }
     let status = spawned.wait(Duration::ZERO).ok().flatten();
-    let (rest, err) = finish(&mut spawned);
+    let (rest, err, held) = finish(&mut spawned, status.is_some());
     stdout.extend(rest.lines().map(String::from));
     let (code, end, how) = match status {
         Some(status) => {
@@ -688,7 +736,7 @@ fn run_server(lesson: &Lesson, command: &mut Command) -> Result<Side, Exit> {
         dropped: spawned.dropped(),
         code,
         end,
-        how,
+        how: how + held.said(),
     })
 }
 

@@ -922,3 +922,42 @@ fn a_listings_child_does_not_outlive_compare() {
         );
     }
 }
+
+/// A child of the listing that holds its stdout open after the listing exited: compare compares
+/// what the listing printed, its last line too (printed without a newline, it came only when the
+/// pipe closed: it was dropped, and the verdict was DIFFERENT for the wrong reason), says that a
+/// program the listing started kept its output open and was stopped, and does not wait 2 s for it.
+#[cfg(unix)]
+#[test]
+fn a_child_holding_the_listings_output_is_stopped_and_said() {
+    if !ready(&["socket-info", "tcp-listener"]) {
+        return;
+    }
+    let scratch = Scratch::new("held");
+    let pid = scratch.0.join("child.pid");
+    let last = "print(\"Connected to\", s.getpeername())\n";
+    let no_newline = "import sys\nsys.stdout.write(\"Connected to %s\" % (s.getpeername(),))\n";
+    let listing = scratch.write(
+        "held.py",
+        &format!(
+            "{}{}",
+            forks_a_sleeper(&pid),
+            INFO.replace(last, no_newline)
+        ),
+    );
+    let started = std::time::Instant::now();
+    let done = compare(&["socket-info", &listing]);
+    let took = started.elapsed();
+    verdict(&done, 0);
+    let text = done.stdout_text();
+    assert!(
+        text.contains("a program it started kept its output open"),
+        "{text}"
+    );
+    let pid = recorded_pid(&pid);
+    assert!(
+        !test_support::still_running(&pid),
+        "the child (pid {pid}) still runs"
+    );
+    assert!(took < Duration::from_secs(3), "took {took:?}:\n{text}");
+}

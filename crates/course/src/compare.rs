@@ -49,7 +49,9 @@ stopped if it still runs 1 s after the lesson ended and it printed as many lines
 replies for ever, by design: that is not a difference). A server lesson and its listing one after
 the other, each stopped once the scripted client is done. The header says what ended each side.
 A program a listing starts (a child it forks) is stopped with it, and the header says so if one
-held the listing's output open after it exited. Of each side's stdout and stderr compare keeps
+held the listing's output open after it exited; on Linux, where a private PID namespace can be
+made (`unshare -cpf`), compare runs in one, so that nothing outlives it, a daemon or a SIGKILL
+of compare included. Of each side's stdout and stderr compare keeps
 the first 1000 lines (256 KiB at most), and says what it left out.
 
 What compare changes in the listing's run, and why: a listing that binds '' (every interface) binds
@@ -125,6 +127,11 @@ pub fn main(args: Vec<String>) -> Result<(), Exit> {
             )));
         }
     }
+    // The rest runs as process 1 of a private PID namespace where Linux allows one: nothing a
+    // listing starts (a daemon too) outlives compare, even when compare is killed with SIGKILL.
+    if let Some(done) = crate::tether::enter(&[python::probed(startup)])? {
+        return done;
+    }
     crate::workspace::build()?;
     if lesson.role == Role::Server {
         let mut again = vec![
@@ -132,7 +139,7 @@ pub fn main(args: Vec<String>) -> Result<(), Exit> {
             listing.to_string_lossy().into_owned(),
         ];
         again.extend(rest.iter().cloned());
-        if let Some(done) = in_private_network(&again)? {
+        if let Some(done) = in_private_network(&again, startup)? {
             return done;
         }
     }
@@ -1068,7 +1075,10 @@ const IN_NETNS: &str = "COURSE_COMPARE_NETNS";
 /// machine (a learner's server, a parallel test), and nothing the listing does can reach a
 /// network. `None` where namespaces are not allowed (or `ip` is missing): then the comparison runs
 /// on the machine's own loopback. Linux only; elsewhere, always `None`.
-fn in_private_network(args: &[String]) -> Result<Option<Result<(), Exit>>, Exit> {
+fn in_private_network(
+    args: &[String],
+    startup: Duration,
+) -> Result<Option<Result<(), Exit>>, Exit> {
     if !cfg!(target_os = "linux") || std::env::var_os(IN_NETNS).is_some() {
         return Ok(None);
     }
@@ -1082,6 +1092,8 @@ fn in_private_network(args: &[String]) -> Result<Option<Result<(), Exit>>, Exit>
         return Ok(None);
     }
     let me = std::env::current_exe().map_err(|e| fail_with("cannot find the course tool", e))?;
+    // It need not ask the interpreter again.
+    let (probed, seconds) = python::probed(startup);
     let mut command = Command::new("unshare");
     command
         .args(["-rn", "sh", "-c", UP])
@@ -1089,6 +1101,7 @@ fn in_private_network(args: &[String]) -> Result<Option<Result<(), Exit>>, Exit>
         .arg("compare")
         .args(args)
         .env(IN_NETNS, "1")
+        .env(probed, seconds)
         // Its stdout is a pipe to this copy: it fits what this one fits.
         .env("COLUMNS", width().to_string())
         .env("COURSE_NO_BUILD", "1");

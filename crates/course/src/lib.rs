@@ -62,7 +62,7 @@ pub fn run() -> Result<(), Exit> {
     }
     let rest = args.split_off(1);
     stop_children_on_interrupt();
-    match command.as_str() {
+    let outcome = match command.as_str() {
         "list" => list::main(rest),
         "tour" => tour::main(rest),
         "compare" => compare::main(rest),
@@ -73,7 +73,14 @@ pub fn run() -> Result<(), Exit> {
         other => Err(usage(format!(
             "unknown command '{other}' (one of: list, tour, compare, trace, transcripts, book)"
         ))),
+    };
+    if STOPPING.load(std::sync::atomic::Ordering::SeqCst) {
+        // An interrupt came, and the handler is stopping what the command started (which is why
+        // the command ended): let it finish, remove the scratch folders and say so, and end the
+        // process with 130 itself, rather than end the process under it. Bounded all the same.
+        std::thread::sleep(std::time::Duration::from_secs(10));
     }
+    outcome
 }
 
 /// What follows `usage: cargo course` under a usage error: the named command's own synopsis (the
@@ -110,10 +117,20 @@ pub fn print(text: &str) -> Result<(), Exit> {
 }
 
 static INTERRUPTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+/// Set once [`stop_everything`] has begun.
+static STOPPING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
 /// Whether a SIGINT or SIGTERM arrived: the run then ends with exit 130, whatever it was doing.
 pub fn interrupted() -> bool {
     INTERRUPTED.load(std::sync::atomic::Ordering::SeqCst)
+}
+
+/// The run was interrupted where this process cannot see it: its copy in a private PID namespace
+/// ([`tether::enter`]) ended so. It ends with exit 130 too, and says nothing more. (Only Linux
+/// makes the namespace.)
+#[cfg(target_os = "linux")]
+pub(crate) fn mark_interrupted() {
+    INTERRUPTED.store(true, std::sync::atomic::Ordering::SeqCst);
 }
 
 /// Send SIGTERM to the process `pid`, and to the process group it leads if it leads one (a listing
@@ -134,9 +151,10 @@ pub(crate) fn terminate(pid: u32) {
 }
 
 /// Wait (at most `limit`) until each of `pids`, children of ours, has ended, reaping them: a
-/// child that another thread reaps first (its owner's `wait`) counts as ended too.
+/// child that another thread reaps first (its owner's `wait`) counts as ended too. Whether all
+/// have.
 #[cfg(unix)]
-fn wait_gone(pids: &[u32], limit: std::time::Duration) {
+fn wait_gone(pids: &[u32], limit: std::time::Duration) -> bool {
     use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
     let deadline = std::time::Instant::now() + limit;
     let mut left: Vec<nix::unistd::Pid> = pids
@@ -153,11 +171,14 @@ fn wait_gone(pids: &[u32], limit: std::time::Duration) {
         });
         std::thread::sleep(std::time::Duration::from_millis(10));
     }
+    left.is_empty()
 }
 
 /// Windows: taskkill has ended them by the time it returns.
 #[cfg(not(unix))]
-fn wait_gone(_pids: &[u32], _limit: std::time::Duration) {}
+fn wait_gone(_pids: &[u32], _limit: std::time::Duration) -> bool {
+    true
+}
 
 /// Windows has no signals to send: `taskkill` ends the process (and what it started) by its id.
 #[cfg(not(unix))]
@@ -171,8 +192,33 @@ pub(crate) fn terminate(pid: u32) {
 /// a SIGINT or SIGTERM sent to the tool alone must stop them too, so nothing is left running.
 /// std cannot catch a signal without unsafe code, so the `ctrlc` crate does.
 fn stop_children_on_interrupt() {
-    let _ = ctrlc::set_handler(|| {
-        INTERRUPTED.store(true, std::sync::atomic::Ordering::SeqCst);
+    let _ = ctrlc::set_handler(|| stop_everything(true));
+}
+
+/// Stop every program the tool started, remove its scratch folders, and exit 130: on an
+/// interrupt, and inside a private PID namespace when the copy of the tool outside it is
+/// interrupted or gone ([`tether`]). `say`: tell the terminal so (not when the copy outside was
+/// killed: the learner has the prompt back by then). Runs once; a second caller waits for the
+/// first to end the process.
+pub(crate) fn stop_everything(say: bool) -> ! {
+    if STOPPING.swap(true, std::sync::atomic::Ordering::SeqCst) {
+        loop {
+            std::thread::park();
+        }
+    }
+    INTERRUPTED.store(true, std::sync::atomic::Ordering::SeqCst);
+    let mut inside = None;
+    if let Some(unshare) = tether::pass_interrupt_on() {
+        // The command runs in a copy of the tool inside a private PID namespace, which stops what
+        // it started and says so; unshare ends once it has. At most a little longer than the copy
+        // waits for its programs, then the namespace is killed whole.
+        if !wait_gone(&[unshare], std::time::Duration::from_secs(4)) {
+            // Still our unreaped child, so the pid is still its.
+            tether::kill_inside(unshare);
+        }
+        inside = Some(unshare);
+    }
+    if inside.is_none() {
         // Traced programs first: their strace ignores the signal, and ends once they do.
         record::on_interrupt();
         let children = test_support::process::live_children();
@@ -183,12 +229,14 @@ fn stop_children_on_interrupt() {
         // exited could refuse the next run its bind.
         wait_gone(&children, std::time::Duration::from_secs(2));
         scratch::remove_all();
-        eprintln!("\ncourse: interrupted; every program it started is stopped");
-        // The handler runs on its own thread while the main one waits on children: ending the
-        // process from here is the one way out that does not wait for them.
-        #[allow(clippy::exit)]
-        std::process::exit(130);
-    });
+        if say {
+            eprintln!("\ncourse: interrupted; every program it started is stopped");
+        }
+    }
+    // The handler runs on its own thread while the main one waits on children: ending the
+    // process from here is the one way out that does not wait for them.
+    #[allow(clippy::exit)]
+    std::process::exit(130);
 }
 
 /// The arguments of a command that takes only `--check`: `Some(true)` with it, `Some(false)`

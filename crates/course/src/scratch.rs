@@ -15,12 +15,14 @@ static MADE: AtomicUsize = AtomicUsize::new(0);
 pub struct Scratch(PathBuf);
 
 impl Scratch {
-    /// A new empty folder `course-PURPOSE-PID-N` in the temporary folder. Only the folder itself is
-    /// made: a TMPDIR that does not exist is an error, never a new folder at the top of the disk.
+    /// A new empty folder `course-PURPOSE-PID-N` in the temporary folder, PID this process's id
+    /// as the machine sees it (in the tool's PID namespace every run is process 1). Only the
+    /// folder itself is made: a TMPDIR that does not exist is an error, never a new folder at the
+    /// top of the disk.
     pub fn new(purpose: &str) -> Result<Scratch, Exit> {
         let n = MADE.fetch_add(1, Ordering::SeqCst);
         let base = std::env::temp_dir();
-        let dir = base.join(format!("course-{purpose}-{}-{n}", std::process::id()));
+        let dir = base.join(format!("course-{purpose}-{}-{n}", crate::tether::pid()));
         fs::create_dir(&dir).map_err(|e| {
             fail_with(
                 format!(

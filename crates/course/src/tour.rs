@@ -18,7 +18,8 @@ Build the workspace once, then run every lesson beside its partner on 127.0.0.1 
 port the kernel picks), show what both sides printed, and check it. With LESSON names, only the
 steps those lessons take part in. Needs nothing but Rust, and python3 for http-fetch's partner
 (`python3 -m http.server`; that step is skipped without it). Exit 0: every step passed; 1: a step
-failed. Ctrl-C stops every program the tour started.";
+failed. Ctrl-C stops every program the tour started; on Linux, where a private PID namespace can
+be made (`unshare -cpf`), the tour runs in one, so that even a SIGKILL of it leaves none behind.";
 
 pub fn main(args: Vec<String>) -> Result<(), Exit> {
     if args.iter().any(|a| a == "--help" || a == "-h") {
@@ -37,6 +38,11 @@ pub fn main(args: Vec<String>) -> Result<(), Exit> {
                     .any(|a| a == l.name || Some(a.as_str()) == partner_lesson(l))
         })
         .collect();
+    // The rest runs as process 1 of a private PID namespace where Linux allows one: nothing the
+    // tour starts outlives it, even when it is killed with SIGKILL.
+    if let Some(done) = crate::tether::enter(&[])? {
+        return done;
+    }
     crate::print("tour: building the lessons (cargo build --package LESSON…)\n")?;
     crate::workspace::build()?;
     let (mut passed, mut failed, mut skipped) = (Vec::new(), Vec::new(), Vec::new());

@@ -624,10 +624,7 @@ fn killed_or_failed_runs_leave_nothing_running() {
     let pid_file = scratch.0.join("pid");
     let slow = scratch.write(
         "slow.py",
-        &format!(
-            "import os, time\nopen({:?}, 'w').write(str(os.getpid()))\ntime.sleep(60)\n",
-            pid_file.to_string_lossy()
-        ),
+        &format!("{}import time\ntime.sleep(60)\n", record_pid(&pid_file)),
     );
     // http-fetch pausing 30 s: compare runs until it is killed (a listing that sleeps while the
     // lesson has already ended would be stopped a second later).
@@ -645,13 +642,7 @@ fn killed_or_failed_runs_leave_nothing_running() {
         }
     }
     let port = port.expect("compare names its peer's port");
-    for _ in 0..100 {
-        if pid_file.exists() {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    let listing_pid = fs::read_to_string(&pid_file).expect("the listing started");
+    let listing_pid = recorded_pid(&pid_file);
     let status = Command::new("kill")
         .arg(run.pid().to_string())
         .status()
@@ -921,6 +912,38 @@ fn a_listings_child_does_not_outlive_compare() {
             "the listing's child (pid {pid}) outlived compare"
         );
     }
+}
+
+/// A listing that daemonizes (forks, setsid, forks again, its output on /dev/null) leaves a
+/// program its process group cannot reach: it is gone once compare ends all the same (it ran on
+/// with ppid 1), since compare runs as process 1 of a private PID namespace, whose programs the
+/// kernel ends with it. Linux, where such a namespace can be made.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_daemon_does_not_outlive_compare() {
+    if !ready(&["socket-info", "tcp-listener"]) {
+        return;
+    }
+    if !test_support::pid_namespaces() {
+        test_support::skip("no private PID namespace here (`unshare -cpf --kill-child` fails)");
+        return;
+    }
+    let scratch = Scratch::new("daemon");
+    let pid = scratch.0.join("daemon.pid");
+    let record = record_pid(&pid).replace('\n', "\n        ");
+    let daemon = format!(
+        "import os, sys, time\nif os.fork() == 0:\n    os.setsid()\n    if os.fork() == 0:\n        \
+         null = os.open(os.devnull, os.O_RDWR)\n        for fd in (0, 1, 2):\n            \
+         os.dup2(null, fd)\n        {record}time.sleep(30)\n    os._exit(0)\n"
+    );
+    let listing = scratch.write("daemon.py", &format!("{daemon}{INFO}"));
+    let done = compare(&["socket-info", &listing]);
+    verdict(&done, 0);
+    let pid = recorded_pid(&pid);
+    assert!(
+        !test_support::still_running(&pid),
+        "the daemon (pid {pid}) outlived compare"
+    );
 }
 
 /// A child of the listing that holds its stdout open after the listing exited: compare compares

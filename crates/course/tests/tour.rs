@@ -71,7 +71,8 @@ fn an_unknown_lesson_is_a_usage_error() {
 }
 
 /// A folder with a stand-in `python3` that prints http.server's banner for `port`, writes its pid
-/// to `pid`, and sleeps; removed at the end.
+/// to `pid` (as the machine sees it: the tour may run in a PID namespace of its own, where `$$` is
+/// another number, but `/proc` is the machine's), and sleeps; removed at the end.
 #[cfg(unix)]
 struct FakePython(PathBuf);
 
@@ -81,7 +82,8 @@ impl FakePython {
         let dir = std::env::temp_dir().join(format!("course-tour-{name}-{}", std::process::id()));
         fs::create_dir_all(&dir).unwrap();
         let script = format!(
-            "#!/bin/sh\necho $$ > '{}/pid'\necho 'Serving HTTP on 127.0.0.1 port {port} \
+            "#!/bin/sh\npid=$$\n[ -r /proc/self/stat ] && read pid rest < /proc/self/stat\n\
+             echo $pid > '{}/pid'\necho 'Serving HTTP on 127.0.0.1 port {port} \
              (http://127.0.0.1:{port}/) ...'\nexec sleep 60\n",
             dir.display()
         );
@@ -171,6 +173,50 @@ fn a_killed_tour_leaves_nothing_running() {
         .filter(|e| e.file_name().to_string_lossy().starts_with("course-site-"))
         .collect();
     assert!(left.is_empty(), "the served folder was left: {left:?}");
+}
+
+/// SIGKILL of a tour, which it cannot catch, while udp-client talks to udp-echo-server: every
+/// program under it goes too (udp-echo-server ran on for good in the machine's own namespace),
+/// because the tour runs as process 1 of a private PID namespace, whose programs the kernel ends
+/// with it. Linux, where such a namespace can be made; the tour elsewhere runs as it always did.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_tour_killed_with_sigkill_leaves_nothing_running() {
+    if !test_support::built(&["udp-client", "udp-echo-server"]) {
+        return;
+    }
+    if !test_support::pid_namespaces() {
+        test_support::skip("no private PID namespace here (`unshare -cpf --kill-child` fails)");
+        return;
+    }
+    let mut tour = cmd(COURSE)
+        .args(["tour", "udp-client"])
+        .env("COURSE_NO_BUILD", "1")
+        .start();
+    // Found by its place under the tour, not by name: other runs may have a udp-echo-server too.
+    let deadline = Instant::now() + test_support::PATIENCE;
+    let under = loop {
+        let under = test_support::descendants(tour.pid());
+        if under.iter().any(|(_, name)| name == "udp-echo-server") {
+            break under;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no udp-echo-server under the tour"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    let kill = Command::new("kill")
+        .args(["-KILL", &tour.pid().to_string()])
+        .status();
+    assert!(kill.unwrap().success());
+    assert_eq!(tour.wait(), None, "killed by the signal");
+    for (pid, name) in under {
+        assert!(
+            !test_support::still_running(&pid.to_string()),
+            "{name} (pid {pid}) still runs after the tour was killed"
+        );
+    }
 }
 
 /// A TMPDIR that does not exist is said so; the tour never makes it (it made `/nonexistent`).

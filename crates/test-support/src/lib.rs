@@ -475,6 +475,46 @@ pub fn still_running(pid: &str) -> bool {
     }
 }
 
+/// The processes under `pid` (its children, theirs, and so on) that run now, each with its name
+/// (`/proc/PID/comm`, at most 15 characters): to find what a program started without knowing
+/// its pids, by its place in the tree rather than by a name another run could share. Linux (it
+/// reads `/proc`); elsewhere none.
+pub fn descendants(pid: u32) -> Vec<(u32, String)> {
+    let mut found = Vec::new();
+    let mut parents = vec![pid];
+    while let Some(parent) = parents.pop() {
+        // Each thread lists the children it started itself.
+        let Ok(tasks) = std::fs::read_dir(format!("/proc/{parent}/task")) else {
+            continue;
+        };
+        for task in tasks.flatten() {
+            let children =
+                std::fs::read_to_string(task.path().join("children")).unwrap_or_default();
+            for child in children
+                .split_whitespace()
+                .filter_map(|c| c.parse::<u32>().ok())
+            {
+                let name =
+                    std::fs::read_to_string(format!("/proc/{child}/comm")).unwrap_or_default();
+                found.push((child, name.trim_end().to_string()));
+                parents.push(child);
+            }
+        }
+    }
+    found
+}
+
+/// Whether this machine lets a program make a private PID namespace without root (or we are
+/// root): `unshare -cpf`, `-rpf` or `-pf` with `--kill-child`, as the course tool tries them.
+pub fn pid_namespaces() -> bool {
+    ["-cpf", "-rpf", "-pf"].iter().any(|way| {
+        Command::new("unshare")
+            .args([way, "--kill-child", "true"])
+            .output()
+            .is_ok_and(|out| out.status.success())
+    })
+}
+
 /// A command-line argument that is not valid Unicode, and how a lesson quotes it in its usage
 /// error (`"\xFF" is not valid UTF-8`): the byte 0xFF on Unix, a lone UTF-16 surrogate on
 /// Windows, where arguments are UTF-16.

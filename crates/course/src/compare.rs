@@ -1112,8 +1112,13 @@ fn in_private_network(
         for line in out {
             crate::print(&format!("{line}\n"))?;
         }
-        for line in err {
-            eprintln!("{line}");
+        // Once interrupted (or cut off from the copy of the tool outside a PID namespace), the
+        // copy in the network namespace, stopped, says so too: this copy says it once, or not at
+        // all when the learner killed the tool and has the prompt back.
+        if !crate::interrupted() {
+            for line in err {
+                eprintln!("{line}");
+            }
         }
         Ok(())
     };

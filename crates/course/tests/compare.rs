@@ -946,6 +946,48 @@ fn a_daemon_does_not_outlive_compare() {
     );
 }
 
+/// SIGKILL of compare while a server listing runs in compare's network namespace: the listing is
+/// gone, and nothing more is said on the terminal (the copy in the network namespace, stopped,
+/// said "interrupted", relayed after the learner had the prompt back). Linux, where a private PID
+/// namespace and a network namespace can be made.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_compare_killed_with_sigkill_leaves_nothing_and_says_nothing() {
+    if !ready(&["tcp-listener"]) {
+        return;
+    }
+    if !test_support::pid_namespaces() || !namespaces() {
+        test_support::skip("no private PID or network namespace here");
+        return;
+    }
+    let scratch = Scratch::new("sigkill");
+    let pid = scratch.0.join("listing.pid");
+    let listing = scratch.write(
+        "slow.py",
+        &format!("{}import time\ntime.sleep(30)\n", record_pid(&pid)),
+    );
+    let run = cmd(COURSE)
+        .args(["compare", "tcp-listener", listing.as_str()])
+        .env("PYTHON", "python3")
+        .env("COURSE_NO_BUILD", "1")
+        .start();
+    let listing_pid = recorded_pid(&pid);
+    let kill = Command::new("kill")
+        .args(["-KILL", &run.pid().to_string()])
+        .status();
+    assert!(kill.unwrap().success());
+    // Its stderr ends once every program that held it has gone.
+    let said = run.stop_and_collect_stderr();
+    assert!(
+        !said.iter().any(|l| l.contains("interrupted")),
+        "said after the SIGKILL: {said:?}"
+    );
+    assert!(
+        !test_support::still_running(&listing_pid),
+        "the listing (pid {listing_pid}) outlived compare"
+    );
+}
+
 /// A child of the listing that holds its stdout open after the listing exited: compare compares
 /// what the listing printed, its last line too (printed without a newline, it came only when the
 /// pipe closed: it was dropped, and the verdict was DIFFERENT for the wrong reason), says that a

@@ -1,32 +1,38 @@
-//! `cargo course trace LESSON [--scenario NAME | --listing LISTING.py] [--pcap FILE]`: the system
-//! calls of a real run and the packets they caused, as a ladder diagram (and the packets as a pcap
-//! file).
+//! `cargo course trace LESSON [--scenario NAME | --listing LISTING.py] [--pcap FILE] [[--]
+//! ARGS…]`: the system calls of a real run and the packets they caused, as a ladder diagram (and
+//! the packets as a pcap file).
 //!
-//! The run happens inside a private network namespace (`unshare -rn`: no root needed, a loopback of
-//! its own, no other traffic in the picture; as root, `unshare -n` where user namespaces are off):
-//! the course tool runs itself again in there, brings `lo` up, starts a capture on it, runs each
-//! side under `strace`, and draws what it saw. Without a namespace it shows the system calls alone
-//! (it does not capture on the machine's shared loopback); without strace, the packets alone; it
-//! says which.
+//! The run happens inside a private network namespace (`unshare -rmnu`: no root needed, a loopback
+//! of its own, no other traffic in the picture, and a mount and UTS namespace of its own for the
+//! scripted resolver; as root, `unshare -mnu` where user namespaces are off): the course tool runs
+//! itself again in there, brings `lo` up, points name lookups at a scripted resolver, starts a
+//! capture, runs each side under `strace`, and draws what it saw. Without a namespace it shows the
+//! system calls alone (it does not capture on the machine's shared loopback); without strace, the
+//! packets alone; it says which.
 
 use std::fmt::Write as _;
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use lesson_common::{Exit, fail, fail_with, usage};
 
-use crate::record::{self, Call, ListingRun, NSCD, NSCD_ROW, Recording, Run, Tools};
+use crate::record::{self, Call, ListingRun, NSCD, NSCD_ROW, RESOLVER, Recording, Run, Tools};
 use crate::registry::{Lesson, Role};
 
 pub(crate) const HELP: &str = "\
 usage: cargo course trace LESSON [--scenario NAME | --listing LISTING.py]
-                          [--pcap FILE]
+                          [--pcap FILE] [[--] ARGS…]
 
 Run a lesson with its partner on loopback and show the network system calls each side made (strace)
 and the packets between them (a capture on loopback) as a ladder: the client's calls on the left,
 the server's on the right, each packet beside the call that sent it, time going down.
 
+  ARGS                  the lesson's own arguments, in place of its page's: a lookup's
+                        (trace addr-info www.example.com http), or a client's, where PORT stands
+                        for its partner's port. The first word that is not one of trace's options
+                        starts them, and so does `--`, which an option of the lesson's needs:
+                        trace udp-client -- --timeout 2 127.0.0.1 PORT
   --scenario NAME       an experiment from the lesson's page with a scripted peer:
                           http-fetch server-closes   the server closes during the pause (FIN, then RST)
                           http-fetch server-resets   the server resets during the pause (RST at flush)
@@ -37,8 +43,15 @@ the server's on the right, each packet beside the call that sent it, time going 
   --pcap FILE           also write the packets of the lesson's run to FILE as a pcap file, every
                         pure ACK too, for `tcpdump -nr FILE` or Wireshark (needs the namespace)
 
+In the namespace, name lookups go to a scripted resolver on 127.0.0.1:53 (resolv.conf is
+bind-mounted there, in a mount namespace of its own: the machine's is never touched), so the ladder
+shows each DNS query and its answer, and nothing leaves the machine. It knows www.example.com
+(192.0.2.10 and 2001:db8::10) and mail.example.net (198.51.100.7); it names 192.0.2.10 and
+2001:db8::10 www.example.com, 192.0.2.66 mail.example.net (whose address is another) and 192.0.2.99
+gone.example.org (which it does not know); any other name or address is NXDOMAIN (no such name).
+
 Needs strace, and a private network namespace for the capture: unprivileged user namespaces
-(`unshare -rn true` must work), or root. Says what is missing and shows what it can without them.
+(`unshare -rmnu true` must work), or root. Says what is missing and shows what it can without them.
 Every run is bounded in time.";
 
 /// The experiments with a scripted peer: (lesson, scenario).
@@ -58,14 +71,15 @@ struct Options {
 }
 
 pub fn main(args: Vec<String>) -> Result<(), Exit> {
-    if args.iter().any(|a| a == "--help" || a == "-h") {
+    if asks_for_help(&args) {
         return crate::print(&format!("{HELP}\n"));
     }
     let options = parse(&args)?;
     record::needs_linux("trace")?;
     if options.inside {
-        // The second run, inside the namespace: loopback up, then the recording.
-        record::loopback_up()?;
+        // The second run, inside the namespace: loopback up, lookups to the scripted resolver,
+        // then the recording.
+        record::set_up_namespace()?;
         return record_and_show(&options, true);
     }
     crate::workspace::build()?;
@@ -77,21 +91,8 @@ pub fn main(args: Vec<String>) -> Result<(), Exit> {
         )));
     }
     if let Ok(flags) = tools.namespace {
-        // The same command again, inside a private network namespace (the pcap file named whole:
-        // the inner run writes it).
-        let mut inner = vec!["trace".to_string()];
-        let mut words = args.into_iter();
-        while let Some(word) = words.next() {
-            let pcap = word == "--pcap";
-            inner.push(word);
-            if pcap {
-                words.next();
-                let file = options.pcap.as_deref().unwrap_or(Path::new(""));
-                inner.push(file.to_string_lossy().into_owned());
-            }
-        }
-        inner.push("--inside".to_string());
-        return if record::enter(flags, &inner)?.success() {
+        // The same command again, inside a private network namespace.
+        return if record::enter(flags, &inner_args(&options))?.success() {
             Ok(())
         } else {
             Err(Exit::Quiet)
@@ -106,6 +107,47 @@ pub fn main(args: Vec<String>) -> Result<(), Exit> {
     record_and_show(&options, false)
 }
 
+/// Whether `--help` (or `-h`) is among trace's own words: a `--help` among the lesson's ARGS is
+/// the lesson's.
+fn asks_for_help(args: &[String]) -> bool {
+    let mut words = args.iter().enumerate();
+    while let Some((at, word)) = words.next() {
+        match word.as_str() {
+            "--help" | "-h" => return true,
+            "--scenario" | "--listing" | "--pcap" => {
+                words.next();
+            }
+            "--" => return false,
+            // The LESSON, then the first of its ARGS.
+            other if !other.starts_with('-') && at > 0 => return false,
+            _ => {}
+        }
+    }
+    false
+}
+
+/// The inner run's command line: these options (the pcap file named whole: the inner run writes
+/// it), `--inside`, then the lesson's arguments after `--`.
+fn inner_args(options: &Options) -> Vec<String> {
+    let run = &options.run;
+    let mut inner = vec!["trace".to_string(), run.lesson.name.to_string()];
+    if let Some(scenario) = &run.scenario {
+        inner.extend(["--scenario".to_string(), scenario.clone()]);
+    }
+    if let Some(listing) = &run.listing {
+        inner.extend(["--listing".to_string(), listing.display().to_string()]);
+    }
+    if let Some(file) = &options.pcap {
+        inner.extend(["--pcap".to_string(), file.display().to_string()]);
+    }
+    inner.push("--inside".to_string());
+    if let Some(args) = &run.args {
+        inner.push("--".to_string());
+        inner.extend(args.iter().cloned());
+    }
+    inner
+}
+
 fn parse(args: &[String]) -> Result<Options, Exit> {
     let mut words = args.iter();
     let Some(name) = words.next() else {
@@ -117,6 +159,7 @@ fn parse(args: &[String]) -> Result<Options, Exit> {
             lesson,
             scenario: None,
             listing: None,
+            args: None,
         },
         pcap: None,
         inside: false,
@@ -141,10 +184,18 @@ fn parse(args: &[String]) -> Result<Options, Exit> {
                 }
                 None => return Err(usage("--pcap needs a FILE to write the packets to")),
             },
-            other => {
+            // The rest is the lesson's.
+            "--" => options.run.args = Some(words.by_ref().cloned().collect()),
+            other if other.starts_with('-') => {
                 return Err(usage(format!(
-                    "trace takes --scenario NAME, --listing FILE or --pcap FILE, not '{other}'"
+                    "trace takes --scenario NAME, --listing FILE or --pcap FILE, not '{other}' \
+                     (the lesson's own options go after `--`)"
                 )));
+            }
+            _ => {
+                let mut lesson_args = vec![word.clone()];
+                lesson_args.extend(words.by_ref().cloned());
+                options.run.args = Some(lesson_args);
             }
         }
     }
@@ -152,6 +203,20 @@ fn parse(args: &[String]) -> Result<Options, Exit> {
         return Err(usage(
             "--scenario and --listing go one at a time (a listing runs beside the usual partner)",
         ));
+    }
+    if options.run.args.is_some() {
+        if lesson.role == Role::Server {
+            return Err(usage(format!(
+                "{} is a server: trace runs it on 127.0.0.1:51423 in its namespace, beside its \
+                 partner, so it takes no ARGS",
+                lesson.name
+            )));
+        }
+        if options.run.scenario.is_some() {
+            return Err(usage(
+                "a --scenario runs the lesson with its page's arguments: give ARGS without it",
+            ));
+        }
     }
     if let Some(scenario) = &options.run.scenario {
         if !SCENARIOS.contains(&(lesson.name, scenario.as_str())) {
@@ -362,10 +427,15 @@ fn report(options: &Options, rec: &Recording, in_namespace: bool) -> String {
         let _ = writeln!(
             out,
             "\nno packets on the wire{}",
-            if options.run.lesson.role == Role::Lookup {
-                ": the answer came from /etc/hosts or a numeric address, or the resolver found no route to a DNS server"
-            } else {
-                ""
+            match (options.run.lesson.role, rec.server == RESOLVER) {
+                (Role::Lookup, true) => {
+                    ": the answer came from /etc/hosts or a numeric address, without a query"
+                }
+                (Role::Lookup, false) => {
+                    ": the answer came from /etc/hosts or a numeric address, or the resolver \
+                     found no route to a DNS server"
+                }
+                _ => "",
             }
         );
     }
@@ -401,22 +471,36 @@ fn printed(options: &Options, rec: &Recording, in_namespace: bool) -> String {
     } else {
         "on this machine's loopback"
     };
-    let _ = writeln!(
-        out,
-        "trace: {}{}, {place}",
-        options.run.lesson.name,
-        options
-            .run
-            .scenario
-            .as_ref()
-            .map_or(String::new(), |s| format!(" --scenario {s}"))
-    );
+    let mut what = options.run.lesson.name.to_string();
+    if let Some(scenario) = &options.run.scenario {
+        let _ = write!(what, " --scenario {scenario}");
+    }
+    for arg in options.run.args.iter().flatten() {
+        let _ = write!(what, " {}", crate::text::shell_word(arg));
+    }
+    let _ = writeln!(out, "trace: {what}, {place}");
     for note in &rec.notes {
-        let _ = writeln!(out, "trace: {note}");
+        // Each note its own paragraph, its lines after the first indented.
+        let filled = fill(&format!("trace: {note}"), "", 93);
+        for (at, line) in filled.lines().enumerate() {
+            let indent = if at == 0 { "" } else { "       " };
+            let _ = writeln!(out, "{indent}{line}");
+        }
     }
     let lesson = options.run.lesson;
-    let _ = writeln!(out, "\nwhat {} printed:", lesson.name);
+    let exit = match rec.exit {
+        Some(code) if code != 0 => format!(" (exit {code})"),
+        _ => String::new(),
+    };
+    let _ = writeln!(out, "\nwhat {} printed{exit}:", lesson.name);
     indented(&mut out, &rec.output);
+    if rec.server == RESOLVER {
+        let _ = writeln!(
+            out,
+            "\nwhat its partner, the {RESOLVER} (course), answered:"
+        );
+        indented(&mut out, &rec.partner_output);
+    }
     if lesson.role != Role::Lookup {
         let partner = if lesson.role == Role::Server {
             &rec.client
@@ -499,4 +583,48 @@ fn ephemeral_ports(text: &str) -> String {
         let ephemeral = number.len() == 5 && (32768..=60999).contains(&port);
         (ephemeral && port != lesson_common::LISTING_PORT).then(|| "<port>".to_string())
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn words(line: &str) -> Vec<String> {
+        line.split_whitespace().map(str::to_string).collect()
+    }
+
+    /// The lesson's arguments start at the first word that is not one of trace's options, or
+    /// after `--`; the inner run gets them back after `--`, its own options before.
+    #[test]
+    fn takes_the_lessons_arguments() {
+        let options = parse(&words("addr-info www.example.com http")).unwrap();
+        assert_eq!(options.run.args, Some(words("www.example.com http")));
+        let options = parse(&words(
+            "udp-client --pcap x.pcap -- --timeout 2 127.0.0.1 PORT",
+        ))
+        .unwrap();
+        assert_eq!(options.run.args, Some(words("--timeout 2 127.0.0.1 PORT")));
+        let inner = inner_args(&options);
+        let at = inner.iter().position(|w| w == "--").unwrap();
+        assert_eq!(inner[at - 1], "--inside");
+        assert_eq!(inner[at + 1..], words("--timeout 2 127.0.0.1 PORT"));
+        let again = parse(&inner[1..]).unwrap();
+        assert!(again.inside && again.run.args == options.run.args);
+        assert_eq!(parse(&words("addr-info")).unwrap().run.args, None);
+        assert!(asks_for_help(&words("addr-info --pcap x --help")));
+        assert!(!asks_for_help(&words("addr-info -- --help")));
+        assert!(!asks_for_help(&words("addr-info localhost --help")));
+    }
+
+    /// The help names every row of the scripted resolver's table.
+    #[test]
+    fn help_names_the_resolvers_table() {
+        let help = HELP.split_whitespace().collect::<Vec<_>>().join(" ");
+        for (name, address) in record::NAMES.iter().chain(record::ADDRESSES) {
+            assert!(
+                help.contains(name) && help.contains(address),
+                "{name} {address}"
+            );
+        }
+    }
 }

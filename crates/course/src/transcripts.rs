@@ -8,7 +8,8 @@
 //! ```
 //!
 //! `LESSON output` is what the lesson prints beside its partner (a lookup lesson: alone), and
-//! `LESSON partner` what the partner prints in that same run. The runs use ephemeral ports; the
+//! `LESSON partner` what the partner prints in that same run. `LESSON wire [ARGS…]` is the ladder
+//! of a traced run (`crate::record::page_ladder`), with the lesson's own ARGS where given. The runs use ephemeral ports; the
 //! partner's real port is written as the one the page's recipe uses (51423, or 8000 for the HTTP
 //! server), so a page reads like the two terminals beside it. `--check` reruns everything and
 //! fails on drift, with a diff; it masks what changes from run to run (the client's ephemeral
@@ -63,7 +64,7 @@ pub fn main(args: Vec<String>) -> Result<(), Exit> {
         for request in requests(&text) {
             if request.part == "wire" {
                 let lesson = crate::registry::find(&request.lesson)?;
-                match crate::record::page_ladder(lesson) {
+                match crate::record::page_ladder(lesson, &request.args) {
                     Ok(ladder) => wanted.push(ladder),
                     Err(why) => {
                         // Keep the page's block as it is, and say it was not checked here.
@@ -72,6 +73,14 @@ pub fn main(args: Vec<String>) -> Result<(), Exit> {
                     }
                 }
                 continue;
+            }
+            if !request.args.is_empty() {
+                return Err(fail(format!(
+                    "{}: only a wire block takes the lesson's ARGS, not '{} {}'",
+                    path.display(),
+                    request.lesson,
+                    request.part
+                )));
             }
             let lesson = crate::registry::find(&request.lesson).map_err(|_| {
                 fail(format!(
@@ -160,6 +169,9 @@ pub fn pages(docs: &Path) -> Result<Vec<PathBuf>, Exit> {
 pub struct Request {
     pub lesson: String,
     pub part: String,
+    /// The lesson's own arguments, after the part (`addr-info wire www.example.com http`): a
+    /// `wire` block's run with them instead of the page's.
+    pub args: Vec<String>,
 }
 
 /// The marked blocks of a page, in order.
@@ -172,6 +184,7 @@ pub fn requests(text: &str) -> Vec<Request> {
             Request {
                 lesson,
                 part: words.next().unwrap_or_default().to_string(),
+                args: words.map(str::to_string).collect(),
             }
         })
         .collect()
@@ -415,11 +428,13 @@ mod tests {
             [
                 Request {
                     lesson: "socket-info".into(),
-                    part: "output".into()
+                    part: "output".into(),
+                    args: Vec::new(),
                 },
                 Request {
                     lesson: "socket-info".into(),
-                    part: "partner".into()
+                    part: "partner".into(),
+                    args: Vec::new(),
                 },
             ]
         );
@@ -429,6 +444,9 @@ mod tests {
             PAGE.replace("old line\n", "new 1\n")
                 .replace("```\n```\nend", "```\nnew 2\n```\nend")
         );
+        // A wire block may name the lesson's own arguments after its part.
+        let wire = requests("<!-- course:transcript addr-info wire www.example.com http -->\n");
+        assert_eq!(wire[0].args, ["www.example.com", "http"]);
         // An empty body keeps what the page has (a run that could not be made here).
         assert_eq!(fill(PAGE, &[String::new(), String::new()]).unwrap(), PAGE);
         assert!(fill("<!-- course:transcript x output -->\nno fence\n", &[]).is_err());

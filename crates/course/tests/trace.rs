@@ -28,7 +28,7 @@ fn available(lessons: &[&str]) -> Option<MutexGuard<'static, ()>> {
         test_support::skip("strace is not installed");
         return None;
     }
-    if !runs("unshare", &["-rn", "ip", "link", "set", "lo", "up"]) {
+    if !runs("unshare", &["-rmnu", "ip", "link", "set", "lo", "up"]) {
         test_support::skip("no unprivileged network namespaces here (or no `ip`)");
         return None;
     }
@@ -47,9 +47,10 @@ impl Ladder {
     }
 
     /// The ladder alone, as the page's "On the wire" block gets it (`transcripts` runs the
-    /// tool's hidden page-ladder entry inside a private network namespace).
-    fn page(lesson: &str) -> Ladder {
-        Ladder::of(cmd("unshare").args(["-rn", COURSE, "__page-ladder", lesson]))
+    /// tool's hidden page-ladder entry inside private namespaces), of a run with `args`.
+    fn page(lesson: &str, args: &[&str]) -> Ladder {
+        let inner = ["-rmnu", COURSE, "__page-ladder", lesson];
+        Ladder::of(cmd("unshare").args(inner).args(args))
     }
 
     fn of(command: Cmd) -> Ladder {
@@ -185,7 +186,7 @@ fn udp_connect_and_shutdown_send_nothing() {
     let Some(_turn) = available(&["udp-client", "udp-echo-server"]) else {
         return;
     };
-    let ladder = Ladder::page("udp-client");
+    let ladder = Ladder::page("udp-client", &[]);
     let (text, lines) = (&ladder.0, ladder.lines());
     assert!(
         !lines[ladder.row("shutdown(3, SHUT_WR)")].contains('─'),
@@ -287,6 +288,60 @@ fn name_service_tries_are_one_row_explained_once() {
     );
 }
 
+/// A lookup with the lesson's own arguments asks the scripted resolver in the namespace: the
+/// query goes out beside the call that sent it, the answer comes back from port 53 above the
+/// receive that read it, a name it does not know is NXDOMAIN, and a PTR query names an address
+/// (nothing leaves the machine: check.sh's DNS guard would fail this test).
+#[test]
+fn a_lookup_asks_the_scripted_resolver() {
+    let Some(_turn) = available(&["addr-info", "dns-validate"]) else {
+        return;
+    };
+    // The lesson's arguments as trailing words.
+    let ladder = Ladder::trace(&["addr-info", "www.example.com", "http"]);
+    let text = &ladder.0;
+    for printed in [
+        "(2, 1, 6, '', ('192.0.2.10', 80))  # AF_INET SOCK_STREAM IPPROTO_TCP",
+        "(10, 1, 6, '', ('2001:db8::10', 80, 0, 0))  # AF_INET6 SOCK_STREAM IPPROTO_TCP",
+        "what its partner, the scripted resolver (course), answered:",
+        "A? www.example.com  →  A 192.0.2.10",
+    ] {
+        assert!(text.contains(printed), "{printed:?} in:\n{text}");
+    }
+    let query = ladder.packet("A? www.example.com", false);
+    let sent = ladder.lines()[query].get(6..).unwrap_or_default();
+    assert!(
+        sent.starts_with("sendmmsg(3) = 2") || sent.starts_with("sendto(3, "),
+        "the query beside the call that sent it:\n{text}"
+    );
+    assert!(ladder.row("connect(3, 127.0.0.1:53)") < query, "{text}");
+    let answer = ladder.packet("A 192.0.2.10", true);
+    assert!(answer > query, "{text}");
+    assert_eq!(ladder.packets("AAAA 2001:db8::10", true).len(), 1, "{text}");
+    assert!(ladder.row("recvfrom(3) = ") > answer, "{text}");
+    // A name it does not know, on the page's ladder.
+    let ladder = Ladder::page("addr-info", &["nosuch.invalid", "http"]);
+    assert_eq!(
+        ladder.packets("NXDOMAIN", true).len(),
+        2,
+        "A and AAAA:\n{}",
+        ladder.0
+    );
+    // A PTR query, the lesson's arguments after `--`: the name leads to another address.
+    let ladder = Ladder::trace(&["dns-validate", "--", "192.0.2.66"]);
+    let text = &ladder.0;
+    assert!(
+        text.contains("what dns-validate printed (exit 1):")
+            && text.contains("original IP 192.0.2.66 did not appear in IP address list."),
+        "{text}"
+    );
+    assert!(
+        ladder.packet("PTR? 192.0.2.66", false) < ladder.packet("PTR mail.example.net", true)
+            && ladder.packet("PTR mail.example.net", true) < ladder.packet("A 198.51.100.7", true),
+        "{text}"
+    );
+}
+
 /// `--pcap FILE`: the packets of the run as a pcap file, read back here record by record (the
 /// 9000-byte datagram and its 8192-byte echo, whole, in Ethernet frames as `lo` carries them), and
 /// by tcpdump where it is installed.
@@ -381,10 +436,11 @@ fn a_trace_that_lost_its_calls_fails() {
     };
     let dir = std::env::temp_dir().join(format!("course-trace-full-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    // A tiny filesystem of its own (a user and mount namespace: no root needed), filled up.
+    // A tiny filesystem of its own (a user and mount namespace: no root needed), filled up; a
+    // short read timeout keeps the run quick.
     let full = "mount -t tmpfs -o size=64k none \"$1\" || exit 9
         dd if=/dev/zero of=\"$1/fill\" bs=4k 2>/dev/null
-        TMPDIR=$1 exec \"$2\" trace udp-client";
+        TMPDIR=$1 exec \"$2\" trace udp-client -- --timeout 0.2 127.0.0.1 PORT";
     let done = cmd("unshare")
         .args(["-rm", "sh", "-c", full, "sh"])
         .arg(&dir)
@@ -421,7 +477,7 @@ fn a_trace_that_lost_its_calls_fails() {
         "strace's messages kept apart:\n{text}"
     );
     assert!(
-        text.contains("(no further reply within 1 s; stopping)"),
+        text.contains("(no further reply within 0.2 s; stopping)"),
         "the lesson's own line, whole:\n{text}"
     );
 }
@@ -477,8 +533,23 @@ fn bad_input_is_a_usage_error() {
             "--listing needs a LISTING.py",
         ),
         (
-            &["trace", "socket-info", "127.0.0.1"],
-            "trace takes --scenario NAME, --listing FILE or --pcap FILE, not '127.0.0.1'",
+            &["trace", "socket-info", "--nope"],
+            "trace takes --scenario NAME, --listing FILE or --pcap FILE, not '--nope' (the \
+             lesson's own options go after `--`)",
+        ),
+        (
+            &["trace", "tcp-listener", "--", "51423"],
+            "tcp-listener is a server: trace runs it on 127.0.0.1:51423",
+        ),
+        (
+            &[
+                "trace",
+                "http-fetch",
+                "--scenario",
+                "server-resets",
+                "127.0.0.1",
+            ],
+            "a --scenario runs the lesson with its page's arguments",
         ),
         (&["trace", "socket-info", "--pcap"], "--pcap needs a FILE"),
     ] {

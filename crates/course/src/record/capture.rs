@@ -7,6 +7,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
 
+use super::resolver;
+
 /// One frame seen on `lo`, as taken off the wire.
 #[derive(Clone, Debug)]
 pub struct Frame {
@@ -20,8 +22,11 @@ pub struct Packet {
     pub time: f64,
     pub src: (IpAddr, u16),
     pub dst: (IpAddr, u16),
-    /// SYN, SYN-ACK, ACK, FIN, RST, `data 42`, `datagram 5`, `ICMP port unreachable`.
+    /// SYN, SYN-ACK, ACK, FIN, RST, `data 42`, `datagram 5`, `ICMP port unreachable`; a DNS
+    /// message in a few words (`A? www.example.com`, `A 192.0.2.10`, `NXDOMAIN`).
     pub label: String,
+    /// It carries a program's bytes (TCP data, a UDP datagram): a send made it, a receive reads it.
+    pub payload: bool,
     /// A pure ACK after the handshake: shown only where it matters.
     pub bare_ack: bool,
 }
@@ -160,6 +165,7 @@ pub fn decode(frame: &Frame) -> Option<Packet> {
         src: (ip.src, 0),
         dst: (ip.dst, 0),
         label: String::new(),
+        payload: false,
         bare_ack: false,
     };
     let ports = |t: &[u8]| -> Option<(u16, u16)> {
@@ -188,6 +194,7 @@ pub fn decode(frame: &Frame) -> Option<Packet> {
                 }
             };
             if data > 0 {
+                packet.payload = true;
                 label = if label.is_empty() {
                     format!("data {data}")
                 } else {
@@ -198,7 +205,13 @@ pub fn decode(frame: &Frame) -> Option<Packet> {
         }
         UDP => {
             (packet.src.1, packet.dst.1) = ports(t)?;
-            packet.label = format!("datagram {}", t.len().checked_sub(8)?);
+            packet.payload = true;
+            let data = t.get(8..)?;
+            let dns = [packet.src.1, packet.dst.1].contains(&resolver::PORT);
+            packet.label = match dns.then(|| resolver::describe(data)).flatten() {
+                Some(said) => said,
+                None => format!("datagram {}", data.len()),
+            };
         }
         ICMP => {
             let (kind, code) = (*t.first()?, *t.get(1)?);
@@ -387,6 +400,25 @@ mod tests {
             time: 0.0,
         };
         assert!(decode(&cut).is_none(), "a packet cut short is not drawn");
+    }
+
+    /// A datagram to or from port 53 is labelled with the DNS message it carries; one that does
+    /// not read as DNS stays a datagram.
+    #[test]
+    fn labels_dns_messages() {
+        let mut query = vec![0xa1, 0x12, 0, 53, 0, 0, 0, 0];
+        let dns = [
+            0x12, 0x34, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 3, b'w', b'w', b'w', 7, b'e', b'x', b'a',
+            b'm', b'p', b'l', b'e', 3, b'c', b'o', b'm', 0, 0, 1, 0, 1,
+        ];
+        query.extend_from_slice(&dns);
+        query[5] = query.len() as u8;
+        let packet = decode(&frame(UDP, &query)).unwrap();
+        assert_eq!(packet.label, "A? www.example.com");
+        assert!(packet.payload);
+        let mut noise = vec![0xa1, 0x12, 0, 53, 0, 11, 0, 0];
+        noise.extend_from_slice(b"abc");
+        assert_eq!(decode(&frame(UDP, &noise)).unwrap().label, "datagram 3");
     }
 
     /// An ICMP port unreachable names the datagram it answers, by that datagram's ports.

@@ -10,6 +10,7 @@
 use std::fmt::Write as _;
 
 use super::capture::Packet;
+use super::resolver;
 use super::strace::Call;
 
 /// Column widths: milliseconds, call, arrow, call (a space between each): 5 + 32 + 28 + 32 + 3 =
@@ -40,8 +41,9 @@ struct Row {
     open: Option<(Side, f64, String)>,
     /// The call on this row, and its side.
     call: Option<(Side, Call)>,
-    /// The side a packet on this row goes to, its time and its label.
-    packet: Option<(Side, f64, String)>,
+    /// The side a packet on this row goes to, its time, its label and whether it carries a
+    /// program's bytes.
+    packet: Option<(Side, f64, String, bool)>,
 }
 
 /// Draw the ladder. `server_port` tells the sides' packets apart (the server's port is the one it
@@ -109,7 +111,9 @@ pub fn render(
                 });
             }
             Event::Packet(packet) => {
-                let from = if packet.src.1 == server_port {
+                // The server's port, or a DNS server's: the scripted resolver answers from the
+                // right, whoever the partner is.
+                let from = if packet.src.1 == server_port || packet.src.1 == resolver::PORT {
                     Side::Server
                 } else {
                     Side::Client
@@ -120,12 +124,12 @@ pub fn render(
                 } else {
                     Side::Server
                 };
-                let sent = Some((to, time, packet.label.clone()));
+                let sent = Some((to, time, packet.label.clone(), packet.payload));
                 // The sender's call that can send this packet may sit a few rows up: other calls
                 // began in between (a row is where a call began). Look back past those, not past
                 // another packet.
                 let cause = rows.iter_mut().rev().take(6).take_while(|row| row.arrow.is_empty()).find(|row| {
-                    matches!(&row.open, Some((side, at, name)) if *side == from && time - at <= CAUSED_WITHIN && can_send(name, &packet.label))
+                    matches!(&row.open, Some((side, at, name)) if *side == from && time - at <= CAUSED_WITHIN && can_send(name, packet))
                 });
                 match cause {
                     Some(row) => {
@@ -216,7 +220,7 @@ fn woken(rows: &mut Vec<Row>) {
             at += 1;
             continue;
         };
-        let wakes = |row: &Row| matches!(&row.packet, Some((to, _, label)) if *to == side && ends_wait(&name, &text, label));
+        let wakes = |row: &Row| matches!(&row.packet, Some((to, _, label, payload)) if *to == side && ends_wait(&name, &text, label, *payload));
         let same_side = |row: &Row| matches!(&row.call, Some((s, _)) if *s == side);
         // Already below its packet: one came since this side's wait before (data can come in
         // before a shutdown or setsockopt of this side and be read after it).
@@ -232,7 +236,7 @@ fn woken(rows: &mut Vec<Row>) {
             let too_late = row
                 .packet
                 .as_ref()
-                .is_some_and(|(_, when, _)| *when - time > STAMPS_DISAGREE);
+                .is_some_and(|(_, when, ..)| *when - time > STAMPS_DISAGREE);
             if too_late || same_side(row) {
                 break;
             }
@@ -245,7 +249,7 @@ fn woken(rows: &mut Vec<Row>) {
             Some(waker) => {
                 let mut row = rows.remove(at);
                 // The wait ended once the packet was in: never shown before it.
-                let woke_at = rows[waker - 1].packet.as_ref().map(|(_, when, _)| *when);
+                let woke_at = rows[waker - 1].packet.as_ref().map(|(_, when, ..)| *when);
                 row.time = row.time.max(woke_at.unwrap_or(row.time));
                 rows.insert(waker, row);
                 moved.remove(at);
@@ -257,8 +261,9 @@ fn woken(rows: &mut Vec<Row>) {
     }
 }
 
-/// Whether a packet labelled `label` is one that ends the wait of `name` with result `text`.
-fn ends_wait(name: &str, text: &str, label: &str) -> bool {
+/// Whether a packet labelled `label` (carrying a program's bytes: `payload`) is one that ends the
+/// wait of `name` with result `text`.
+fn ends_wait(name: &str, text: &str, label: &str, payload: bool) -> bool {
     let result = text.rsplit_once(" = ").map_or("", |(_, r)| r);
     if name.starts_with("accept") {
         return label == "ACK" && !result.starts_with('-');
@@ -268,7 +273,7 @@ fn ends_wait(name: &str, text: &str, label: &str) -> bool {
         r if r.contains("ECONNREFUSED") => label.starts_with("ICMP"),
         r if r.contains("ECONNRESET") => label.contains("RST"),
         r if r.starts_with('-') => false,
-        _ => label.starts_with("data"),
+        _ => payload,
     }
 }
 
@@ -302,13 +307,14 @@ fn wrap(text: &str) -> Vec<String> {
     }
 }
 
-/// Whether a call named `name` is one that sends a packet labelled `label` (the SYN-ACK, bare ACKs
-/// and ICMP come from the kernel by itself, so they sit on rows of their own).
-fn can_send(name: &str, label: &str) -> bool {
+/// Whether a call named `name` is one that sends `packet` (the SYN-ACK, bare ACKs and ICMP come
+/// from the kernel by itself, so they sit on rows of their own).
+fn can_send(name: &str, packet: &Packet) -> bool {
     let sends = ["sendto", "send", "sendmsg", "sendmmsg", "write"].contains(&name);
+    let label = packet.label.as_str();
     if label == "SYN" {
         name == "connect"
-    } else if label.starts_with("data") || label.starts_with("datagram") {
+    } else if packet.payload {
         sends
     } else if label.contains("FIN") {
         name == "shutdown" || name == "close"
@@ -376,6 +382,7 @@ mod tests {
             src,
             dst,
             label: label.into(),
+            payload: label.starts_with("data"),
             bare_ack: label == "ACK",
         }
     }
@@ -567,6 +574,50 @@ mod tests {
         let wrapped = ladder.lines().nth(row_of(&ladder, "  = -1 EINPROGRESS"));
         assert!(
             wrapped.unwrap_or_default().starts_with("      "),
+            "{ladder}"
+        );
+    }
+
+    /// A DNS query goes out beside the send that carried it, and its answer comes back from the
+    /// right (from port 53), whoever the partner is, above the receive that read it.
+    #[test]
+    fn dns_answers_come_from_the_right() {
+        let ip = IpAddr::V4(Ipv4Addr::LOCALHOST);
+        let dns = |time: f64, query: bool, label: &str| {
+            let (client, resolver) = ((ip, 40000), (ip, resolver::PORT));
+            let (src, dst) = if query {
+                (client, resolver)
+            } else {
+                (resolver, client)
+            };
+            Packet {
+                time,
+                src,
+                dst,
+                label: label.into(),
+                payload: true,
+                bare_ack: false,
+            }
+        };
+        let client = [
+            call(1.000, "connect(3, 127.0.0.1:53)"),
+            call(1.001, "sendmmsg(3) = 2"),
+            waiting(1.002, 1.0035, "recvfrom(3) = 49"),
+        ];
+        let packets = [
+            dns(1.0012, true, "A? www.example.com"),
+            dns(1.0013, true, "AAAA? www.example.com"),
+            dns(1.0034, false, "A 192.0.2.10"),
+        ];
+        let ladder = render("client", "server", &client, &[], &packets, 51423);
+        let row = |needle: &str| row_of(&ladder, needle);
+        assert_eq!(
+            row("sendmmsg(3) = 2"),
+            row("── A? www.example.com ─"),
+            "{ladder}"
+        );
+        assert!(
+            ladder.contains("◀─") && row("A 192.0.2.10 ──") < row("recvfrom(3) = 49"),
             "{ladder}"
         );
     }

@@ -2,20 +2,24 @@
 //! listing), each side under `strace`, the packets between them captured, ready to be drawn as a
 //! ladder. `trace` shows one; `transcripts` checks the pages' "On the wire" blocks against one.
 //!
-//! The capture happens inside a private network namespace (`unshare -rn`: no root needed, a
-//! loopback of its own, no other traffic in the picture; as root, `unshare -n` where user
-//! namespaces are off): the course tool runs itself again in there ([`enter`]), brings `lo` up
-//! ([`loopback_up`]), and records. Without a namespace the calls alone can be recorded.
+//! The capture happens inside a private network namespace (`unshare -rmnu`: no root needed, a
+//! loopback of its own, no other traffic in the picture, and a mount and UTS namespace of its own;
+//! as root, `unshare -mnu` where user namespaces are off): the course tool runs itself again in
+//! there ([`enter`]), brings `lo` up and points name lookups at a scripted resolver on
+//! 127.0.0.1:53 ([`set_up_namespace`], `resolver`), and records. Without a namespace the calls
+//! alone can be recorded.
 
 mod capture;
 mod check;
 mod ladder;
 mod pcap;
 mod peers;
+mod resolver;
 mod strace;
 mod traced;
 
 pub use check::mask;
+pub use resolver::{ADDRESSES, NAMES};
 pub use strace::{Call, NSCD, NSCD_ROW};
 pub(crate) use traced::on_interrupt;
 
@@ -35,6 +39,7 @@ use peers::{
     closed_udp_port, oversize_datagram, poke_listing_port, scripted_tcp_peer, start_http_server,
     start_server,
 };
+use resolver::Resolver;
 use traced::{Background, Ended, Ending, Scratch, Traced};
 
 /// What to record: a lesson, as its page runs it or in one of its scenarios, and whether the
@@ -43,6 +48,19 @@ pub struct Run {
     pub lesson: &'static Lesson,
     pub scenario: Option<String>,
     pub listing: Option<PathBuf>,
+    /// The lesson's own arguments in place of the registry's (a lookup's, or a client's, where
+    /// `PORT` stands for its partner's port); `None` for the page's.
+    pub args: Option<Vec<String>>,
+}
+
+impl Run {
+    /// The arguments the lesson runs with, `PORT` still standing for its partner's port.
+    fn template(&self) -> Vec<&str> {
+        match &self.args {
+            Some(args) => args.iter().map(String::as_str).collect(),
+            None => self.lesson.peer_args.to_vec(),
+        }
+    }
 }
 
 /// Why a trace (or part of it) cannot be shown here, in one line.
@@ -75,9 +93,10 @@ pub fn needs_linux(command: &str) -> Result<(), Exit> {
 /// What this machine allows.
 pub struct Tools {
     pub strace: bool,
-    /// How to enter a private network namespace: `unshare -rn` (a user namespace too, no root
-    /// needed), else `unshare -n` where we are root but user namespaces are switched off; or why
-    /// neither works.
+    /// How to enter a private network namespace, with a mount and a UTS namespace of its own (for
+    /// the scripted resolver's resolv.conf and hostname): `unshare -rmnu` (a user namespace too,
+    /// no root needed), else `unshare -mnu` where we are root but user namespaces are switched
+    /// off; or why neither works.
     pub namespace: Result<&'static str, String>,
 }
 
@@ -89,12 +108,12 @@ impl Tools {
                 .output()
                 .is_ok_and(|o| o.status.success())
         };
-        let flags = ["-rn", "-n"]
+        let flags = ["-rmnu", "-mnu"]
             .into_iter()
             .find(|flags| runs("unshare", &[flags, "true"]));
         let namespace = match flags {
             None => Err(
-                "no private network namespace here (`unshare -rn true` fails: unprivileged user \
+                "no private network namespace here (`unshare -rmnu true` fails: unprivileged user \
                  namespaces are off, and we are not root)"
                     .to_string(),
             ),
@@ -120,8 +139,16 @@ pub fn enter(flags: &str, args: &[String]) -> Result<ExitStatus, Exit> {
     process::run_inherited(&mut inner).map_err(|e| fail_with("cannot run unshare", e))
 }
 
+/// Inside the namespaces, first: bring the loopback up, and point the C library's lookups at the
+/// scripted resolver (where that cannot be done, the recording says why in a note).
+pub fn set_up_namespace() -> Result<(), Exit> {
+    loopback_up()?;
+    resolver::take_over_lookups();
+    Ok(())
+}
+
 /// Inside the namespace: bring its loopback up (it starts down).
-pub fn loopback_up() -> Result<(), Exit> {
+fn loopback_up() -> Result<(), Exit> {
     let up = Command::new("ip")
         .args(["link", "set", "lo", "up"])
         .status();
@@ -155,25 +182,30 @@ impl Recording {
     }
 }
 
-/// The hidden entry point of [`page_ladder`]'s inner run (`course __page-ladder LESSON`): the
-/// lesson's usual run, recorded in the namespace, its ladder printed with the server's port as
-/// the page's recipe uses it.
+/// The hidden entry point of [`page_ladder`]'s inner run (`course __page-ladder LESSON
+/// [ARGS…]`): the lesson's usual run (or with ARGS), recorded in the namespace, its ladder printed
+/// with the server's port as the page's recipe uses it.
 pub const PAGE_LADDER: &str = "__page-ladder";
 
 pub fn page_ladder_inside(args: &[String]) -> Result<(), Exit> {
-    let [name] = args else {
-        return Err(fail(format!("{PAGE_LADDER} takes one LESSON")));
+    let Some((name, args)) = args.split_first() else {
+        return Err(fail(format!("{PAGE_LADDER} takes a LESSON and its ARGS")));
     };
     let lesson = crate::registry::find(name)?;
-    loopback_up()?;
+    set_up_namespace()?;
     let run = Run {
         lesson,
         scenario: None,
         listing: None,
+        args: (!args.is_empty()).then(|| args.to_vec()),
     };
     let recording = record(&run, true)?;
     if let Some(lost) = recording.lost {
         return Err(fail(lost));
+    }
+    // A lookup has no partner's port to write as the page's (its peer is the resolver, on 53).
+    if lesson.role == Role::Lookup {
+        return crate::print(&recording.ladder());
     }
     let documented = if lesson.partner == Partner::HttpServer {
         crate::registry::HTTP_PORT
@@ -203,6 +235,8 @@ pub struct Recording {
     pub lost: Option<String>,
     /// What the traced lesson printed, stdout and stderr.
     pub output: String,
+    /// The lesson's exit code, where it ran to its end (a client, a lookup).
+    pub exit: Option<i32>,
     /// How long the lesson's own side ran (a client's run; a server's from its start to its stop).
     pub took: Duration,
     /// What its partner printed (the partner lesson's log, http.server's request lines), or what
@@ -210,8 +244,9 @@ pub struct Recording {
     pub partner_output: String,
 }
 
-/// Run the lesson as its page shows it (or the scenario), under strace, with a capture.
-pub fn record(run: &Run, capture: bool) -> Result<Recording, Exit> {
+/// Run the lesson as its page shows it (or the scenario, or with its own arguments), under strace,
+/// with a capture and the scripted resolver where `in_namespace`.
+pub fn record(run: &Run, in_namespace: bool) -> Result<Recording, Exit> {
     let tools_strace = Command::new("strace")
         .arg("-V")
         .output()
@@ -221,7 +256,7 @@ pub fn record(run: &Run, capture: bool) -> Result<Recording, Exit> {
     if !tools_strace {
         notes.push("no system calls: strace is not installed (Debian package strace)".to_string());
     }
-    let capture = if capture {
+    let capture = if in_namespace {
         match Capture::start() {
             Ok(capture) => Some(capture),
             Err(e) => {
@@ -233,6 +268,12 @@ pub fn record(run: &Run, capture: bool) -> Result<Recording, Exit> {
         None
     };
     let lesson = run.lesson;
+    let lookup = lesson.role == Role::Lookup;
+    let resolver = if in_namespace {
+        start_resolver(&mut notes, lookup)
+    } else {
+        None
+    };
     // In the namespace the recipes' own ports are always free, so the ladder reads like the page;
     // on the shared loopback any free port, except that a server lesson compared with its listing
     // binds the listing's port where it is free, as the listing did.
@@ -247,15 +288,16 @@ pub fn record(run: &Run, capture: bool) -> Result<Recording, Exit> {
     };
     let client_log = scratch.0.join("client");
     let server_log = scratch.0.join("server");
-    let (output, partner_output);
-    let (client, server, server_port);
+    let (output, mut partner_output);
+    let (client, mut server, mut server_port);
     // Each traced side, once ended: which side, its name, and how it ended.
     let mut sides: Vec<(&str, String, Ended)> = Vec::new();
     let began = Instant::now();
     let mut took = Duration::ZERO;
+    let mut exit = None;
     match (lesson.role, run.scenario.as_deref()) {
         (Role::Lookup, _) => {
-            let args: Vec<String> = lesson.peer_args.iter().map(|a| a.to_string()).collect();
+            let args: Vec<String> = run.template().iter().map(|a| a.to_string()).collect();
             let ended = Traced::new(
                 workspace::binary(lesson.name)?,
                 &args,
@@ -264,7 +306,9 @@ pub fn record(run: &Run, capture: bool) -> Result<Recording, Exit> {
             )
             .run(lesson.stdin)?;
             output = ended.printed.clone();
+            exit = ended.status.and_then(|s| s.code());
             sides.push(("client", lesson.name.to_string(), ended));
+            // Filled in from the resolver below, where it ran.
             partner_output = String::new();
             client = lesson.name.to_string();
             server = "(no peer: a lookup)".to_string();
@@ -336,7 +380,7 @@ pub fn record(run: &Run, capture: bool) -> Result<Recording, Exit> {
                         return Err(fail(format!("{} has no partner", lesson.name)));
                     }
                 };
-            let mut args = pair::args_for_port(lesson.peer_args, port);
+            let mut args = pair::args_for_port(&run.template(), port);
             if scenario.is_some() && lesson.name == "http-fetch" {
                 // A pause long enough for the scripted server to act while the client waits.
                 if let Some(at) = args.iter().position(|a| a == "--pause") {
@@ -353,6 +397,7 @@ pub fn record(run: &Run, capture: bool) -> Result<Recording, Exit> {
             .run(lesson.stdin)?;
             took = started.elapsed();
             output = ended.printed.clone();
+            exit = ended.status.and_then(|s| s.code());
             sides.push(("client", lesson.name.to_string(), ended));
             partner_output = match (peer, scenario) {
                 (Some(peer), _) => {
@@ -383,6 +428,27 @@ pub fn record(run: &Run, capture: bool) -> Result<Recording, Exit> {
     // Let the last packets land before the capture stops.
     std::thread::sleep(Duration::from_millis(100));
     let frames: Vec<Frame> = capture.map(Capture::stop).unwrap_or_default();
+    if let Some(resolver) = resolver {
+        let answered = resolver.stop();
+        let said = format!(
+            "name lookups go to a scripted resolver on 127.0.0.1:53 in the namespace (its \
+             resolv.conf, bind-mounted there only, names it; nothing leaves the machine): {}",
+            resolver::table()
+        );
+        if lookup {
+            // A lookup's peer: the resolver, which answered what it was asked.
+            notes.push(said);
+            partner_output = answered.iter().map(|a| format!("{a}\n")).collect();
+            server = RESOLVER.to_string();
+            server_port = resolver::PORT;
+        } else if !answered.is_empty() {
+            notes.push(said);
+            notes.push(format!(
+                "the scripted resolver answered: {}",
+                answered.join("; ")
+            ));
+        }
+    }
     let lost = lost_calls(&sides);
     // What strace said about a side whose log is whole anyway (the error says the rest).
     for (_, name, ended) in sides.iter().filter(|(.., ended)| ended.lost.is_none()) {
@@ -407,6 +473,7 @@ pub fn record(run: &Run, capture: bool) -> Result<Recording, Exit> {
         notes,
         lost,
         output,
+        exit,
         partner_output,
         took: if took.is_zero() {
             began.elapsed()
@@ -414,6 +481,33 @@ pub fn record(run: &Run, capture: bool) -> Result<Recording, Exit> {
             took
         },
     })
+}
+
+/// The name of the scripted resolver's column in a lookup's ladder.
+pub const RESOLVER: &str = "scripted resolver";
+
+/// The scripted resolver, where [`set_up_namespace`] pointed the lookups at it; else `None`, and
+/// for a lookup a note that says why.
+fn start_resolver(notes: &mut Vec<String>, lookup: bool) -> Option<Resolver> {
+    let why = match resolver::taken_over()? {
+        Ok(said) => match Resolver::start() {
+            Ok(resolver) => {
+                if lookup {
+                    notes.extend(said.iter().cloned());
+                }
+                return Some(resolver);
+            }
+            Err(e) => format!("cannot listen on 127.0.0.1:53 ({e})"),
+        },
+        Err(why) => why.clone(),
+    };
+    if lookup {
+        notes.push(format!(
+            "no scripted resolver: {why}; a name that /etc/hosts does not answer finds no DNS \
+             server from inside the namespace"
+        ));
+    }
+    None
 }
 
 /// The error (one line) that names each side whose calls strace lost (its log missing or cut
@@ -458,6 +552,8 @@ pub fn record_listing(
     let scratch = Scratch::new()?;
     let log = scratch.0.join("listing");
     let lesson = run.lesson;
+    // Its lookups get the answers the lesson's got (inside the namespace only).
+    let resolver = start_resolver(&mut Vec::new(), false);
     let wrap = |args: &[String]| -> Traced {
         let python = python::python_command(&python, listing, args, Some(0.0));
         let args: Vec<String> = python
@@ -484,7 +580,7 @@ pub fn record_listing(
     let side: Ended;
     let trouble = match lesson.role {
         Role::Lookup => {
-            let args: Vec<String> = lesson.peer_args.iter().map(|a| a.to_string()).collect();
+            let args: Vec<String> = run.template().iter().map(|a| a.to_string()).collect();
             side = wrap(&args).run(lesson.stdin)?;
             ended(&side.printed, side.status)
         }
@@ -494,11 +590,12 @@ pub fn record_listing(
                 Partner::Lesson(name) => start_server(name, &server_log, false, port)?,
                 _ => start_http_server(&scratch.0, &server_log, false, port)?,
             };
-            let args: Vec<String> = pair::args_for_port(lesson.peer_args, port)
+            let template = run.template();
+            let args: Vec<String> = pair::args_for_port(&template, port)
                 .into_iter()
                 .filter(|a| !a.starts_with("--"))
                 .collect();
-            let args = drop_option_values(lesson.peer_args, args);
+            let args = drop_option_values(&template, args);
             let listing = wrap(&args)
                 .start(lesson.stdin)
                 .map_err(|e| fail_with("cannot start the listing", e))?;
@@ -535,6 +632,9 @@ pub fn record_listing(
             trouble
         }
     };
+    if let Some(resolver) = resolver {
+        resolver.stop();
+    }
     if let Some(lost) = lost_calls(&[("listing", listing.display().to_string(), side)]) {
         return Err(fail(lost));
     }
@@ -573,9 +673,9 @@ fn drop_option_values(template: &[&str], args: Vec<String>) -> Vec<String> {
     args.into_iter().skip(skip).collect()
 }
 
-/// The "On the wire" block of a lesson's page: the ladder of its usual run, from a real run in a
-/// private network namespace.
-pub fn page_ladder(lesson: &'static Lesson) -> Result<String, Unavailable> {
+/// The "On the wire" block of a lesson's page: the ladder of its usual run (or of a run with
+/// `args`, the lesson's own arguments), from a real run in a private network namespace.
+pub fn page_ladder(lesson: &'static Lesson, args: &[String]) -> Result<String, Unavailable> {
     if !cfg!(target_os = "linux") {
         return Err(Unavailable(
             "the wire needs Linux (strace and network namespaces)".into(),
@@ -589,7 +689,11 @@ pub fn page_ladder(lesson: &'static Lesson) -> Result<String, Unavailable> {
     let exe = std::env::current_exe()
         .map_err(|e| Unavailable(format!("cannot find the course tool: {e}")))?;
     let mut command = Command::new("unshare");
-    command.arg(flags).arg(exe).args([PAGE_LADDER, lesson.name]);
+    command
+        .arg(flags)
+        .arg(exe)
+        .args([PAGE_LADDER, lesson.name])
+        .args(args);
     let outcome = process::run_bounded(&mut command, b"", Duration::from_secs(60))
         .map_err(|e| Unavailable(format!("cannot run the trace: {e}")))?;
     match outcome.status {

@@ -542,6 +542,11 @@ fn sockaddr(text: &str) -> String {
         let addr = field("sin_addr=inet_addr(").map(quoted).unwrap_or_default();
         return format!("{addr}:{}", port.trim_end_matches(')'));
     }
+    if text.contains("AF_NETLINK") {
+        // The kernel's own channel (glibc asks it for this host's addresses, to sort a lookup's
+        // answers): no address worth a column.
+        return "netlink".to_string();
+    }
     if text.contains("AF_UNIX") {
         // The path alone (`/var/run/nscd/socket`, `@name` for an abstract one): it cannot be
         // mistaken for an ip:port, and it fits the ladder's column.
@@ -600,6 +605,15 @@ mod tests {
         assert!((send.done - send.time - 0.000050).abs() < 1e-6, "{send:?}");
         let listen = calls.iter().find(|c| c.name == "listen").unwrap();
         assert_eq!(listen.done, listen.time, "no -T on that line: {listen:?}");
+    }
+
+    /// A netlink address (glibc asking the kernel for this host's addresses) is one word.
+    #[test]
+    fn shortens_netlink_addresses() {
+        let log = "7 1.0 bind(3<NETLINK:[1]>, {sa_family=AF_NETLINK, nl_pid=0, nl_groups=00000000}, 12) = 0\n\
+                   7 1.1 getsockname(3<NETLINK:[1]>, {sa_family=AF_NETLINK, nl_pid=7, nl_groups=00000000}, [12]) = 0\n";
+        let texts: Vec<String> = parse(log).into_iter().map(|c| c.text).collect();
+        assert_eq!(texts, ["bind(3, netlink)", "getsockname(3) = netlink"]);
     }
 
     /// A call cut short when its program was stopped is where the program sat: kept, still

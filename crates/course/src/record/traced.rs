@@ -63,6 +63,13 @@ impl Traced {
             Command::new(program.as_ref())
         };
         command.args(args);
+        if matches!(super::resolver::taken_over(), Some(Ok(_))) {
+            // What would send a lookup elsewhere than the scripted resolver, or ask it more:
+            // another search list (LOCALDOMAIN), resolver options, host aliases.
+            for variable in ["LOCALDOMAIN", "RES_OPTIONS", "HOSTALIASES"] {
+                command.env_remove(variable);
+            }
+        }
         Traced {
             command,
             log: log.to_path_buf(),

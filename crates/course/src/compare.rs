@@ -638,16 +638,17 @@ impl Held {
 fn finish(side: &mut Spawned, exited: bool) -> (String, String, Held) {
     let mut texts = [String::new(), String::new()];
     let closed = exited && drain(side, HELD, &mut texts);
+    // Still open: a program of its group holds it, if one is left; else the pipe is slow to say
+    // so (a busy machine), and nothing is held.
+    let by_group = exited && !closed && tether::group_alive(side.id());
     tether::stop_group(side.id());
     side.stop();
-    let held = if closed || drain(side, Duration::from_secs(2), &mut texts) {
-        if exited && !closed {
-            Held::ByItsGroup
-        } else {
-            Held::No
-        }
-    } else {
+    let held = if !closed && !drain(side, Duration::from_secs(2), &mut texts) {
         Held::ByAnEscapee
+    } else if by_group {
+        Held::ByItsGroup
+    } else {
+        Held::No
     };
     let [stdout, stderr] = texts;
     (stdout, stderr, held)

@@ -88,6 +88,20 @@ pub fn own_group(command: &mut Command) -> &mut Command {
     command
 }
 
+/// Whether any process is left in the group that `leader` (a program started with [`own_group`])
+/// leads, once the leader itself has ended. Unix only; elsewhere none is.
+pub fn group_alive(leader: u32) -> bool {
+    #[cfg(unix)]
+    if let Ok(pgid) = i32::try_from(leader)
+        && pgid > 1
+    {
+        // Signal 0: sent to no one, but refused (ESRCH) when the group is empty.
+        return nix::sys::signal::killpg(nix::unistd::Pid::from_raw(pgid), None).is_ok();
+    }
+    let _ = leader;
+    false
+}
+
 /// SIGKILL every process in the group that `leader` (a program started with [`own_group`]) leads,
 /// itself included. The group outlives its leader while a member runs, and Linux gives no new
 /// process a pid still in use as a group's id, so this reaches only what the leader started; a

@@ -207,7 +207,6 @@ pub(crate) fn stop_everything(say: bool) -> ! {
         }
     }
     INTERRUPTED.store(true, std::sync::atomic::Ordering::SeqCst);
-    let mut inside = None;
     if let Some(unshare) = tether::pass_interrupt_on() {
         // The command runs in a copy of the tool inside a private PID namespace, which stops what
         // it started and says so; unshare ends once it has. At most a little longer than the copy
@@ -216,9 +215,7 @@ pub(crate) fn stop_everything(say: bool) -> ! {
             // Still our unreaped child, so the pid is still its.
             tether::kill_inside(unshare);
         }
-        inside = Some(unshare);
-    }
-    if inside.is_none() {
+    } else {
         // Traced programs first: their strace ignores the signal, and ends once they do.
         record::on_interrupt();
         let children = test_support::process::live_children();

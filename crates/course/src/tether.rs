@@ -202,7 +202,7 @@ mod linux {
     /// Inside: read stdin, the pipe from the copy outside, on a thread of its own. A byte means
     /// the copy outside was interrupted; the end of the pipe means it is gone (SIGKILL, say), with
     /// no one left to tell. Either way everything started is stopped and the tool exits 130, as
-    /// on an interrupt, and the namespace ends with it; only the first says so.
+    /// on an interrupt, and the namespace ends with it; only an interrupt is said on the terminal.
     fn watch_the_lifeline() {
         static ONCE: Once = Once::new();
         ONCE.call_once(|| {

@@ -82,6 +82,11 @@ pub fn main(args: Vec<String>) -> Result<(), Exit> {
         record::set_up_namespace()?;
         return record_and_show(&options, true);
     }
+    // Everything from here on runs in a PID namespace of its own where Linux allows one, so that
+    // nothing it starts outlives it, SIGKILL included (crate::tether).
+    if let Some(done) = crate::tether::enter(&[])? {
+        return done;
+    }
     crate::workspace::build()?;
     let tools = Tools::probe();
     if let (Some(file), Err(why)) = (&options.pcap, &tools.namespace) {

@@ -40,7 +40,8 @@ use peers::{
     start_server,
 };
 use resolver::Resolver;
-use traced::{Background, Ended, Ending, Scratch, Traced};
+use traced::{Background, Ended, Ending, Traced};
+use crate::scratch::Scratch;
 
 /// What to record: a lesson, as its page runs it or in one of its scenarios, and whether the
 /// learner's listing runs beside it (a server lesson then binds the listing's port where it can).
@@ -251,7 +252,7 @@ pub fn record(run: &Run, in_namespace: bool) -> Result<Recording, Exit> {
         .arg("-V")
         .output()
         .is_ok_and(|o| o.status.success());
-    let scratch = Scratch::new()?;
+    let scratch = Scratch::new("trace")?;
     let mut notes = Vec::new();
     if !tools_strace {
         notes.push("no system calls: strace is not installed (Debian package strace)".to_string());
@@ -286,8 +287,8 @@ pub fn record(run: &Run, in_namespace: bool) -> Result<Recording, Exit> {
     } else {
         (0, 0)
     };
-    let client_log = scratch.0.join("client");
-    let server_log = scratch.0.join("server");
+    let client_log = scratch.path().join("client");
+    let server_log = scratch.path().join("server");
     let (output, mut partner_output);
     let (client, mut server, mut server_port);
     // Each traced side, once ended: which side, its name, and how it ended.
@@ -373,7 +374,7 @@ pub fn record(run: &Run, in_namespace: bool) -> Result<Recording, Exit> {
                     }
                     (Partner::HttpServer, _) => {
                         let (background, port) =
-                            start_http_server(&scratch.0, &server_log, tools_strace, http_port)?;
+                            start_http_server(scratch.path(), &server_log, tools_strace, http_port)?;
                         (Some(background), port, "python3 -m http.server".into())
                     }
                     (Partner::None, _) => {
@@ -549,8 +550,8 @@ pub fn record_listing(
     lesson_took: Duration,
 ) -> Result<ListingRun, Exit> {
     let python = python::interpreter_itself(&python::interpreter()?);
-    let scratch = Scratch::new()?;
-    let log = scratch.0.join("listing");
+    let scratch = Scratch::new("trace")?;
+    let log = scratch.path().join("listing");
     let lesson = run.lesson;
     // Its lookups get the answers the lesson's got (inside the namespace only).
     let resolver = start_resolver(&mut Vec::new(), false);
@@ -585,10 +586,10 @@ pub fn record_listing(
             ended(&side.printed, side.status)
         }
         Role::Client => {
-            let server_log = scratch.0.join("server");
+            let server_log = scratch.path().join("server");
             let (peer, port) = match lesson.partner {
                 Partner::Lesson(name) => start_server(name, &server_log, false, port)?,
-                _ => start_http_server(&scratch.0, &server_log, false, port)?,
+                _ => start_http_server(scratch.path(), &server_log, false, port)?,
             };
             let template = run.template();
             let args: Vec<String> = pair::args_for_port(&template, port)

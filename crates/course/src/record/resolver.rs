@@ -172,9 +172,14 @@ fn take_over() -> Result<Vec<String>, String> {
     let mut said = Vec::new();
     // The files to mount over the machine's, in this mount namespace only; a bind mount keeps its
     // file once the name is gone, so the folder goes at once.
-    let dir = std::env::temp_dir().join(format!("course-resolver-{}", std::process::id()));
+    // A scratch folder: named by the machine's pid (in a PID namespace every run is pid 1), never
+    // a missing TMPDIR made.
+    let scratch = crate::scratch::Scratch::new("resolver").map_err(|e| match e {
+        lesson_common::Exit::Failed(e) => lesson_common::one_line(e.as_ref()),
+        _ => "cannot make a scratch folder".to_string(),
+    })?;
+    let dir = scratch.path().to_path_buf();
     let files = (|| -> Result<(), String> {
-        fs::create_dir_all(&dir).map_err(|e| format!("cannot make {}: {e}", dir.display()))?;
         let write = |name: &str, text: &str| {
             fs::write(dir.join(name), text)
                 .map_err(|e| format!("cannot write {}: {e}", dir.join(name).display()))
@@ -227,7 +232,7 @@ fn take_over() -> Result<Vec<String>, String> {
         }
         Ok(())
     })();
-    let _ = fs::remove_dir_all(&dir);
+    drop(scratch);
     files?;
     // A running nscd would answer from outside the namespace, asking the machine's DNS server.
     for nscd in ["/run/nscd", "/var/run/nscd"] {

@@ -193,31 +193,11 @@ fn counted(said: Vec<String>) -> Vec<String> {
         .collect()
 }
 
-/// A scratch folder for strace's logs, removed when dropped.
-pub(super) struct Scratch(pub(super) PathBuf);
-
-impl Scratch {
-    pub(super) fn new() -> Result<Scratch, Exit> {
-        let dir = std::env::temp_dir().join(format!("course-trace-{}", std::process::id()));
-        fs::create_dir_all(&dir).map_err(|e| fail_with("cannot make a scratch folder", e))?;
-        lock(&SCRATCH).push(dir.clone());
-        Ok(Scratch(dir))
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.0);
-        lock(&SCRATCH).retain(|dir| *dir != self.0);
-    }
-}
-
-/// The strace logs of the traced programs running now, and the scratch folders: what an
-/// interrupt must stop and remove, since the process then ends without running any drop. (strace
-/// started with `-o` ignores SIGTERM and SIGINT, and killing it would leave its program running,
-/// detached; the program itself is stopped, and strace ends with it.)
+/// The strace logs of the traced programs running now: what an interrupt must stop, since the
+/// process then ends without running any drop (strace started with `-o` ignores SIGTERM and
+/// SIGINT, and killing it would leave its program running, detached; the program itself is
+/// stopped, and strace ends with it). Scratch folders are crate::scratch's to remove.
 static RUNNING: Mutex<Vec<(PathBuf, Option<u32>)>> = Mutex::new(Vec::new());
-static SCRATCH: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
 
 fn lock<T>(list: &Mutex<Vec<T>>) -> MutexGuard<'_, Vec<T>> {
     list.lock().unwrap_or_else(PoisonError::into_inner)
@@ -228,9 +208,6 @@ fn lock<T>(list: &Mutex<Vec<T>>) -> MutexGuard<'_, Vec<T>> {
 pub(crate) fn on_interrupt() {
     for (log, strace) in lock(&RUNNING).iter() {
         stop_traced(log, *strace);
-    }
-    for dir in lock(&SCRATCH).iter() {
-        let _ = fs::remove_dir_all(dir);
     }
 }
 

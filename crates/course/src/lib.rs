@@ -37,7 +37,7 @@ Commands:
                           sides
   compare LESSON LISTING.py [ARGS…]
                           your copy of the Python listing and the lesson against the same peer
-  trace LESSON [--scenario NAME | --listing LISTING.py]
+  trace LESSON [--scenario NAME | --listing LISTING.py] [--pcap FILE] [[--] ARGS…]
                           the system calls and packets of a real run, as a ladder diagram
   transcripts [--check]   rewrite (or check) the expected-output blocks on the lesson pages
   book [--check]          build the site into target/book (and check it in headless Chromium)

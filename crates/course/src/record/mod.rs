@@ -33,6 +33,7 @@ use lesson_common::{Exit, fail, fail_with};
 use test_support::process;
 
 use crate::registry::{Lesson, Partner, Role};
+use crate::scratch::Scratch;
 use crate::{pair, python, workspace};
 use capture::{Capture, Frame, Packet};
 use peers::{
@@ -41,7 +42,6 @@ use peers::{
 };
 use resolver::Resolver;
 use traced::{Background, Ended, Ending, Traced};
-use crate::scratch::Scratch;
 
 /// What to record: a lesson, as its page runs it or in one of its scenarios, and whether the
 /// learner's listing runs beside it (a server lesson then binds the listing's port where it can).
@@ -373,8 +373,12 @@ pub fn record(run: &Run, in_namespace: bool) -> Result<Recording, Exit> {
                         (Some(background), port, name.to_string())
                     }
                     (Partner::HttpServer, _) => {
-                        let (background, port) =
-                            start_http_server(scratch.path(), &server_log, tools_strace, http_port)?;
+                        let (background, port) = start_http_server(
+                            scratch.path(),
+                            &server_log,
+                            tools_strace,
+                            http_port,
+                        )?;
                         (Some(background), port, "python3 -m http.server".into())
                     }
                     (Partner::None, _) => {

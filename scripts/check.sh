@@ -24,11 +24,11 @@ say "cargo clippy --workspace --all-targets --locked -- -D warnings"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 passed+=(clippy)
 
-say "cargo test --workspace --locked, and cargo course transcripts --check (built once; the course tool's tests beside the lessons' tests and then the pages' check, each line marked)"
+say "cargo test --workspace --locked, and cargo course transcripts --check (built once, then in three lanes at once, each line marked with its lane)"
 eval "$(scripts/dns-guard --env)" # every test binary below runs with its DNS queries logged: one that sends any fails
 cargo test --workspace --locked --no-run
-# Most of the time in these is spent waiting on sockets and timeouts, not computing, so the two
-# lanes run at once (cargo test runs its test binaries one after another). sed -u: line by line.
+# Most of the time in these is spent waiting on sockets and timeouts, not computing, so the lanes
+# below run at once (cargo test runs its test binaries one after another). sed -u: line by line.
 log="$PWD/target/check-lanes"
 mkdir -p "$log"
 lane() {
@@ -37,14 +37,24 @@ lane() {
     (rc=0 && "$@" 2>&1 || rc=$? && echo "exit $rc" >"$log/$name.rc") | sed -u "s/^/[$name] /"
 }
 rm -f "$log"/*.rc
-lane course cargo test --locked -p course &
+# Three lanes: the course tool's trace tests (they take turns, so they are a lane of their own),
+# its other tests, and the lessons' tests followed by the pages' check. Every test file is in one
+# lane: the first two take crates/course/tests/ between them, whatever files it holds.
+course_tests=()
+for file in crates/course/tests/*.rs; do
+    name=$(basename "$file" .rs)
+    [[ $name == trace ]] || course_tests+=(--test "$name")
+done
+lane trace cargo test --locked -p course --test trace &
+trace=$!
+lane course cargo test --locked -p course --lib --bins "${course_tests[@]}" &
 course=$!
 lane lessons bash -c 'cargo test --locked --workspace --exclude course &&
     COURSE_NO_BUILD=1 cargo course transcripts --check' &
 lessons=$!
-wait "$course" "$lessons"
+wait "$trace" "$course" "$lessons"
 failed=()
-for name in course lessons; do
+for name in trace course lessons; do
     [[ "$(cat "$log/$name.rc" 2>/dev/null)" == "exit 0" ]] || failed+=("$name")
 done
 if ((${#failed[@]})); then

@@ -64,6 +64,10 @@ pub fn main(args: Vec<String>) -> Result<(), Exit> {
         for request in requests(&text) {
             if request.part == "wire" {
                 let lesson = crate::registry::find(&request.lesson)?;
+                // Each real run takes a second or so: say what is running, so a check of many
+                // pages is never a long silence.
+                let args: String = request.args.iter().map(|a| format!(" {a}")).collect();
+                crate::print(&format!("transcripts: tracing {}{args}\n", lesson.name))?;
                 match crate::record::page_ladder(lesson, &request.args) {
                     Ok(ladder) => wanted.push(ladder),
                     Err(why) => {
@@ -90,6 +94,7 @@ pub fn main(args: Vec<String>) -> Result<(), Exit> {
                 ))
             })?;
             if !runs.contains_key(lesson.name) {
+                crate::print(&format!("transcripts: running {}\n", lesson.name))?;
                 runs.insert(lesson.name, run(lesson)?);
             }
             let run = &runs[lesson.name];

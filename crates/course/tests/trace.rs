@@ -736,7 +736,9 @@ fn a_listing_without_reuseaddr_is_compared() {
 
 /// A stand-in for a server listing (Python 2 and 3 alike) in a folder of its own: it binds the
 /// listing's port on every interface (`''`, as the book's servers do), writes its pid to
-/// `pid_file` once it listens, and accepts for ever.
+/// `pid_file` once it listens, and accepts for ever. The pid as the machine sees it: trace runs in
+/// a PID namespace of its own, where getpid() gives the namespace's number (`/proc/self` names
+/// the process in the machine's /proc, which the namespace keeps).
 struct StandIn {
     dir: std::path::PathBuf,
     listing: std::path::PathBuf,
@@ -761,7 +763,7 @@ impl StandIn {
              {reuse}\
              s.bind(('', 51423))\n\
              s.listen(5)\n\
-             open({:?}, 'w').write(str(os.getpid()))\n\
+             open({:?}, 'w').write(os.readlink('/proc/self'))\n\
              while 1:\n    c, a = s.accept()\n    print('Got connection from', c.getpeername())\n    c.close()\n",
             pid_file.to_string_lossy()
         );

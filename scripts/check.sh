@@ -11,40 +11,79 @@ passed=()
 # Each test that cannot run here writes one line to this file (test_support::skip), so the summary
 # can name it: `cargo test` itself shows a test that returned early as "ok".
 export COURSE_SKIPPED="$PWD/target/check-skipped.txt"
-mkdir -p target
+mkdir -p target/check
 : >"$COURSE_SKIPPED"
+state="$PWD/target/check"
+rm -f "$state"/*.rc
 
-say() { printf '\ncheck: %s\n' "$*"; }
+# Never a silent screen: every line goes through `shown`, which notes when it came; `heartbeat`
+# says what is still running whenever 2 s pass without one (one crate's long compile, one long
+# test). Cargo writes into the pipe without colours or its progress bar, so ask for colours when
+# the screen is a terminal.
+[[ -t 1 ]] && export CARGO_TERM_COLOR=${CARGO_TERM_COLOR:-always}
+shown() {
+    local prefix=${1:-}
+    while IFS= read -r line; do
+        printf '%s%s\n' "$prefix" "$line"
+        echo "${EPOCHREALTIME/./}" >"$state/last"
+    done
+}
+heartbeat() {
+    local began=${EPOCHREALTIME/./} now last
+    while sleep 0.5; do
+        now=${EPOCHREALTIME/./}
+        last=$(<"$state/last") || true
+        [[ $last =~ ^[0-9]+$ ]] || last=$now # read while being written
+        if ((now - last > 2000000)); then
+            printf 'check: … still running: %s (%d s into the check)\n' "$(<"$state/step")" \
+                $(((now - began) / 1000000))
+            echo "$now" >"$state/last"
+        fi
+    done
+}
+echo "${EPOCHREALTIME/./}" >"$state/last"
+echo "starting" >"$state/step"
+heartbeat &
+ticking=$!
+trap 'kill "$ticking" 2>/dev/null || true' EXIT
 
-say "cargo fmt --all --check"
-cargo fmt --all --check
-passed+=(fmt)
+# One step: said, run with its output shown, counted as passed when it succeeds.
+step() {
+    local name=$1 what=$2
+    shift 2
+    printf '\ncheck: %s\n' "$what" | shown
+    echo "$what" >"$state/step"
+    "$@" 2>&1 | shown
+    passed+=("$name")
+}
 
-say "cargo clippy --workspace --all-targets --locked -- -D warnings"
-cargo clippy --workspace --all-targets --locked -- -D warnings
-passed+=(clippy)
+step fmt "cargo fmt --all --check" cargo fmt --all --check
+step clippy "cargo clippy --workspace --all-targets --locked -- -D warnings" \
+    cargo clippy --workspace --all-targets --locked -- -D warnings
 
-say "cargo test --workspace --locked, and cargo course transcripts --check (built once, then in three lanes at once, each line marked with its lane)"
-eval "$(scripts/dns-guard --env)" # every test binary below runs with its DNS queries logged: one that sends any fails
-cargo test --workspace --locked --no-run
-# Most of the time in these is spent waiting on sockets and timeouts, not computing, so the lanes
-# below run at once (cargo test runs its test binaries one after another). sed -u: line by line.
-log="$PWD/target/check-lanes"
-mkdir -p "$log"
+# every test binary below runs with its DNS queries logged: one that sends any fails
+eval "$(scripts/dns-guard --env 2>"$state/guard")"
+shown <"$state/guard"
+step build "cargo test --workspace --locked --no-run (every test built once)" \
+    cargo test --workspace --locked --no-run
+
+# Most of the time in the tests is spent waiting on sockets and timeouts, not computing, so they
+# run in three lanes at once (cargo test runs its test binaries one after another), each line
+# marked with its lane: the course tool's trace tests (they take turns, so they are a lane of
+# their own), its other tests, and the lessons' tests followed by the pages' check. Every test
+# file is in one lane: the first two take crates/course/tests/ between them, whatever it holds.
 lane() {
     local name=$1
     shift
-    (rc=0 && "$@" 2>&1 || rc=$? && echo "exit $rc" >"$log/$name.rc") | sed -u "s/^/[$name] /"
+    (rc=0 && "$@" 2>&1 || rc=$? && echo "exit $rc" >"$state/$name.rc") | shown "[$name] "
 }
-rm -f "$log"/*.rc
-# Three lanes: the course tool's trace tests (they take turns, so they are a lane of their own),
-# its other tests, and the lessons' tests followed by the pages' check. Every test file is in one
-# lane: the first two take crates/course/tests/ between them, whatever files it holds.
 course_tests=()
 for file in crates/course/tests/*.rs; do
     name=$(basename "$file" .rs)
     [[ $name == trace ]] || course_tests+=(--test "$name")
 done
+printf '\ncheck: %s\n' "cargo test --workspace --locked, and cargo course transcripts --check (three lanes at once)" | shown
+echo "the tests and the pages' check" >"$state/step"
 lane trace cargo test --locked -p course --test trace &
 trace=$!
 lane course cargo test --locked -p course --lib --bins "${course_tests[@]}" &
@@ -55,17 +94,15 @@ lessons=$!
 wait "$trace" "$course" "$lessons"
 failed=()
 for name in trace course lessons; do
-    [[ "$(cat "$log/$name.rc" 2>/dev/null)" == "exit 0" ]] || failed+=("$name")
+    [[ "$(cat "$state/$name.rc" 2>/dev/null)" == "exit 0" ]] || failed+=("$name")
 done
 if ((${#failed[@]})); then
-    say "FAILED: the lines marked [${failed[*]}] above say what"
+    printf '\ncheck: FAILED: the lines marked [%s] above say what\n' "${failed[*]}"
     exit 1
 fi
 passed+=(tests transcripts)
 
-say "cargo course tour"
-cargo course tour
-passed+=(tour)
+step tour "cargo course tour" cargo course tour
 
 skipped=$(sort -u "$COURSE_SKIPPED" | sed 's/^/; skipped: /' | tr -d '\n')
-say "passed: ${passed[*]}${skipped:-; nothing skipped}"
+printf '\ncheck: passed: %s%s\n' "${passed[*]}" "${skipped:-; nothing skipped}"

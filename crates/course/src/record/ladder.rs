@@ -126,9 +126,12 @@ pub fn render(
                 };
                 let sent = Some((to, time, packet.label.clone(), packet.payload));
                 // The sender's call that can send this packet may sit a few rows up: other calls
-                // began in between (a row is where a call began). Look back past those, not past
-                // another packet.
-                let cause = rows.iter_mut().rev().take(6).take_while(|row| row.arrow.is_empty()).find(|row| {
+                // began in between (a row is where a call began). Look back past those, and past a
+                // packet the other side sent (two FINs that cross in a simultaneous close: the
+                // client's may be stamped first, yet the server's was sent by the server's close,
+                // a row above), not past one this side sent.
+                let other_side = |row: &Row| matches!(&row.packet, Some((to, ..)) if *to == from);
+                let cause = rows.iter_mut().rev().take(6).take_while(|row| row.arrow.is_empty() || other_side(row)).find(|row| {
                     matches!(&row.open, Some((side, at, name)) if *side == from && time - at <= CAUSED_WITHIN && can_send(name, packet))
                 });
                 match cause {
@@ -413,6 +416,28 @@ mod tests {
     fn row_of(ladder: &str, needle: &str) -> usize {
         let found = ladder.lines().position(|l| l.contains(needle));
         found.unwrap_or_else(|| panic!("no {needle:?} in\n{ladder}"))
+    }
+
+    /// Two closes in the same millisecond: the client's FIN is stamped before the server's, yet
+    /// each FIN sits beside the close that sent it (the server's did not, under load in CI, and
+    /// got a row of its own below the client's).
+    #[test]
+    fn crossing_fins_sit_beside_their_closes() {
+        let client = [call(1.0010, "close(3)")];
+        let server = [call(1.0005, "close(4)")];
+        let packets = [packet(1.0012, false, "FIN"), packet(1.0014, true, "FIN")];
+        let ladder = render("client", "server", &client, &server, &packets, 51423);
+        let server_close = row_of(&ladder, "close(4)");
+        let client_close = row_of(&ladder, "close(3)");
+        let line = |n: usize| ladder.lines().nth(n).unwrap_or_default().to_string();
+        assert!(line(server_close).contains("FIN ──"), "{ladder}");
+        assert!(line(server_close).contains('◀'), "{ladder}");
+        assert!(line(client_close).contains("── FIN"), "{ladder}");
+        assert_eq!(
+            ladder.lines().count(),
+            4,
+            "no row of its own for a FIN: {ladder}"
+        );
     }
 
     /// The handshake sits beside connect(); accept4() comes later on the right; only the first

@@ -18,6 +18,7 @@ pub mod transcripts;
 // The services the commands share: the lesson table, the checkout, the interpreter, text, running
 // a pair, recording a traced run, and the ties that keep what the tool starts from outliving it.
 pub mod json;
+pub mod link;
 pub mod pair;
 pub mod python;
 pub mod record;

@@ -39,6 +39,11 @@ fn main() {
             ),
         ),
     ];
+    // Other builds on a 2-core machine move these figures: say how busy it was.
+    if let Ok(load) = std::fs::read_to_string("/proc/loadavg") {
+        let one_minute = load.split_whitespace().next().unwrap_or("?");
+        println!("load average (1 min) at the start: {one_minute}");
+    }
     println!(
         "{PACKETS} packets of {SIZE} bytes per run, both directions, clock +{} µs a packet; \
          {RUNS} runs after a warm-up",

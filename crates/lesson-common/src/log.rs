@@ -8,6 +8,14 @@
 //! line marks the gap. A stream that cannot be written at all (`| head -1`, a full disk) is said
 //! once on stderr and given up. The same error line said again and again is shown at most once
 //! per [`REPEAT_INTERVAL`], then with a count.
+//!
+//! A line on stdout that comes after a quiet spell (none in the last [`QUIET`]) waits, at most
+//! [`WAIT`], for the writer to write it, when the writer is not already busy writing: so a server
+//! that answers its client after logging has the line on stdout before the client has its answer,
+//! and a server killed right then has still printed it. Under load (lines closer together than
+//! that), or while stdout is stuck, no line waits: it is written a moment later, and a server
+//! killed within that moment may not have printed it. A line longer than [`LINE_LIMIT`] is cut,
+//! with a mark saying how much was left out.
 
 use std::fmt::{self, Write as _};
 use std::io::{self, Write};
@@ -21,7 +29,17 @@ const QUEUE_LIMIT: usize = 64 * 1024;
 /// After a write, how long the writer lets lines gather before it takes them: under load the
 /// serving thread then never has to wake it (no system call per line), and a line waits at most
 /// this long. A queue half full wakes it early.
+/// Lingering is only for load: after a batch of one line the writer sleeps until the next one.
 const LINGER: Duration = Duration::from_millis(1);
+/// A stdout line that comes at least this long after the one before is a quiet server's: it may
+/// wait for its write (see the [module](self)). Well above a flood's gap between lines (a few µs).
+pub(crate) const QUIET: Duration = Duration::from_micros(100);
+/// The longest a line waits for the writer to write it; a stdout that takes longer is not waited
+/// for.
+pub(crate) const WAIT: Duration = Duration::from_millis(5);
+/// The longest line kept whole: a longer one is cut, with a mark, so that it never fills the
+/// queue on its own.
+pub const LINE_LIMIT: usize = QUEUE_LIMIT / 4;
 /// The shortest time between two showings of one error line.
 pub const REPEAT_INTERVAL: Duration = Duration::from_secs(10);
 /// How many different error lines are remembered for [`REPEAT_INTERVAL`].
@@ -114,6 +132,8 @@ impl fmt::Write for Utf8<'_> {
 struct Stream {
     state: Mutex<State>,
     wake: Condvar,
+    /// Signalled when a write ends, for a line waiting to be written.
+    done: Condvar,
 }
 
 struct State {
@@ -129,6 +149,17 @@ struct State {
     broken: bool,
     /// The program is ending: write what is queued and stop.
     closing: bool,
+    /// Lines queued so far, and how many of them the writer has written (or given up on).
+    pushed: u64,
+    written: u64,
+    /// The writer is in a write.
+    writing: bool,
+    /// A line waits for its write: the writer is not to linger.
+    hurry: bool,
+    /// Serving threads waiting on `done`.
+    waiters: u32,
+    /// When the last line was queued.
+    last_push: Option<Instant>,
     /// Recent error lines (stderr only).
     repeats: Repeats,
     /// What a line is called, and the stream, for the dropped-lines marker.
@@ -146,11 +177,18 @@ impl Stream {
                 nudged: false,
                 broken: false,
                 closing: false,
+                pushed: 0,
+                written: 0,
+                writing: false,
+                hurry: false,
+                waiters: 0,
+                last_push: None,
                 repeats: Repeats::default(),
                 what,
                 name,
             }),
             wake: Condvar::new(),
+            done: Condvar::new(),
         })
     }
 
@@ -159,6 +197,8 @@ impl Stream {
     }
 
     /// Add a line made by `make` to the queue: a copy, no system call unless the writer sleeps.
+    /// After a quiet spell, wait (at most [`WAIT`]) for the writer to write it, unless it is
+    /// busy writing.
     fn push(&self, make: impl FnOnce(&mut Vec<u8>)) {
         let mut state = self.lock();
         if state.broken {
@@ -172,12 +212,40 @@ impl Stream {
         }
         let before = state.queue.len();
         make(&mut state.queue);
+        cut_long_line(&mut state.queue, before);
         if state.queue.len() > QUEUE_LIMIT {
             state.queue.truncate(before);
             state.dropped += 1;
+            // The writer must come and write the marker, even if it sleeps.
+            self.wake(&mut state);
             return;
         }
-        self.wake(&mut state);
+        state.pushed += 1;
+        let now = Instant::now();
+        let quiet = state
+            .last_push
+            .is_none_or(|last| now.saturating_duration_since(last) >= QUIET);
+        state.last_push = Some(now);
+        if !quiet || state.writing {
+            self.wake(&mut state);
+            return;
+        }
+        // A quiet server's line, and the writer sleeps or lingers: have it write now, and wait.
+        let line = state.pushed;
+        state.hurry = true;
+        state.idle = false;
+        self.wake.notify_one();
+        let until = now + WAIT;
+        state.waiters += 1;
+        while state.written < line && !state.broken {
+            let left = until.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                break;
+            }
+            let woken = self.done.wait_timeout(state, left);
+            state = woken.unwrap_or_else(PoisonError::into_inner).0;
+        }
+        state.waiters -= 1;
     }
 
     /// Wake the writer if it sleeps, or if the queue is half full while it lingers: a system
@@ -191,6 +259,23 @@ impl Stream {
             self.wake.notify_one();
         }
     }
+}
+
+/// Cut the line that starts at `start` to [`LINE_LIMIT`] bytes (at a character boundary),
+/// with a mark saying how many bytes were left out, and its newline.
+fn cut_long_line(queue: &mut Vec<u8>, start: usize) {
+    let line = queue.len() - start;
+    if line <= LINE_LIMIT {
+        return;
+    }
+    let mut keep = start + LINE_LIMIT - 64;
+    while keep > start && queue.get(keep).is_some_and(|b| b & 0xC0 == 0x80) {
+        keep -= 1;
+    }
+    let newline = usize::from(queue.last() == Some(&b'\n'));
+    let cut = queue.len() - newline - keep;
+    queue.truncate(keep);
+    let _ = writeln!(Utf8(queue), "… (line cut: {cut} bytes more)");
 }
 
 impl State {
@@ -229,7 +314,8 @@ fn spawn_writer(
                     state.enqueue(summary.as_bytes(), true);
                 }
                 let waiting = !state.queue.is_empty();
-                if state.closing || state.dropped > 0 || (waiting && (!linger || state.nudged)) {
+                let now_please = !linger || state.nudged || state.hurry;
+                if state.closing || state.dropped > 0 || (waiting && now_please) {
                     break;
                 }
                 // Lingering, let lines gather; with nothing queued, sleep until a line (or a
@@ -253,7 +339,8 @@ fn spawn_writer(
                 state.idle = false;
                 linger = false;
             }
-            state.nudged = false;
+            (state.nudged, state.hurry, state.writing) = (false, false, true);
+            let taken = state.pushed;
             mem::swap(&mut state.queue, &mut batch);
             let dropped = mem::take(&mut state.dropped);
             let (what, name, closing) = (state.what, state.name, state.closing);
@@ -264,8 +351,15 @@ fn spawn_writer(
                     "({dropped} {what} lines dropped: {name} was not being read)"
                 );
             }
-            if let Err(e) = to.write_all(&batch).and_then(|()| to.flush()) {
-                stream.lock().broken = true;
+            let wrote = to.write_all(&batch).and_then(|()| to.flush());
+            let mut state = stream.lock();
+            (state.writing, state.written) = (false, taken);
+            if state.waiters > 0 {
+                stream.done.notify_all();
+            }
+            if let Err(e) = wrote {
+                state.broken = true;
+                drop(state);
                 if let Some(err) = &report {
                     let mut state = err.lock();
                     let line = format!("error: cannot write the log: {e}; serving on without it");
@@ -274,11 +368,15 @@ fn spawn_writer(
                 }
                 return;
             }
-            batch.clear();
-            if closing && stream.lock().queue.is_empty() {
+            if closing && state.queue.is_empty() {
                 return;
             }
-            linger = true;
+            drop(state);
+            // Linger only under load: when this batch held more than one line.
+            linger = batch
+                .split_last()
+                .is_some_and(|(_, before)| before.contains(&b'\n'));
+            batch.clear();
         }
     })
 }

@@ -361,3 +361,50 @@ fn a_broken_log_is_said_once() {
     );
     assert!(lines[0].ends_with("; serving on without it"), "{said}");
 }
+
+/// A line longer than the queue is cut with a mark, not counted as dropped for an unread stdout,
+/// and the lines after it are still written.
+#[test]
+fn a_line_longer_than_the_queue_is_cut_and_later_lines_still_come() {
+    let got = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let (open, opened) = std::sync::mpsc::channel();
+    open.send(()).unwrap();
+    let out = Held {
+        open: opened,
+        got: std::sync::Arc::clone(&got),
+        waited: false,
+    };
+    let mut log = ServerLog::with(out, io::sink()).unwrap();
+    log.line(format_args!("before"));
+    // The writer asleep, waiting for lines, when the long line comes.
+    std::thread::sleep(Duration::from_millis(50));
+    let long = "é".repeat(50_000); // 100,000 bytes: more than the whole queue
+    log.line(format_args!("{long}"));
+    // Let the writer go to sleep again before the next lines.
+    std::thread::sleep(Duration::from_millis(50));
+    for i in 0..3 {
+        log.line(format_args!("after {i}"));
+    }
+    // The lines are written while the log lives, not only when it is dropped.
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while !String::from_utf8_lossy(&got.lock().unwrap()).contains("after 2")
+        && std::time::Instant::now() < deadline
+    {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let text = String::from_utf8(got.lock().unwrap().clone()).unwrap();
+    drop(log);
+    let lines: Vec<&str> = text.lines().collect();
+    let short: Vec<String> = lines.iter().map(|l| l.chars().take(40).collect()).collect();
+    assert_eq!(lines.len(), 5, "{short:?}");
+    assert_eq!(lines[0], "before");
+    assert!(lines[1].starts_with("éé"), "{short:?}");
+    assert!(lines[1].len() <= log::LINE_LIMIT, "{}", lines[1].len());
+    let kept = lines[1].find('…').unwrap();
+    assert_eq!(
+        &lines[1][kept..],
+        format!("… (line cut: {} bytes more)", 100_000 - kept)
+    );
+    assert_eq!(lines[2..], ["after 0", "after 1", "after 2"]);
+    assert!(!text.contains("not being read"), "{text}");
+}

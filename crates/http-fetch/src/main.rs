@@ -105,16 +105,20 @@ fn run() -> Result<(), Exit> {
     // 8. Read until EOF and pass every byte through unchanged, watching the response go by.
     let mut watch = response::Watch::default();
     let ended = loop {
-        match deadline.shorter_wait(timeout) {
-            Ok(None) => {}
-            Ok(Some(left)) => stream.set_read_timeout(Some(left))?, // ends at the deadline
+        let shortened = match deadline.shorter_wait(timeout) {
+            Ok(None) => false,
+            Ok(Some(left)) => {
+                stream.set_read_timeout(Some(left))?; // ends at the deadline
+                true
+            }
             Err(why) => break Err(why),
-        }
+        };
         let chunk = match reader.fill_buf() {
             Ok([]) => break Ok(()), // a read of 0 bytes: the server closed its side, all is here
             Ok(chunk) => chunk,
             Err(e) if e.kind() == ErrorKind::Interrupted => continue, // a signal, not an error
-            Err(e) if timed_out(&e) && deadline.passed() => continue, // the top says so
+            // The deadline's wait, even one the kernel ended a tick early: the top says so.
+            Err(e) if timed_out(&e) && deadline.is_its(shortened) => continue,
             Err(e) => break Err(explain(&e, timeout)),
         };
         watch.saw(chunk);

@@ -41,6 +41,14 @@ impl Deadline {
     pub fn passed(&self) -> bool {
         self.ends.is_some_and(|end| Instant::now() >= end)
     }
+
+    /// Whether a read that timed out is the deadline's (ask [`shorter_wait`](Self::shorter_wait)
+    /// again, which says so once it has passed) rather than `--timeout`'s: it is when the deadline
+    /// has passed, or when the wait was shortened to end at it (`shortened`), since the kernel can
+    /// end a wait a tick before the deadline's instant.
+    pub fn is_its(&self, shortened: bool) -> bool {
+        shortened || self.passed()
+    }
 }
 
 /// Whether a socket error is an expired timeout (Linux reads say WouldBlock, others TimedOut).
@@ -81,6 +89,19 @@ mod tests {
             why,
             Err("response not complete within the 0ns deadline".into())
         );
+    }
+
+    /// A timed-out read whose wait was shortened to the deadline is the deadline's even when the
+    /// kernel ended it a tick early (the deadline not yet passed); an unshortened one is the
+    /// timeout's until the deadline passes.
+    #[test]
+    fn a_shortened_wait_that_ends_early_is_the_deadlines() {
+        let near = Deadline::start(Duration::from_secs(60));
+        assert!(!near.passed());
+        assert!(near.is_its(true));
+        assert!(!near.is_its(false));
+        let passed = Deadline::start(Duration::ZERO);
+        assert!(passed.is_its(false));
     }
 
     /// Both kinds of expired timeout read as "timed out"; any other error keeps its own words.

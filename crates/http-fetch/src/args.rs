@@ -21,8 +21,11 @@ Options:
   --pause SECONDS      how long to sleep between connecting and sending, as the listing's
                        sleep(10) (default: 10)
   --timeout SECONDS    the longest wait for the connect and for each read and write (default: 10)
-  --deadline SECONDS   the longest the request and the whole response may take, counted from
-                       `Continuing.` (default: 60)
+  --deadline SECONDS   when the whole response must have been read, counted from `Continuing.`
+                       (default: 60); checked before each read, so sending the request counts
+                       but is bounded only by --timeout, and so does time spent waiting for
+                       stdout: a reader slower than the deadline (an unscrolled `| less`) ends
+                       the fetch
   -h, --help           print this help
 
 Example:

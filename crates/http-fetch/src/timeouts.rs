@@ -1,7 +1,10 @@
 //! Not in the listing, which waits for ever on a silent server: timeouts and a deadline. Each wait
-//! (the connect, every read and write) ends after `--timeout`; the request and the whole response,
-//! counted from `Continuing.`, end after `--deadline`, since a per-read timeout alone lets a server
-//! that trickles a byte a second run for ever.
+//! (the connect, every read and write) ends after `--timeout`; the whole response must have been
+//! read `--deadline` after `Continuing.`, since a per-read timeout alone lets a server that trickles
+//! a byte a second run for ever. The deadline is checked before each read: the time spent sending
+//! the request (steps 5–7, each write bounded by `--timeout`) and waiting for stdout to take the
+//! bytes counts against it. The clock does not stop while stdout blocks: a reader slower than the
+//! deadline ends the fetch.
 
 use std::io::{self, ErrorKind};
 use std::time::{Duration, Instant};

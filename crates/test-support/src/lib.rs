@@ -67,7 +67,9 @@ pub fn partner(name: &str) -> Option<Cmd> {
     match process::binary(name) {
         Some(path) => Some(cmd(path)),
         None => {
-            eprintln!("skipped: {name} is not built; run `cargo test --workspace`");
+            skip(&format!(
+                "{name} is not built; run `cargo test --workspace`"
+            ));
             None
         }
     }
@@ -141,9 +143,7 @@ impl Cmd {
     pub fn offline(self) -> Option<Cmd> {
         let works = Command::new("unshare").args(["-rn", "true"]).output();
         if !works.is_ok_and(|out| out.status.success()) {
-            eprintln!(
-                "skipped: `unshare -rn` (an unprivileged network namespace) is not available"
-            );
+            skip("`unshare -rn` (an unprivileged network namespace) is not available");
             return None;
         }
         let mut args = vec![OsString::from("-rn"), self.program.into_os_string()];

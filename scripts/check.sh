@@ -45,7 +45,13 @@ echo "${EPOCHREALTIME/./}" >"$state/last"
 echo "starting" >"$state/step"
 heartbeat &
 ticking=$!
-trap 'kill "$ticking" 2>/dev/null || true' EXIT
+# However it ends, the last line says how: a failed step's own output is above it.
+finished=false
+ending() {
+    kill "$ticking" 2>/dev/null || true
+    $finished || printf '\ncheck: FAILED at: %s (its output is above)\n' "$(<"$state/step")"
+}
+trap ending EXIT
 
 # One step: said, run with its output shown, counted as passed when it succeeds.
 step() {
@@ -62,34 +68,47 @@ step clippy "cargo clippy --workspace --all-targets --locked -- -D warnings" \
     cargo clippy --workspace --all-targets --locked -- -D warnings
 
 # every test binary below runs with its DNS queries logged: one that sends any fails
-eval "$(scripts/dns-guard --env 2>"$state/guard")"
+echo "scripts/dns-guard --env" >"$state/step"
+guard=$(scripts/dns-guard --env 2>"$state/guard") || {
+    shown <"$state/guard"
+    exit 1
+}
 shown <"$state/guard"
+eval "$guard"
 step build "cargo test --workspace --locked --no-run (every test built once)" \
     cargo test --workspace --locked --no-run
 
 # Most of the time in the tests is spent waiting on sockets and timeouts, not computing, so they
 # run in three lanes at once (cargo test runs its test binaries one after another), each line
 # marked with its lane: the course tool's trace tests (they take turns, so they are a lane of
-# their own), its other tests, and the lessons' tests followed by the pages' check. Every test
-# file is in one lane: the first two take crates/course/tests/ between them, whatever it holds.
+# their own), its other tests with every crate's unit tests, and the lessons' tests followed by
+# the pages' check. Every lane selects the whole workspace and names its test files: the build
+# above is then the one every lane runs (`--exclude course` resolves dependencies' features
+# differently, and cargo would rebuild the lessons and swap their binaries under the other lanes'
+# feet). Every test file is in one lane, whatever the folders hold.
 lane() {
     local name=$1
     shift
     (rc=0 && "$@" 2>&1 || rc=$? && echo "exit $rc" >"$state/$name.rc") | shown "[$name] "
 }
 course_tests=()
-for file in crates/course/tests/*.rs; do
+lesson_tests=()
+for file in crates/*/tests/*.rs; do
     name=$(basename "$file" .rs)
-    [[ $name == trace ]] || course_tests+=(--test "$name")
+    case $file in
+    crates/course/tests/trace.rs) ;;
+    crates/course/*) course_tests+=(--test "$name") ;;
+    *) lesson_tests+=(--test "$name") ;;
+    esac
 done
 printf '\ncheck: %s\n' "cargo test --workspace --locked, and cargo course transcripts --check (three lanes at once)" | shown
 echo "the tests and the pages' check" >"$state/step"
-lane trace cargo test --locked -p course --test trace &
+lane trace cargo test --locked --workspace --test trace &
 trace=$!
-lane course cargo test --locked -p course --lib --bins "${course_tests[@]}" &
+lane course cargo test --locked --workspace --lib --bins "${course_tests[@]}" &
 course=$!
-lane lessons bash -c 'cargo test --locked --workspace --exclude course &&
-    COURSE_NO_BUILD=1 cargo course transcripts --check' &
+lane lessons bash -c 'cargo test --locked --workspace "$@" && cargo test --locked --workspace --doc &&
+    COURSE_NO_BUILD=1 cargo course transcripts --check' lanes "${lesson_tests[@]}" &
 lessons=$!
 wait "$trace" "$course" "$lessons"
 failed=()
@@ -97,7 +116,7 @@ for name in trace course lessons; do
     [[ "$(cat "$state/$name.rc" 2>/dev/null)" == "exit 0" ]] || failed+=("$name")
 done
 if ((${#failed[@]})); then
-    printf '\ncheck: FAILED: the lines marked [%s] above say what\n' "${failed[*]}"
+    echo "the tests: the lines marked [${failed[*]}] above say what failed" >"$state/step"
     exit 1
 fi
 passed+=(tests transcripts)
@@ -105,4 +124,5 @@ passed+=(tests transcripts)
 step tour "cargo course tour" cargo course tour
 
 skipped=$(sort -u "$COURSE_SKIPPED" | sed 's/^/; skipped: /' | tr -d '\n')
+finished=true
 printf '\ncheck: passed: %s%s\n' "${passed[*]}" "${skipped:-; nothing skipped}"

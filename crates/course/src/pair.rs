@@ -97,6 +97,12 @@ pub fn start_http_server() -> Result<Peer, Exit> {
     command.args(http_server_args(site.path(), 0));
     let spawned = match Spawned::start(&mut command, b"") {
         Ok(spawned) => spawned,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(Exit::Failed(Box::new(NotInstalled(
+                "http-fetch's partner is `python3 -m http.server`, and python3 is not installed"
+                    .into(),
+            ))));
+        }
         Err(e) => {
             return Err(fail_with(
                 "http-fetch's partner is `python3 -m http.server`, and python3 cannot run",
@@ -127,6 +133,19 @@ pub fn start_http_server() -> Result<Peer, Exit> {
     peer.banner.push(banner);
     Ok(peer)
 }
+
+/// A program a step needs is not installed: a reason to skip the step, where any other failure to
+/// start its partner fails it.
+#[derive(Debug)]
+pub struct NotInstalled(pub String);
+
+impl std::fmt::Display for NotInstalled {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for NotInstalled {}
 
 /// [`HELLO_PATH`] written into the folder `site`, made if need be inside a folder that exists (a
 /// scratch folder): never a missing parent, so a TMPDIR that is not there is an error, not made.

@@ -219,7 +219,8 @@ fn a_tour_killed_with_sigkill_leaves_nothing_running() {
     }
 }
 
-/// A TMPDIR that does not exist is said so; the tour never makes it (it made `/nonexistent`).
+/// A TMPDIR that does not exist is said so and fails the step (it is no reason to skip it); the
+/// tour never makes it (it made `/nonexistent`).
 #[cfg(unix)]
 #[test]
 fn a_missing_tmpdir_is_not_made() {
@@ -235,6 +236,7 @@ fn a_missing_tmpdir_is_not_made() {
         .env("TMPDIR", &missing)
         .run();
     assert!(!missing.exists(), "the tour made {}", missing.display());
+    assert_eq!(done.code, Some(1), "a failure, not a skip: {}", done.stdout_text());
     assert!(
         done.stdout_text()
             .contains("cannot make a scratch folder in"),

@@ -68,7 +68,7 @@ pub fn main(args: Vec<String>) -> Result<(), Exit> {
                 // pages is never a long silence.
                 let args: String = request.args.iter().map(|a| format!(" {a}")).collect();
                 crate::print(&format!("transcripts: tracing {}{args}\n", lesson.name))?;
-                match crate::record::page_ladder(lesson, &request.args) {
+                match crate::record::page_ladder(lesson, &request.args)? {
                     Ok(ladder) => wanted.push(ladder),
                     Err(why) => {
                         // Keep the page's block as it is, and say it was not checked here.

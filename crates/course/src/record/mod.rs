@@ -680,19 +680,26 @@ fn drop_option_values(template: &[&str], args: Vec<String>) -> Vec<String> {
 
 /// The "On the wire" block of a lesson's page: the ladder of its usual run (or of a run with
 /// `args`, the lesson's own arguments), from a real run in a private network namespace.
-pub fn page_ladder(lesson: &'static Lesson, args: &[String]) -> Result<String, Unavailable> {
+/// `Ok(Err(why))` where this machine cannot make one (not Linux, no strace, no namespace): a
+/// reason to skip the block, said as such; `Err` when the run itself fails, which fails the check.
+pub fn page_ladder(
+    lesson: &'static Lesson,
+    args: &[String],
+) -> Result<Result<String, Unavailable>, Exit> {
     if !cfg!(target_os = "linux") {
-        return Err(Unavailable(
+        return Ok(Err(Unavailable(
             "the wire needs Linux (strace and network namespaces)".into(),
-        ));
+        )));
     }
     let tools = Tools::probe();
     if !tools.strace {
-        return Err(Unavailable("strace is not installed".into()));
+        return Ok(Err(Unavailable("strace is not installed".into())));
     }
-    let flags = tools.namespace.map_err(Unavailable)?;
-    let exe = std::env::current_exe()
-        .map_err(|e| Unavailable(format!("cannot find the course tool: {e}")))?;
+    let flags = match tools.namespace {
+        Ok(flags) => flags,
+        Err(why) => return Ok(Err(Unavailable(why))),
+    };
+    let exe = std::env::current_exe().map_err(|e| fail_with("cannot find the course tool", e))?;
     let mut command = Command::new("unshare");
     command
         .arg(flags)
@@ -700,11 +707,13 @@ pub fn page_ladder(lesson: &'static Lesson, args: &[String]) -> Result<String, U
         .args([PAGE_LADDER, lesson.name])
         .args(args);
     let outcome = process::run_bounded(&mut command, b"", Duration::from_secs(60))
-        .map_err(|e| Unavailable(format!("cannot run the trace: {e}")))?;
+        .map_err(|e| fail_with("cannot run the trace", e))?;
+    // Where the tools are there, a trace that fails is a failure of the check, never a skip.
     match outcome.status {
-        Some(status) if status.success() => Ok(pair::text(&outcome.stdout)),
-        _ => Err(Unavailable(format!(
-            "the trace failed: {}",
+        Some(status) if status.success() => Ok(Ok(pair::text(&outcome.stdout))),
+        _ => Err(fail(format!(
+            "the trace of {} for its page failed: {}",
+            lesson.name,
             pair::text(&outcome.stderr).trim()
         ))),
     }

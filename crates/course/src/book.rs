@@ -17,6 +17,7 @@ use test_support::process::{self, run_bounded};
 
 use crate::json::{self, Json, quote};
 use crate::registry::LESSONS;
+use crate::scratch::Scratch;
 
 pub(crate) const HELP: &str = "\
 usage: cargo course book [--check]
@@ -43,6 +44,14 @@ pub fn main(args: Vec<String>) -> Result<(), Exit> {
     build(&root, &site)?;
     crate::print(&format!("book: built {}\n", site.display()))?;
     if check {
+        // Chromium's DevTools pipes are fds 3 and 4, set up by a POSIX shell: Windows has
+        // neither, and this check does not run there.
+        if cfg!(windows) {
+            return Err(fail(
+                "book --check needs a POSIX shell to drive Chromium (Linux or macOS); the site is \
+                 built in target/book",
+            ));
+        }
         check_site(&root, &site)?;
     }
     Ok(())
@@ -359,14 +368,14 @@ struct Browser {
     session: String,
     next_id: u64,
     events: Vec<Json>,
-    profile: PathBuf,
+    /// Chromium's profile folder: a scratch folder, so an interrupt removes it too.
+    _profile: Scratch,
 }
 
 impl Drop for Browser {
     fn drop(&mut self) {
         let _ = self.chromium.kill();
         let _ = self.chromium.wait();
-        let _ = fs::remove_dir_all(&self.profile);
     }
 }
 
@@ -385,7 +394,7 @@ impl Browser {
                 "Chromium is not installed (Debian package `chromium`): the site check needs it",
             ));
         };
-        let profile = std::env::temp_dir().join(format!("course-chromium-{}", std::process::id()));
+        let profile = Scratch::new("chromium")?;
         // std gives a child only fds 0, 1 and 2, so a shell moves our two pipes to 3 and 4 before
         // it becomes Chromium (exec keeps the pid, so killing it kills Chromium).
         let mut command = Command::new("sh");
@@ -416,7 +425,7 @@ impl Browser {
                 "--remote-debugging-pipe",
                 "--window-size=1280,1000",
             ])
-            .arg(format!("--user-data-dir={}", profile.display()))
+            .arg(format!("--user-data-dir={}", profile.path().display()))
             .arg("about:blank")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -435,7 +444,7 @@ impl Browser {
             session: String::new(),
             next_id: 0,
             events: Vec::new(),
-            profile,
+            _profile: profile,
         };
         // The page Chromium opened on about:blank, driven through a session of its own.
         let targets = browser.call("Target.getTargets", "{}")?;

@@ -196,6 +196,9 @@ fn stop_children_on_interrupt() {
     let _ = ctrlc::set_handler(|| stop_everything(true));
 }
 
+/// Set by a copy of the tool for another copy it runs with the terminal (record::enter).
+pub(crate) const NESTED: &str = "COURSE_NESTED";
+
 /// Stop every program the tool started, remove its scratch folders, and exit 130: on an
 /// interrupt, and inside a private PID namespace when the copy of the tool outside it is
 /// interrupted or gone ([`tether`]). `say`: tell the terminal so (not when the copy outside was
@@ -227,7 +230,10 @@ pub(crate) fn stop_everything(say: bool) -> ! {
         // exited could refuse the next run its bind.
         wait_gone(&children, std::time::Duration::from_secs(2));
         scratch::remove_all();
-        if say {
+        // A copy run by another copy of the tool (trace's run in its network namespace) leaves
+        // the saying to the copy the learner started: it said it twice, or after a SIGKILL of
+        // the outer copy, onto the learner's prompt.
+        if say && std::env::var_os(NESTED).is_none() {
             eprintln!("\ncourse: interrupted; every program it started is stopped");
         }
     }

@@ -136,7 +136,7 @@ impl Tools {
 pub fn enter(flags: &str, args: &[String]) -> Result<ExitStatus, Exit> {
     let exe = std::env::current_exe().map_err(|e| fail_with("cannot find the course tool", e))?;
     let mut inner = Command::new("unshare");
-    inner.arg(flags).arg(exe).args(args);
+    inner.arg(flags).arg(exe).args(args).env(crate::NESTED, "1");
     process::run_inherited(&mut inner).map_err(|e| fail_with("cannot run unshare", e))
 }
 

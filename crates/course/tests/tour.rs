@@ -236,7 +236,12 @@ fn a_missing_tmpdir_is_not_made() {
         .env("TMPDIR", &missing)
         .run();
     assert!(!missing.exists(), "the tour made {}", missing.display());
-    assert_eq!(done.code, Some(1), "a failure, not a skip: {}", done.stdout_text());
+    assert_eq!(
+        done.code,
+        Some(1),
+        "a failure, not a skip: {}",
+        done.stdout_text()
+    );
     assert!(
         done.stdout_text()
             .contains("cannot make a scratch folder in"),

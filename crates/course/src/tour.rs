@@ -137,8 +137,8 @@ fn step(lesson: &Lesson) -> Result<Step, Skip> {
         Ok(peer) => peer,
         // Only a python3 that is not there is a reason to skip the HTTP step: any other trouble
         // starting the partner (a missing TMPDIR, no banner in time) fails the step.
-        Err(e) if not_installed(&e) => return Err(Skip(exit_words(&e))),
-        Err(e) => return Ok(Step::Failed(format!("  FAIL: {}\n", exit_words(&e)))),
+        Err(e) if not_installed(&e) => return Err(Skip(e.words())),
+        Err(e) => return Ok(Step::Failed(format!("  FAIL: {}\n", e.words()))),
     };
     if let Some(peer) = &peer {
         let _ = writeln!(report, "$ {}   (serving on port {})", peer.shown, peer.port);
@@ -154,10 +154,7 @@ fn step(lesson: &Lesson) -> Result<Step, Skip> {
     let outcome = match pair::run_lesson(lesson, &args) {
         Ok(outcome) => outcome,
         Err(e) => {
-            return Ok(Step::Failed(format!(
-                "{report}  FAIL: {}\n",
-                exit_words(&e)
-            )));
+            return Ok(Step::Failed(format!("{report}  FAIL: {}\n", e.words())));
         }
     };
     let stdout = pair::text(&outcome.stdout);
@@ -245,13 +242,4 @@ fn indent(text: &str) -> String {
 /// Whether starting the partner failed because a program it needs is not installed.
 fn not_installed(exit: &Exit) -> bool {
     matches!(exit, Exit::Failed(error) if error.downcast_ref::<pair::NotInstalled>().is_some())
-}
-
-/// The one line an `Exit` would print, for a report.
-pub fn exit_words(exit: &Exit) -> String {
-    match exit {
-        Exit::Failed(e) => lesson_common::one_line(e.as_ref()),
-        Exit::Usage(why) => why.clone(),
-        Exit::Help | Exit::Quiet => String::new(),
-    }
 }

@@ -19,6 +19,18 @@ pub enum Exit {
     Quiet,
 }
 
+impl Exit {
+    /// The one line this exit prints, without its `error: ` prefix, for a report that quotes it
+    /// (the course tool's tour); empty for `--help` and a quiet exit.
+    pub fn words(&self) -> String {
+        match self {
+            Exit::Failed(e) => one_line(e.as_ref()),
+            Exit::Usage(why) => why.clone(),
+            Exit::Help | Exit::Quiet => String::new(),
+        }
+    }
+}
+
 /// `?` on an I/O error makes it a run-time failure.
 impl From<io::Error> for Exit {
     fn from(error: io::Error) -> Self {

@@ -289,6 +289,10 @@ pub fn record(run: &Run, in_namespace: bool) -> Result<Recording, Exit> {
     };
     let client_log = scratch.path().join("client");
     let server_log = scratch.path().join("server");
+    // The client side (a lesson, or a lookup) under strace, to its end.
+    let run_client = |name: &str, args: &[String], stdin: &str| {
+        Traced::new(workspace::binary(name)?, args, &client_log, tools_strace).run(stdin)
+    };
     let (output, mut partner_output);
     let (client, mut server, mut server_port);
     // Each traced side, once ended: which side, its name, and how it ended.
@@ -299,13 +303,7 @@ pub fn record(run: &Run, in_namespace: bool) -> Result<Recording, Exit> {
     match (lesson.role, run.scenario.as_deref()) {
         (Role::Lookup, _) => {
             let args: Vec<String> = run.template().iter().map(|a| a.to_string()).collect();
-            let ended = Traced::new(
-                workspace::binary(lesson.name)?,
-                &args,
-                &client_log,
-                tools_strace,
-            )
-            .run(lesson.stdin)?;
+            let ended = run_client(lesson.name, &args, lesson.stdin)?;
             output = ended.printed.clone();
             exit = ended.status.and_then(|s| s.code());
             sides.push(("client", lesson.name.to_string(), ended));
@@ -335,13 +333,7 @@ pub fn record(run: &Run, in_namespace: bool) -> Result<Recording, Exit> {
             let (background, port) =
                 start_server(lesson.name, &server_log, tools_strace, listing_port)?;
             let args = pair::args_for_port(client_lesson.peer_args, port);
-            let ended = Traced::new(
-                workspace::binary(client_name)?,
-                &args,
-                &client_log,
-                tools_strace,
-            )
-            .run(client_lesson.stdin)?;
+            let ended = run_client(client_name, &args, client_lesson.stdin)?;
             partner_output = ended.printed.clone();
             sides.push(("client", client_name.to_string(), ended));
             let ended = background.stop();
@@ -393,13 +385,7 @@ pub fn record(run: &Run, in_namespace: bool) -> Result<Recording, Exit> {
                 }
             }
             let started = Instant::now();
-            let ended = Traced::new(
-                workspace::binary(lesson.name)?,
-                &args,
-                &client_log,
-                tools_strace,
-            )
-            .run(lesson.stdin)?;
+            let ended = run_client(lesson.name, &args, lesson.stdin)?;
             took = started.elapsed();
             output = ended.printed.clone();
             exit = ended.status.and_then(|s| s.code());

@@ -174,10 +174,7 @@ fn take_over() -> Result<Vec<String>, String> {
     // file once the name is gone, so the folder goes at once.
     // A scratch folder: named by the machine's pid (in a PID namespace every run is pid 1), never
     // a missing TMPDIR made.
-    let scratch = crate::scratch::Scratch::new("resolver").map_err(|e| match e {
-        lesson_common::Exit::Failed(e) => lesson_common::one_line(e.as_ref()),
-        _ => "cannot make a scratch folder".to_string(),
-    })?;
+    let scratch = crate::scratch::Scratch::new("resolver").map_err(|e| e.words())?;
     let dir = scratch.path().to_path_buf();
     let files = (|| -> Result<(), String> {
         let write = |name: &str, text: &str| {

@@ -10,14 +10,16 @@ use lesson_common::{Exit, usage};
 // The commands: each stands on the services below, never on another command.
 pub mod book;
 pub mod compare;
+pub mod lab;
 pub mod list;
 pub mod tour;
 pub mod trace;
 pub mod transcripts;
 
 // The services the commands share: the lesson table, the checkout, the interpreter, text, running
-// a pair, recording a traced run, and the ties that keep what the tool starts from outliving it.
+// a pair, the lab link, recording a traced run, and the ties that keep what the tool starts from outliving it.
 pub mod json;
+pub mod labnet;
 pub mod link;
 pub mod pair;
 pub mod python;
@@ -38,6 +40,9 @@ Commands:
                           sides
   compare LESSON LISTING.py [ARGS…]
                           your copy of the Python listing and the lesson against the same peer
+  lab LESSON [--link SPEC] [--seed N]
+                          the pair across a lossy, slow, reordering link (`lab up`, `lab on`: your
+                          own commands on it)
   trace LESSON [--scenario NAME | --listing LISTING.py] [--pcap FILE] [[--] ARGS…]
                           the system calls and packets of a real run, as a ladder diagram
   transcripts [--check]   rewrite (or check) the expected-output blocks on the lesson pages
@@ -55,7 +60,7 @@ pub fn run() -> Result<(), Exit> {
     }
     let Some(command) = args.first().cloned() else {
         return Err(usage(
-            "give a COMMAND: list, tour, compare, trace, transcripts or book",
+            "give a COMMAND: list, tour, compare, lab, trace, transcripts or book",
         ));
     };
     if command == "--help" || command == "-h" {
@@ -67,12 +72,13 @@ pub fn run() -> Result<(), Exit> {
         "list" => list::main(rest),
         "tour" => tour::main(rest),
         "compare" => compare::main(rest),
+        "lab" => lab::main(rest),
         "trace" => trace::main(rest),
         "transcripts" => transcripts::main(rest),
         "book" => book::main(rest),
         record::PAGE_LADDER => record::page_ladder_inside(&rest),
         other => Err(usage(format!(
-            "unknown command '{other}' (one of: list, tour, compare, trace, transcripts, book)"
+            "unknown command '{other}' (one of: list, tour, compare, lab, trace, transcripts, book)"
         ))),
     };
     if STOPPING.load(std::sync::atomic::Ordering::SeqCst) {
@@ -91,6 +97,7 @@ pub fn synopsis(command: Option<&str>) -> &'static str {
         Some("list") => list::HELP,
         Some("tour") => tour::HELP,
         Some("compare") => compare::HELP,
+        Some("lab") => lab::HELP,
         Some("trace") => trace::HELP,
         Some("transcripts") => transcripts::HELP,
         Some("book") => book::HELP,
@@ -199,6 +206,18 @@ fn stop_children_on_interrupt() {
 /// Set by a copy of the tool for another copy it runs with the terminal (record::enter).
 pub(crate) const NESTED: &str = "COURSE_NESTED";
 
+/// What a command has to say when it is interrupted, before its programs are stopped (`lab up`,
+/// which is ended by Ctrl-C, says what the link did): [`on_interrupt_first`].
+type LastWords = Box<dyn FnOnce() + Send>;
+static LAST_WORDS: std::sync::Mutex<Option<LastWords>> = std::sync::Mutex::new(None);
+
+/// Run `words` first when an interrupt comes (once; a second call replaces the first).
+pub(crate) fn on_interrupt_first(words: impl FnOnce() + Send + 'static) {
+    *LAST_WORDS
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(Box::new(words));
+}
+
 /// Stop every program the tool started, remove its scratch folders, and exit 130: on an
 /// interrupt, and inside a private PID namespace when the copy of the tool outside it is
 /// interrupted or gone ([`tether`]). `say`: tell the terminal so (not when the copy outside was
@@ -211,6 +230,13 @@ pub(crate) fn stop_everything(say: bool) -> ! {
         }
     }
     INTERRUPTED.store(true, std::sync::atomic::Ordering::SeqCst);
+    let last_words = LAST_WORDS
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .take();
+    if let Some(last_words) = last_words {
+        last_words();
+    }
     if let Some(unshare) = tether::pass_interrupt_on() {
         // The command runs in a copy of the tool inside a private PID namespace, which stops what
         // it started and says so; unshare ends once it has. At most a little longer than the copy

@@ -3,12 +3,13 @@
 //! the course tool and nothing waits forever.
 
 use std::collections::HashMap;
+use std::fmt::Write as _;
 use std::fs;
 use std::io::Read;
 use std::net::TcpStream;
 use std::path::Path;
 use std::process::Command;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use lesson_common::{Exit, fail, fail_with};
 use test_support::process::{self, NoLine, Outcome, Spawned};
@@ -24,7 +25,25 @@ pub const LIMIT: Duration = Duration::from_secs(20);
 pub const HELLO_PATH: &str = "hello.txt";
 pub const HELLO_BODY: &str = "hello from the course\n";
 
-/// A partner up and listening on an ephemeral loopback port.
+/// Where a pair runs: on loopback, or across the lab link (the server in the lab's server
+/// namespace, the client in its client namespace, where the course tool itself runs).
+pub struct Place<'a> {
+    /// The address the partner binds and the lesson reaches.
+    pub server: &'a str,
+    /// The address the client's packets come from, as the partner logs it.
+    pub client: &'a str,
+    /// Start a program on the server's side (with nothing on its stdin).
+    pub start: &'a dyn Fn(&mut Command) -> std::io::Result<Spawned>,
+}
+
+/// Both sides on 127.0.0.1, here.
+pub const LOOPBACK: Place<'static> = Place {
+    server: "127.0.0.1",
+    client: "127.0.0.1",
+    start: &|command| Spawned::start(command, b""),
+};
+
+/// A partner up and listening on an ephemeral port.
 pub struct Peer {
     /// A lesson's name, or `http.server`.
     name: String,
@@ -53,21 +72,30 @@ impl Drop for Peer {
     }
 }
 
-/// Start the partner that `lesson` talks to; `Ok(None)` for a lesson without one.
+/// Start the partner that `lesson` talks to on loopback; `Ok(None)` for a lesson without one.
 pub fn start_partner(lesson: &Lesson) -> Result<Option<Peer>, Exit> {
+    start_partner_at(lesson, &LOOPBACK)
+}
+
+/// Start the partner that `lesson` talks to at `place`; `Ok(None)` for a lesson without one.
+pub fn start_partner_at(lesson: &Lesson, place: &Place) -> Result<Option<Peer>, Exit> {
     match lesson.partner {
         Partner::None => Ok(None),
-        Partner::Lesson(name) => start_lesson_server(name).map(Some),
-        Partner::HttpServer => start_http_server().map(Some),
+        Partner::Lesson(name) => start_lesson_server_at(name, place).map(Some),
+        Partner::HttpServer => start_http_server_at(place).map(Some),
     }
 }
 
 /// Start a server lesson on 127.0.0.1 port 0 and read the port from its `Listening on` line.
 pub fn start_lesson_server(name: &str) -> Result<Peer, Exit> {
+    start_lesson_server_at(name, &LOOPBACK)
+}
+
+fn start_lesson_server_at(name: &str, place: &Place) -> Result<Peer, Exit> {
     let mut command = Command::new(crate::workspace::binary(name)?);
-    command.args(["--bind", "127.0.0.1", "0"]);
-    let spawned = Spawned::start(&mut command, b"")
-        .map_err(|e| fail_with(format!("cannot start {name}"), e))?;
+    command.args(["--bind", place.server, "0"]);
+    let spawned =
+        (place.start)(&mut command).map_err(|e| fail_with(format!("cannot start {name}"), e))?;
     let banner = match spawned.line(STARTUP) {
         Ok(line) => line,
         Err(why) => return Err(no_banner(name, &spawned, why)),
@@ -81,7 +109,7 @@ pub fn start_lesson_server(name: &str) -> Result<Peer, Exit> {
         name: name.to_string(),
         spawned,
         port,
-        shown: format!("{name} --bind 127.0.0.1 0"),
+        shown: format!("{name} --bind {} 0", place.server),
         banner: vec![banner],
         _site: None,
     })
@@ -91,11 +119,15 @@ pub fn start_lesson_server(name: &str) -> Result<Peer, Exit> {
 /// http-fetch page tells a learner to run it. Its port comes from its own `Serving HTTP on …
 /// port N` line.
 pub fn start_http_server() -> Result<Peer, Exit> {
+    start_http_server_at(&LOOPBACK)
+}
+
+fn start_http_server_at(place: &Place) -> Result<Peer, Exit> {
     let site = Scratch::new("site")?;
     write_site(site.path())?;
     let mut command = Command::new("python3");
-    command.args(http_server_args(site.path(), 0));
-    let spawned = match Spawned::start(&mut command, b"") {
+    command.args(http_server_args_at(site.path(), place.server, 0));
+    let spawned = match (place.start)(&mut command) {
         Ok(spawned) => spawned,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             return Err(Exit::Failed(Box::new(NotInstalled(
@@ -129,7 +161,10 @@ pub fn start_http_server() -> Result<Peer, Exit> {
         )));
     };
     peer.port = port;
-    peer.shown = "python3 -m http.server --bind 127.0.0.1 0 --directory SITE".to_string();
+    peer.shown = format!(
+        "python3 -m http.server --bind {} 0 --directory SITE",
+        place.server
+    );
     peer.banner.push(banner);
     Ok(peer)
 }
@@ -162,8 +197,12 @@ pub fn write_site(site: &Path) -> Result<(), Exit> {
 
 /// `python3`'s arguments to serve `site` on 127.0.0.1 `port` (0: any free one).
 pub fn http_server_args(site: &Path, port: u16) -> Vec<String> {
+    http_server_args_at(site, "127.0.0.1", port)
+}
+
+fn http_server_args_at(site: &Path, host: &str, port: u16) -> Vec<String> {
     // -u: unbuffered, or the "Serving HTTP on … port N" line would wait in Python's buffer.
-    let args = ["-u", "-m", "http.server", "--bind", "127.0.0.1"];
+    let args = ["-u", "-m", "http.server", "--bind", host];
     let mut args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
     args.push(port.to_string());
     args.push("--directory".to_string());
@@ -401,6 +440,134 @@ pub fn matches(
         }
     }
     None
+}
+
+pub enum Step {
+    Passed(String),
+    Failed(String),
+}
+
+/// Why a step could not run here (a missing tool), which is not a failure of the lesson.
+pub struct Skip(pub String);
+
+/// One lesson run beside its partner at `place`, shown and checked: the tour's step, and the lab's
+/// run across the link.
+pub fn show_and_check(lesson: &Lesson, place: &Place) -> Result<Step, Skip> {
+    let mut report = String::new();
+    let peer = match start_partner_at(lesson, place) {
+        Ok(peer) => peer,
+        // Only a python3 that is not there is a reason to skip the HTTP step: any other trouble
+        // starting the partner (a missing TMPDIR, no banner in time) fails the step.
+        Err(e) if not_installed(&e) => return Err(Skip(e.words())),
+        Err(e) => return Ok(Step::Failed(format!("  FAIL: {}\n", e.words()))),
+    };
+    if let Some(peer) = &peer {
+        let _ = writeln!(report, "$ {}   (serving on port {})", peer.shown, peer.port);
+    }
+    // The registry's arguments name the loopback address; across the link, the server's.
+    let args: Vec<String> = peer_args(lesson, peer.as_ref())
+        .into_iter()
+        .map(|a| {
+            if a == LOOPBACK.server {
+                place.server.to_string()
+            } else {
+                a
+            }
+        })
+        .collect();
+    let stdin = lesson.stdin.trim_end();
+    let feed = if stdin.is_empty() {
+        String::new()
+    } else {
+        format!("echo {stdin} | ")
+    };
+    let _ = writeln!(report, "$ {feed}{} {}", lesson.name, args.join(" "));
+    let outcome = match run_lesson(lesson, &args) {
+        Ok(outcome) => outcome,
+        Err(e) => {
+            return Ok(Step::Failed(format!("{report}  FAIL: {}\n", e.words())));
+        }
+    };
+    let stdout = text(&outcome.stdout);
+    report.push_str(&indent(&stdout));
+    let mut problems = Vec::new();
+    match outcome.status {
+        None => problems.push(format!("{} did not finish within {:?}", lesson.name, LIMIT)),
+        Some(status) if !status.success() => {
+            problems.push(format!("{} ended with {status}", lesson.name));
+        }
+        Some(_) => {}
+    }
+    // What each side must have printed is the registry's: the same `{NAME}` on both sides is the
+    // same text (socket-info's `Connected from` address is the one tcp-listener logs).
+    let port = peer.as_ref().map_or(0, |p| p.port);
+    let mut found = HashMap::from([
+        ("PORT".to_string(), port.to_string()),
+        ("SERVER".to_string(), place.server.to_string()),
+        ("CLIENT".to_string(), place.client.to_string()),
+    ]);
+    problems.extend(check(
+        lesson.name,
+        lesson.checks,
+        &outcome.stdout,
+        &mut found,
+    ));
+    if let Some(peer) = &peer {
+        let partner = crate::registry::find(peer.name()).ok();
+        let checks = partner.map_or(&[][..], |p| p.checks);
+        // The partner logs as it serves: wait (bounded) until what it printed passes its checks
+        // and nothing more came for 0.1 s (the client is done by now: its
+        // partner has written what it will).
+        let deadline = Instant::now() + Duration::from_secs(5);
+        let mut lines = peer.banner.clone();
+        loop {
+            match peer.spawned.line(Duration::from_millis(100)) {
+                Ok(line) => lines.push(line),
+                Err(_) => {
+                    let text = lines.join("\n");
+                    let trial = check("", checks, text.as_bytes(), &mut found.clone());
+                    if trial.is_empty() || Instant::now() >= deadline {
+                        break;
+                    }
+                }
+            }
+        }
+        let text = format!("{}\n", lines.join("\n"));
+        let _ = writeln!(report, "  {} printed:", peer.name());
+        report.push_str(&indent(&text));
+        if partner.is_none() {
+            // http.server logs each request on stderr.
+            let log = peer_log(peer, Duration::from_secs(5));
+            let _ = writeln!(report, "  {} logged (stderr):", peer.name());
+            report.push_str(&indent(&log.join("\n")));
+        }
+        problems.extend(check(peer.name(), checks, text.as_bytes(), &mut found));
+    }
+    if !problems.is_empty() {
+        let stderr = text(&outcome.stderr);
+        if !stderr.is_empty() {
+            let _ = writeln!(report, "  {} said on stderr:", lesson.name);
+            report.push_str(&indent(&stderr));
+        }
+        for problem in problems {
+            let _ = writeln!(report, "  FAIL: {problem}");
+        }
+        return Ok(Step::Failed(report));
+    }
+    let _ = writeln!(report, "  ok: {}", fill(lesson.ok, &found));
+    Ok(Step::Passed(report))
+}
+
+pub fn indent(text: &str) -> String {
+    if text.trim().is_empty() {
+        return "    (no output)\n".to_string();
+    }
+    text.lines().map(|l| format!("    {l}\n")).collect()
+}
+
+/// Whether starting the partner failed because a program it needs is not installed.
+fn not_installed(exit: &Exit) -> bool {
+    matches!(exit, Exit::Failed(error) if error.downcast_ref::<NotInstalled>().is_some())
 }
 
 #[cfg(test)]

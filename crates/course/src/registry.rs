@@ -61,7 +61,8 @@ pub struct Lesson {
 
 /// What the tour checks in one side's stdout. In a pattern, `{NAME}` stands for any text, and for
 /// the same text wherever NAME appears again on either side of the pair (the client's checks run
-/// first); `{PORT}` is the partner's port, and `{_}` any text at all.
+/// first); `{PORT}` is the partner's port, `{SERVER}` its address and `{CLIENT}` the client's (both
+/// 127.0.0.1, or the lab link's 192.0.2.2 and 192.0.2.1), and `{_}` any text at all.
 #[derive(Clone, Copy, Debug)]
 pub enum Check {
     /// Some line matches the pattern.
@@ -118,7 +119,7 @@ pub static LESSONS: &[Lesson] = &[
         // The point of the lesson: getsockname() on the client is the address the server's
         // accept() reports, and getpeername() is the server's own address.
         checks: &[
-            Check::Line("Connected to ('127.0.0.1', {PORT})"),
+            Check::Line("Connected to ('{SERVER}', {PORT})"),
             Check::Line("Connected from {FROM}"),
         ],
         ok: "socket-info connected from {FROM}, and tcp-listener logged that same address",
@@ -205,7 +206,7 @@ pub static LESSONS: &[Lesson] = &[
         run_args: &[],
         peer_args: &["0"],
         stdin: "",
-        checks: &[Check::Line("Got data from ('127.0.0.1', {_})")],
+        checks: &[Check::Line("Got data from ('{CLIENT}', {_})")],
         ok: "",
         compare: Compare {
             limit_secs: 15,

@@ -34,7 +34,33 @@ use lesson_common::Exit;
 pub fn enter(env: &[(&str, String)]) -> Result<Option<Result<(), Exit>>, Exit> {
     #[cfg(target_os = "linux")]
     {
-        linux::enter(env)
+        linux::enter(env, &linux::WAYS, linux::INSIDE)
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = env;
+        Ok(None)
+    }
+}
+
+/// [`enter`] for the lab link: the copy inside is also root in a user namespace of its own (so it
+/// may make network devices and namespaces without being root on the machine), in a network
+/// namespace of its own, the lab's client side. Where no such namespace can be made, the one line
+/// that says why, and so how to get one (exit 1): the lab cannot run in place.
+pub fn enter_lab(env: &[(&str, String)]) -> Result<Option<Result<(), Exit>>, Exit> {
+    #[cfg(target_os = "linux")]
+    {
+        match linux::enter(env, &linux::LAB_WAYS, linux::INSIDE_LAB)? {
+            Some(done) => Ok(Some(done)),
+            None if std::env::var_os(linux::INSIDE_LAB).is_some() => Ok(None),
+            None => Err(lesson_common::fail(
+                "the lab link needs a user and a network namespace, and `unshare -rnpf true` \
+                 fails here: unprivileged user namespaces are off (on Debian and Ubuntu, as root: \
+                 `sysctl kernel.unprivileged_userns_clone=1`, or on Ubuntu 24.04 \
+                 `sysctl kernel.apparmor_restrict_unprivileged_userns=0`), or unshare \
+                 (util-linux) is missing",
+            )),
+        }
     }
     #[cfg(not(target_os = "linux"))]
     {
@@ -131,7 +157,9 @@ mod linux {
     /// Set for the copy of the tool that runs inside the PID namespace, and so for everything it
     /// starts (a nested course tool, such as compare's copy in a network namespace, is then inside
     /// already).
-    const INSIDE: &str = "COURSE_PID_NAMESPACE";
+    pub(super) const INSIDE: &str = "COURSE_PID_NAMESPACE";
+    /// Set for the copy inside the lab's namespaces (and everything it starts).
+    pub(super) const INSIDE_LAB: &str = "COURSE_LAB_NAMESPACE";
 
     /// The copy inside, while it runs: unshare's pid, and the writing end of the copy's stdin.
     static INSIDE_COPY: Mutex<Option<(u32, ChildStdin)>> = Mutex::new(None);
@@ -140,17 +168,24 @@ mod linux {
     /// (`-c`, util-linux 2.38), as root in one (`-r`, older util-linux), without one (root where
     /// user namespaces are off); a PID namespace (`-p`) whose process 1 is the forked command
     /// (`-f`), SIGKILLed if unshare dies (`--kill-child`).
-    const WAYS: [&str; 3] = ["-cpf", "-rpf", "-pf"];
+    pub(super) const WAYS: [&str; 3] = ["-cpf", "-rpf", "-pf"];
+    /// The lab's: root in a new user namespace (`-r`: a lab needs the capabilities, which an
+    /// unmapped uid loses at exec) or none where we are root already, and a network namespace.
+    pub(super) const LAB_WAYS: [&str; 2] = ["-rnpf", "-npf"];
 
-    pub(super) fn enter(env: &[(&str, String)]) -> Result<Option<Result<(), Exit>>, Exit> {
-        if std::env::var_os(INSIDE).is_some() {
+    pub(super) fn enter(
+        env: &[(&str, String)],
+        ways: &[&str],
+        marker: &str,
+    ) -> Result<Option<Result<(), Exit>>, Exit> {
+        if std::env::var_os(marker).is_some() {
             // Process 1 is the copy unshare started; a course tool it runs is inside already.
             if std::process::id() == 1 {
                 watch_the_lifeline();
             }
             return Ok(None);
         }
-        let Some(way) = WAYS.into_iter().find(|way| works(way)) else {
+        let Some(way) = ways.iter().find(|way| works(way)) else {
             return Ok(None);
         };
         let me =
@@ -162,6 +197,7 @@ mod linux {
             .args(std::env::args_os().skip(1))
             .envs(env.iter().map(|(name, value)| (name, value)))
             .env(INSIDE, "1")
+            .env(marker, "1")
             .stdin(Stdio::piped());
         let mut child = process::spawn(&mut command)
             .map_err(|e| fail_with("cannot run the command in a private PID namespace", e))?;

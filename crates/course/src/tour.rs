@@ -2,9 +2,7 @@
 //! then run every lesson beside its partner on loopback, show both sides, and check what each
 //! printed. Exit 0 when every step passed, 1 when any misbehaved (named in the summary).
 
-use std::collections::HashMap;
 use std::fmt::Write as _;
-use std::time::{Duration, Instant};
 
 use lesson_common::Exit;
 
@@ -52,7 +50,12 @@ pub fn main(args: Vec<String>) -> Result<(), Exit> {
     std::thread::scope(|scope| -> Result<(), Exit> {
         let running: Vec<_> = steps
             .iter()
-            .map(|&lesson| (lesson, scope.spawn(move || step(lesson))))
+            .map(|&lesson| {
+                (
+                    lesson,
+                    scope.spawn(move || pair::show_and_check(lesson, &pair::LOOPBACK)),
+                )
+            })
             .collect();
         for (lesson, handle) in running {
             let title = match partner_lesson(lesson) {
@@ -67,18 +70,20 @@ pub fn main(args: Vec<String>) -> Result<(), Exit> {
                 lesson.chapter, lesson.listing
             ))?;
             let outcome = handle.join().unwrap_or_else(|_| {
-                Ok(Step::Failed("  FAIL: the step's thread panicked\n".into()))
+                Ok(pair::Step::Failed(
+                    "  FAIL: the step's thread panicked\n".into(),
+                ))
             });
             match outcome {
-                Ok(Step::Passed(report)) => {
+                Ok(pair::Step::Passed(report)) => {
                     crate::print(&report)?;
                     passed.push(title);
                 }
-                Ok(Step::Failed(report)) => {
+                Ok(pair::Step::Failed(report)) => {
                     crate::print(&report)?;
                     failed.push(title);
                 }
-                Err(Skip(why)) => {
+                Err(pair::Skip(why)) => {
                     crate::print(&format!("  skipped ({why})\n"))?;
                     test_support::process::note_skipped(&format!("tour: {title} — {why}"));
                     skipped.push(format!("{title}: {why}"));
@@ -120,126 +125,4 @@ fn partner_lesson(lesson: &Lesson) -> Option<&'static str> {
         Partner::Lesson(name) => Some(name),
         _ => None,
     }
-}
-
-enum Step {
-    Passed(String),
-    Failed(String),
-}
-
-/// Why a step could not run here (a missing tool), which is not a failure of the lesson.
-struct Skip(String);
-
-/// One lesson run beside its partner, shown and checked.
-fn step(lesson: &Lesson) -> Result<Step, Skip> {
-    let mut report = String::new();
-    let peer = match pair::start_partner(lesson) {
-        Ok(peer) => peer,
-        // Only a python3 that is not there is a reason to skip the HTTP step: any other trouble
-        // starting the partner (a missing TMPDIR, no banner in time) fails the step.
-        Err(e) if not_installed(&e) => return Err(Skip(e.words())),
-        Err(e) => return Ok(Step::Failed(format!("  FAIL: {}\n", e.words()))),
-    };
-    if let Some(peer) = &peer {
-        let _ = writeln!(report, "$ {}   (serving on port {})", peer.shown, peer.port);
-    }
-    let args = pair::peer_args(lesson, peer.as_ref());
-    let stdin = lesson.stdin.trim_end();
-    let feed = if stdin.is_empty() {
-        String::new()
-    } else {
-        format!("echo {stdin} | ")
-    };
-    let _ = writeln!(report, "$ {feed}{} {}", lesson.name, args.join(" "));
-    let outcome = match pair::run_lesson(lesson, &args) {
-        Ok(outcome) => outcome,
-        Err(e) => {
-            return Ok(Step::Failed(format!("{report}  FAIL: {}\n", e.words())));
-        }
-    };
-    let stdout = pair::text(&outcome.stdout);
-    report.push_str(&indent(&stdout));
-    let mut problems = Vec::new();
-    match outcome.status {
-        None => problems.push(format!(
-            "{} did not finish within {:?}",
-            lesson.name,
-            pair::LIMIT
-        )),
-        Some(status) if !status.success() => {
-            problems.push(format!("{} ended with {status}", lesson.name));
-        }
-        Some(_) => {}
-    }
-    // What each side must have printed is the registry's: the same `{NAME}` on both sides is the
-    // same text (socket-info's `Connected from` address is the one tcp-listener logs).
-    let port = peer.as_ref().map_or(0, |p| p.port);
-    let mut found = HashMap::from([("PORT".to_string(), port.to_string())]);
-    problems.extend(pair::check(
-        lesson.name,
-        lesson.checks,
-        &outcome.stdout,
-        &mut found,
-    ));
-    if let Some(peer) = &peer {
-        let partner = crate::registry::find(peer.name()).ok();
-        let checks = partner.map_or(&[][..], |p| p.checks);
-        // The partner logs as it serves: wait (bounded) until what it printed passes its checks
-        // and nothing more came for 0.1 s (the client is done by now: its
-        // partner has written what it will).
-        let deadline = Instant::now() + Duration::from_secs(5);
-        let mut lines = peer.banner.clone();
-        loop {
-            match peer.spawned.line(Duration::from_millis(100)) {
-                Ok(line) => lines.push(line),
-                Err(_) => {
-                    let text = lines.join("\n");
-                    let trial = pair::check("", checks, text.as_bytes(), &mut found.clone());
-                    if trial.is_empty() || Instant::now() >= deadline {
-                        break;
-                    }
-                }
-            }
-        }
-        let text = format!("{}\n", lines.join("\n"));
-        let _ = writeln!(report, "  {} printed:", peer.name());
-        report.push_str(&indent(&text));
-        if partner.is_none() {
-            // http.server logs each request on stderr.
-            let log = pair::peer_log(peer, Duration::from_secs(5));
-            let _ = writeln!(report, "  {} logged (stderr):", peer.name());
-            report.push_str(&indent(&log.join("\n")));
-        }
-        problems.extend(pair::check(
-            peer.name(),
-            checks,
-            text.as_bytes(),
-            &mut found,
-        ));
-    }
-    if !problems.is_empty() {
-        let stderr = pair::text(&outcome.stderr);
-        if !stderr.is_empty() {
-            let _ = writeln!(report, "  {} said on stderr:", lesson.name);
-            report.push_str(&indent(&stderr));
-        }
-        for problem in problems {
-            let _ = writeln!(report, "  FAIL: {problem}");
-        }
-        return Ok(Step::Failed(report));
-    }
-    let _ = writeln!(report, "  ok: {}", pair::fill(lesson.ok, &found));
-    Ok(Step::Passed(report))
-}
-
-fn indent(text: &str) -> String {
-    if text.trim().is_empty() {
-        return "    (no output)\n".to_string();
-    }
-    text.lines().map(|l| format!("    {l}\n")).collect()
-}
-
-/// Whether starting the partner failed because a program it needs is not installed.
-fn not_installed(exit: &Exit) -> bool {
-    matches!(exit, Exit::Failed(error) if error.downcast_ref::<pair::NotInstalled>().is_some())
 }

@@ -45,6 +45,11 @@ fn is_course_root(dir: &Path) -> bool {
 /// The course's own tests set `COURSE_NO_BUILD` (`cargo test --workspace` has just built
 /// everything, and holds the lock).
 pub fn build() -> Result<(), Exit> {
+    build_with(&[])
+}
+
+/// [`build`], and the workspace's `packages` besides (the lab's wire).
+pub fn build_with(packages: &[&str]) -> Result<(), Exit> {
     if std::env::var_os("COURSE_NO_BUILD").is_some() {
         return Ok(());
     }
@@ -52,8 +57,12 @@ pub fn build() -> Result<(), Exit> {
     let mut command = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
     command.args(["build", "--locked", "--bins", "--manifest-path"]);
     command.arg(root.join("Cargo.toml"));
-    for lesson in LESSONS {
-        command.args(["--package", lesson.name]);
+    for name in LESSONS
+        .iter()
+        .map(|l| l.name)
+        .chain(packages.iter().copied())
+    {
+        command.args(["--package", name]);
     }
     match command.status() {
         Ok(status) if status.success() => Ok(()),

@@ -219,6 +219,13 @@ impl Args {
         }
     }
 
+    /// Take the bare flag `--name` out of the arguments: whether it was there.
+    pub fn flag(&mut self, name: &str) -> bool {
+        let before = self.0.len();
+        self.0.retain(|a| a != name);
+        self.0.len() != before
+    }
+
     /// Take `--name SECONDS` (a decimal such as `0.5`), or `default` when absent. Negative, NaN or
     /// absurdly large values are usage errors; whether zero makes sense is the lesson's call.
     pub fn seconds(&mut self, name: &str, default: Duration) -> Result<Duration, Exit> {

@@ -81,6 +81,8 @@ pub struct Spawned {
     resume: Option<Sender<()>>,
     /// The bytes of stdout and of stderr read and not kept ([`Keep`]).
     dropped: [Arc<AtomicU64>; 2],
+    /// Its stdin, held open ([`Spawned::start_holding`]) until [`Spawned::close_stdin`].
+    held: Option<std::process::ChildStdin>,
 }
 
 /// How much of one stream (a program's stdout, or its stderr) a capture keeps: the first `bytes`
@@ -159,16 +161,27 @@ impl Spawned {
     /// As [`Spawned::start`], keeping at most `keep` of stdout and of stderr each: lines past it
     /// are read and dropped, counted in [`Spawned::dropped`].
     pub fn start_kept(command: &mut Command, stdin: &[u8], keep: Keep) -> io::Result<Spawned> {
-        Spawned::start_with_keep(command, stdin, Reading::All, keep)
+        Spawned::start_with_keep(command, Some(stdin), Reading::All, keep)
+    }
+
+    /// As [`Spawned::start`], but its stdin stays open, with nothing written, until
+    /// [`Spawned::close_stdin`] (or the drop): a program told to end by the end of its input.
+    pub fn start_holding(command: &mut Command) -> io::Result<Spawned> {
+        Spawned::start_with_keep(command, None, Reading::All, Keep::ALL)
+    }
+
+    /// Close the stdin that [`Spawned::start_holding`] held open.
+    pub fn close_stdin(&mut self) {
+        self.held.take();
     }
 
     fn start_with(command: &mut Command, stdin: &[u8], stdout: Reading) -> io::Result<Spawned> {
-        Spawned::start_with_keep(command, stdin, stdout, Keep::ALL)
+        Spawned::start_with_keep(command, Some(stdin), stdout, Keep::ALL)
     }
 
     fn start_with_keep(
         command: &mut Command,
-        stdin: &[u8],
+        stdin: Option<&[u8]>,
         stdout: Reading,
         keep: Keep,
     ) -> io::Result<Spawned> {
@@ -179,7 +192,13 @@ impl Spawned {
                 .stderr(Stdio::piped()),
         )?;
         born(&child);
-        feed(&mut child, Stdin::Bytes(stdin.to_vec()));
+        let held = match stdin {
+            Some(stdin) => {
+                feed(&mut child, Stdin::Bytes(stdin.to_vec()));
+                None
+            }
+            None => child.stdin.take(),
+        };
         let dropped = [Arc::default(), Arc::default()];
         let stdout = read_lines(child.stdout.take(), stdout, keep, Arc::clone(&dropped[0]));
         let stderr = read_lines(
@@ -194,6 +213,7 @@ impl Spawned {
             stderr,
             resume: None,
             dropped,
+            held,
         })
     }
 

@@ -3,8 +3,8 @@
 //! packet by packet.
 //!
 //! This module is the wire's judgement, not the wire: it never touches a device, a socket or a
-//! clock. The wire (to come: two TUN devices, one per namespace, and a thread that moves packets
-//! between them) hands each packet to [`Link::pass`] with the time it arrived and gets back its
+//! clock. The wire (`crates/lab-wire`: two TUN devices, one per namespace, and threads that move
+//! packets between them) hands each packet to [`Link::pass`] with the time it arrived and gets back its
 //! [`Verdict`]s: send these bytes at that time, or this packet died here and why. It sends the
 //! packets of a direction in the order given, each at its due time, blocking until then, and
 //! calls [`Link::tick`] when [`Link::wake`] says a held packet is due. The same verdicts are what
@@ -14,6 +14,7 @@
 //! - [`spec`]: the one-line link spec and its grammar, the profiles, and how a spec prints.
 //! - [`rng`]: the seeded random source; a seed replays the same decisions for the same packets.
 //! - [`layers`]: one small type per impairment on one trait, stacked per direction.
+//! - [`log`]: the lines the wire writes for the course tool (ready, each packet's fate, counts).
 //!
 //! Each direction's stack runs, top to bottom: dead-after (the cable is cut whatever else
 //! happens, and counts every packet offered, so "after 3" does not depend on the loss draws), mtu
@@ -22,6 +23,7 @@
 //! the spec leaves out, or sets to zero, puts no layer in the stack.
 
 pub mod layers;
+pub mod log;
 pub mod rng;
 pub mod spec;
 
@@ -278,7 +280,8 @@ impl Counters {
         }
     }
 
-    fn add(self, other: Counters) -> Counters {
+    /// Both counts added.
+    pub fn plus(self, other: Counters) -> Counters {
         Counters {
             offered: self.offered + other.offered,
             sent: self.sent + other.sent,
@@ -413,14 +416,19 @@ impl Link {
     /// What it did both ways.
     pub fn total(&self) -> Counters {
         let [a, b] = &self.ways;
-        a.counters.add(b.counters)
+        a.counters.plus(b.counters)
     }
 
     /// The lab's closing line: `link: loss 30% both ways, seed 7 — 2 of 11 packets dropped, 0
     /// duplicated`.
     pub fn summary(&self) -> String {
-        format!("link: {}, seed {} — {}", self.spec, self.seed, self.total())
+        summary(&self.spec, self.seed, self.total())
     }
+}
+
+/// The lab's closing line for a link of `spec` and `seed` that did `total`.
+pub fn summary(spec: &Spec, seed: u64, total: Counters) -> String {
+    format!("link: {spec}, seed {seed} — {total}")
 }
 
 /// The layers of one direction's stack, in the module's order; `shared` is the dead-after count

@@ -1,0 +1,257 @@
+//! `cargo course lab`: the lesson pairs across a link that loses, delays, duplicates and reorders
+//! packets, as chapters 2 and 3 say networks do; seeded, so a run can be replayed. Also `lab up`,
+//! which holds the link for a learner's own commands, and `lab on`, which runs one on a side.
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use lesson_common::{Args, Exit, fail, fail_with, usage};
+
+use crate::labnet::{Lab, SERVER_V4, Settings, Side};
+use crate::pair;
+use crate::registry::{LESSONS, Lesson, Partner, Role};
+
+pub(crate) const HELP: &str = "\
+usage: cargo course lab LESSON [--link SPEC] [--seed N]
+       cargo course lab up [--link SPEC] [--seed N]
+       cargo course lab on client|server -- COMMAND [ARGS…]
+
+The lesson and its partner across the lab link: two network namespaces of the tool's own, the
+client's (192.0.2.1, 2001:db8::1) and the server's (192.0.2.2, 2001:db8::2), and a wire between them
+that decides each packet's fate as SPEC says. Shown and checked as the tour shows the pair, then
+what the link did: `link: loss 30% both ways, seed 7 — 2 of 11 packets dropped, 0 duplicated`.
+Every random decision comes from the seed; --seed N replays the same decisions for the same packets.
+
+  up      hold the link until Ctrl-C, and say how to run commands on each side
+  on      run COMMAND on a side of the link `lab up` holds (a lesson by its name, nc, python2 …),
+          from a second terminal; Ctrl-C on `lab up` ends it too
+
+Needs Linux, unprivileged user namespaces (or root) and /dev/net/tun; no root, no kernel module
+beyond tun, no Docker. Without them it says which is missing, exit 1. Traffic goes only between the
+two namespaces.
+
+";
+
+pub fn main(args: Vec<String>) -> Result<(), Exit> {
+    // `lab on SIDE -- COMMAND…`: the command's own arguments (its --help) are its.
+    if args.first().is_some_and(|a| a == "on") {
+        return on(&args[1..]);
+    }
+    let mut args = match Args::parse(args) {
+        Err(Exit::Help) => return crate::print(&format!("{HELP}{}\n", crate::link::GRAMMAR)),
+        other => other?,
+    };
+    let link = args.option("--link")?;
+    let seed = args.option("--seed")?;
+    let words = args.positional(1)?;
+    let Some(what) = words.first() else {
+        return Err(usage("give a LESSON, `up` or `on`"));
+    };
+    let settings = Settings::parse(link, seed)?;
+    if what == "up" {
+        return up(&settings);
+    }
+    let client = client_of(crate::registry::find(what)?)?;
+    crate::labnet::preflight("cargo course lab")?;
+    if let Some(done) = crate::tether::enter_lab(&[])? {
+        return done;
+    }
+    across(client, &settings)
+}
+
+/// The client lesson of `lesson`'s pair: itself, or the client whose partner it is.
+fn client_of(lesson: &'static Lesson) -> Result<&'static Lesson, Exit> {
+    match lesson.role {
+        Role::Client => Ok(lesson),
+        Role::Server => LESSONS
+            .iter()
+            .find(|l| l.partner == Partner::Lesson(lesson.name))
+            .ok_or_else(|| fail(format!("no lesson is {}'s client", lesson.name))),
+        Role::Lookup => Err(usage(format!(
+            "{} asks the resolver only: it has no partner to reach across the link (the lab \
+             runs socket-info, http-fetch and udp-client with their partners)",
+            lesson.name
+        ))),
+    }
+}
+
+/// Inside the lab's namespaces: the pair across the link, shown and checked, then what the link
+/// did.
+fn across(client: &'static Lesson, settings: &Settings) -> Result<(), Exit> {
+    crate::print(
+        "lab: building the lessons and the wire (cargo build --package LESSON… --package \
+         lab-wire)\n",
+    )?;
+    crate::workspace::build_with(&["lab-wire"])?;
+    let lab = Lab::start(settings, false)?;
+    let mut said = format!("{}\n", settings.said());
+    for note in &lab.notes {
+        said.push_str(&format!("note: {note}\n"));
+    }
+    let partner = match client.partner {
+        Partner::Lesson(name) => name.to_string(),
+        _ => "python3 -m http.server".to_string(),
+    };
+    said.push_str(&format!(
+        "\n=== {} (client side, 192.0.2.1) → {partner} (server side, 192.0.2.2) ===\n",
+        client.name
+    ));
+    crate::print(&said)?;
+    let start = |command: &mut Command| lab.start_on(Side::Server, command);
+    let place = pair::Place {
+        server: SERVER_V4,
+        client: crate::labnet::CLIENT_V4,
+        start: &start,
+    };
+    let outcome = pair::show_and_check(client, &place);
+    let report = match &outcome {
+        Ok(pair::Step::Passed(report) | pair::Step::Failed(report)) => report.clone(),
+        Err(pair::Skip(why)) => format!("  skipped ({why})\n"),
+    };
+    crate::print(&report)?;
+    let finished = lab.finish()?;
+    crate::print(&format!("\n{}\n", finished.summary))?;
+    match outcome {
+        Ok(pair::Step::Passed(_)) => Ok(()),
+        Ok(pair::Step::Failed(_)) => Err(Exit::Quiet),
+        Err(pair::Skip(why)) => Err(fail(why)),
+    }
+}
+
+/// The file where `lab up` says where its link is, for `lab on`.
+fn state_file() -> Result<PathBuf, Exit> {
+    Ok(crate::workspace::root()?.join("target/lab/up"))
+}
+
+/// `lab up`: hold the link until Ctrl-C.
+fn up(settings: &Settings) -> Result<(), Exit> {
+    crate::labnet::preflight("cargo course lab up")?;
+    if let Some(done) = crate::tether::enter_lab(&[])? {
+        return done;
+    }
+    crate::print("lab: building the lessons and the wire\n")?;
+    crate::workspace::build_with(&["lab-wire"])?;
+    let lab = Lab::start(settings, false)?;
+    // Where the link is: this process (process 1 of the lab's PID namespace, the machine's pid
+    // here), its user namespace, and each side's network namespace.
+    let me = crate::tether::pid();
+    let state = state_file()?;
+    if let Some(folder) = state.parent() {
+        std::fs::create_dir_all(folder)
+            .map_err(|e| fail_with(format!("cannot make {}", folder.display()), e))?;
+    }
+    let record = format!(
+        "pid {me}\nclient {}\nserver {}\n",
+        lab.client_file, lab.server_file
+    );
+    std::fs::write(&state, record)
+        .map_err(|e| fail_with(format!("cannot write {}", state.display()), e))?;
+    let mut said = format!("lab: the link is up. {}\n", settings.said());
+    for note in &lab.notes {
+        said.push_str(&format!("note: {note}\n"));
+    }
+    let seed = settings.seed;
+    said.push_str(&format!(
+        "  client side: 192.0.2.1 and 2001:db8::1
+  server side: 192.0.2.2 and 2001:db8::2
+In a second terminal, run any command on a side: a lesson by its name, nc, your listing.
+  cargo course lab on server -- tcp-listener --bind 192.0.2.2 1060
+  cargo course lab on client -- socket-info 192.0.2.2 1060
+  cargo course lab on client -- python2 LISTING.py 192.0.2.2 1060
+Replay these decisions with --seed {seed}. Ctrl-C here ends the link and everything started on it.
+"
+    ));
+    crate::print(&said)?;
+    // Ctrl-C is how it ends: say then what the link did (before its wire is stopped with the
+    // rest), and forget where it was.
+    let held = Arc::new(Mutex::new(Some(lab)));
+    let last = held.clone();
+    let forget = state.clone();
+    crate::on_interrupt_first(move || {
+        let _ = std::fs::remove_file(&forget);
+        let lab = last.lock().unwrap_or_else(PoisonError::into_inner).take();
+        if let Some(Ok(finished)) = lab.map(Lab::finish) {
+            use std::io::Write as _;
+            let _ = writeln!(std::io::stdout(), "\n{}", finished.summary);
+        }
+    });
+    loop {
+        std::thread::sleep(Duration::from_millis(200));
+        let mut lab = held.lock().unwrap_or_else(PoisonError::into_inner);
+        if lab.as_mut().is_some_and(|lab| !lab.running()) {
+            let _ = std::fs::remove_file(&state);
+            return Err(fail("the lab's wire ended by itself"));
+        }
+    }
+}
+
+/// `lab on SIDE -- COMMAND [ARGS…]`: run COMMAND on a side of the link `lab up` holds.
+fn on(args: &[String]) -> Result<(), Exit> {
+    let (side, command) = match args {
+        [side, dashes, command @ ..] if dashes == "--" && !command.is_empty() => (side, command),
+        [side, command @ ..] if !command.is_empty() && command[0] != "--" => (side, command),
+        _ => {
+            return Err(usage(
+                "give a side and a command: lab on client|server -- COMMAND",
+            ));
+        }
+    };
+    let side = Side::parse(side)?;
+    if !cfg!(target_os = "linux") {
+        return crate::labnet::preflight("cargo course lab on");
+    }
+    let state = state_file()?;
+    let record = std::fs::read_to_string(&state).map_err(|_| {
+        fail("no lab link is up: start one with `cargo course lab up` in another terminal")
+    })?;
+    let field = |name: &str| {
+        record
+            .lines()
+            .find_map(|l| l.strip_prefix(name)?.strip_prefix(' '))
+            .map(str::to_string)
+            .ok_or_else(|| {
+                fail(format!(
+                    "{} is not a lab's record (no {name})",
+                    state.display()
+                ))
+            })
+    };
+    let pid = field("pid")?;
+    let net = field(side.name())?;
+    if !std::path::Path::new(&net).exists() {
+        return Err(fail(
+            "the lab link that was up is gone: start one with `cargo course lab up`",
+        ));
+    }
+    // A lesson by its name is its built binary; anything else runs as given.
+    let (program, rest) = command.split_first().unwrap_or((&command[0], &[]));
+    let program = match crate::registry::find(program) {
+        Ok(lesson) => crate::workspace::binary(lesson.name)?
+            .to_string_lossy()
+            .into_owned(),
+        Err(_) => program.clone(),
+    };
+    // nsenter (util-linux, as unshare): into the lab's user namespace (where the lab is root,
+    // unless it was made by root without one), its PID namespace (so Ctrl-C on `lab up` ends
+    // this too), and the side's network namespace.
+    let mut nsenter = Command::new("nsenter");
+    let user = format!("/proc/{pid}/ns/user");
+    if std::fs::read_link(&user).ok() != std::fs::read_link("/proc/self/ns/user").ok() {
+        nsenter.arg(format!("--user={user}"));
+    }
+    nsenter
+        .arg(format!("--pid=/proc/{pid}/ns/pid"))
+        .arg(format!("--net={net}"))
+        .arg("--")
+        .arg(&program)
+        .args(rest);
+    let status = test_support::process::run_inherited(&mut nsenter)
+        .map_err(|e| fail_with("cannot run nsenter (util-linux)", e))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(Exit::Quiet)
+    }
+}

@@ -125,9 +125,25 @@ fn state_file() -> Result<PathBuf, Exit> {
     Ok(crate::workspace::root()?.join("target/lab/up"))
 }
 
+/// The process of a `lab up` that still holds its link, if its record names one.
+fn held_by() -> Result<Option<String>, Exit> {
+    let record = std::fs::read_to_string(state_file()?).unwrap_or_default();
+    Ok(record
+        .lines()
+        .find_map(|l| l.strip_prefix("pid "))
+        .filter(|pid| std::path::Path::new(&format!("/proc/{pid}")).exists())
+        .map(str::to_string))
+}
+
 /// `lab up`: hold the link until Ctrl-C.
 fn up(settings: &Settings) -> Result<(), Exit> {
     crate::labnet::preflight("cargo course lab up")?;
+    if let Some(pid) = held_by()? {
+        return Err(fail(format!(
+            "a lab link is up already (process {pid}): use it with `cargo course lab on`, or end \
+             it with Ctrl-C in its terminal first"
+        )));
+    }
     if let Some(done) = crate::tether::enter_lab(&[])? {
         return done;
     }

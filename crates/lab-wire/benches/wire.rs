@@ -1,0 +1,236 @@
+//! `cargo bench -p lab-wire --bench wire`: what the lab's wire costs a packet, measured through
+//! the real wire between its two namespaces, with no impairment (`loss=0%`). Issue 18's targets:
+//! at most 1 ms added per packet, at least 20,000 packets/s on the project's 2-core machine.
+//!
+//! Method, printed with the figures:
+//! - **Added latency**: UDP ping-pong, one datagram in flight, 5,000 round trips of 64 bytes
+//!   between 192.0.2.1 and 192.0.2.2 across the wire; then the same between two sockets on the
+//!   client side's own loopback (no wire). Half the difference of the medians (and of the 99th
+//!   percentiles) is what the wire adds to one packet: each round trip crosses it twice.
+//! - **Throughput**: 200,000 datagrams of 64 bytes from client to server, at most 256 in flight
+//!   (the server acknowledges every 64th), so neither socket buffer overflows; packets per second
+//!   through the wire = datagrams received / elapsed.
+//!
+//! It runs itself again inside a user and network namespace (`unshare -rnpf`), as the lab does;
+//! where that or /dev/net/tun is missing it says so and measures nothing.
+
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    #[cfg(target_os = "linux")]
+    {
+        linux::main()
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        println!("wire bench: skipped: the lab's wire needs Linux");
+        ExitCode::SUCCESS
+    }
+}
+
+#[cfg(target_os = "linux")]
+mod linux {
+    use std::fs::File;
+    use std::io::{BufRead, BufReader, Write as _};
+    use std::net::UdpSocket;
+    use std::process::{Command, ExitCode, Stdio};
+    use std::time::{Duration, Instant};
+
+    const INSIDE: &str = "LAB_WIRE_BENCH_INSIDE";
+    const ROUND_TRIPS: usize = 5_000;
+    const DATAGRAMS: u32 = 200_000;
+    const IN_FLIGHT: u32 = 256;
+    const ACK_EVERY: u32 = 64;
+
+    pub fn main() -> ExitCode {
+        if std::env::var_os(INSIDE).is_none() {
+            let Ok(me) = std::env::current_exe() else {
+                println!("wire bench: cannot find its own program");
+                return ExitCode::FAILURE;
+            };
+            let status = Command::new("unshare")
+                .args(["-rnpf", "--kill-child", "--"])
+                .arg(me)
+                .env(INSIDE, "1")
+                .status();
+            return match status {
+                Ok(s) if s.success() => ExitCode::SUCCESS,
+                Ok(_) => ExitCode::FAILURE,
+                Err(e) => {
+                    println!("wire bench: skipped: cannot run unshare ({e})");
+                    ExitCode::SUCCESS
+                }
+            };
+        }
+        match inside() {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                println!("wire bench: {e}");
+                ExitCode::FAILURE
+            }
+        }
+    }
+
+    fn inside() -> Result<(), String> {
+        fn say(what: &str) -> impl Fn(std::io::Error) -> String + '_ {
+            move |e| format!("{what}: {e}")
+        }
+        // Loopback first, for the baseline.
+        let _ = Command::new("ip")
+            .args(["link", "set", "lo", "up"])
+            .status();
+        let mut wire = Command::new(env!("CARGO_BIN_EXE_lab-wire"))
+            .args(["loss=0%", "1"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .map_err(say("cannot start the wire"))?;
+        let mut lines = BufReader::new(wire.stdout.take().ok_or("no stdout")?).lines();
+        let server_ns = loop {
+            let line = lines
+                .next()
+                .ok_or("the wire ended before it was ready")?
+                .map_err(say("reading the wire"))?;
+            if let Some(rest) = line.strip_prefix("ready ") {
+                break rest.split(' ').nth(1).ok_or("bad ready line")?.to_string();
+            }
+        };
+        let server_ns = File::open(&server_ns).map_err(say("open the server's namespace"))?;
+
+        // The server side: an echo for the ping-pong, and a counter for the flood, each on a
+        // thread moved into the server's namespace before it binds.
+        let on_server = |port: u16| {
+            nix::sched::setns(&server_ns, nix::sched::CloneFlags::CLONE_NEWNET)
+                .map_err(|e| format!("setns: {e}"))?;
+            UdpSocket::bind(("192.0.2.2", port)).map_err(|e| format!("bind: {e}"))
+        };
+        let (through, baseline, rate) = std::thread::scope(|scope| -> Result<_, String> {
+            let echoing = scope.spawn(|| -> Result<(), String> {
+                let socket = on_server(7)?;
+                echo(&socket, ROUND_TRIPS)
+            });
+            let sink = scope.spawn(|| -> Result<(), String> {
+                let socket = on_server(9)?;
+                sink(&socket)
+            });
+            std::thread::sleep(Duration::from_millis(200));
+            let through = ping_pong("192.0.2.2:7")?;
+            let rate = flood("192.0.2.2:9")?;
+            let _ = echoing.join();
+            let _ = sink.join();
+            // The baseline: the same ping-pong on the client side's own loopback.
+            let local = UdpSocket::bind("127.0.0.1:0").map_err(say("bind"))?;
+            let at = local.local_addr().map_err(say("addr"))?;
+            let echoing = scope.spawn(move || echo(&local, ROUND_TRIPS));
+            let baseline = ping_pong(&at.to_string())?;
+            let _ = echoing.join();
+            Ok((through, baseline, rate))
+        })?;
+        let added = |a: Duration, b: Duration| a.saturating_sub(b) / 2;
+        println!(
+            "wire bench (lab-wire, loss=0%, 64-byte UDP datagrams, {} round trips; {} datagrams \
+             with at most {} in flight):",
+            ROUND_TRIPS, DATAGRAMS, IN_FLIGHT
+        );
+        println!(
+            "  round trip across the wire: median {:?}, p99 {:?}; on loopback: median {:?}, p99 {:?}",
+            through.0, through.1, baseline.0, baseline.1
+        );
+        println!(
+            "  added per packet (half the difference): median {:?}, p99 {:?} (target: at most 1 ms)",
+            added(through.0, baseline.0),
+            added(through.1, baseline.1)
+        );
+        println!("  throughput client → server: {rate:.0} packets/s (target: at least 20,000)");
+        if let Some(mut stdin) = wire.stdin.take() {
+            let _ = stdin.flush();
+        }
+        let _ = wire.kill();
+        let _ = wire.wait();
+        Ok(())
+    }
+
+    fn echo(socket: &UdpSocket, count: usize) -> Result<(), String> {
+        let mut buffer = [0u8; 2048];
+        socket
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .map_err(|e| e.to_string())?;
+        for _ in 0..count {
+            let (n, from) = socket.recv_from(&mut buffer).map_err(|e| e.to_string())?;
+            socket
+                .send_to(&buffer[..n], from)
+                .map_err(|e| e.to_string())?;
+        }
+        Ok(())
+    }
+
+    /// Median and 99th percentile of the round trips to `to`.
+    fn ping_pong(to: &str) -> Result<(Duration, Duration), String> {
+        let socket = UdpSocket::bind(if to.starts_with("127.") {
+            "127.0.0.1:0"
+        } else {
+            "192.0.2.1:0"
+        })
+        .map_err(|e| e.to_string())?;
+        socket.connect(to).map_err(|e| e.to_string())?;
+        socket
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .map_err(|e| e.to_string())?;
+        let mut times = Vec::with_capacity(ROUND_TRIPS);
+        let mut buffer = [0u8; 2048];
+        for _ in 0..ROUND_TRIPS {
+            let sent = Instant::now();
+            socket.send(&[7u8; 64]).map_err(|e| e.to_string())?;
+            socket.recv(&mut buffer).map_err(|e| e.to_string())?;
+            times.push(sent.elapsed());
+        }
+        times.sort();
+        Ok((times[times.len() / 2], times[times.len() * 99 / 100]))
+    }
+
+    fn sink(socket: &UdpSocket) -> Result<(), String> {
+        let mut buffer = [0u8; 2048];
+        socket
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .map_err(|e| e.to_string())?;
+        let mut got = 0u32;
+        while got < DATAGRAMS {
+            let (_, from) = socket.recv_from(&mut buffer).map_err(|e| e.to_string())?;
+            got += 1;
+            if got % ACK_EVERY == 0 {
+                socket
+                    .send_to(&got.to_be_bytes(), from)
+                    .map_err(|e| e.to_string())?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Datagrams per second from the client side to `to`, received and acknowledged.
+    fn flood(to: &str) -> Result<f64, String> {
+        let socket = UdpSocket::bind("192.0.2.1:0").map_err(|e| e.to_string())?;
+        socket.connect(to).map_err(|e| e.to_string())?;
+        socket
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .map_err(|e| e.to_string())?;
+        let began = Instant::now();
+        let (mut sent, mut acked) = (0u32, 0u32);
+        let mut buffer = [0u8; 16];
+        while acked < DATAGRAMS {
+            while sent < DATAGRAMS && sent - acked < IN_FLIGHT {
+                socket.send(&[9u8; 64]).map_err(|e| e.to_string())?;
+                sent += 1;
+            }
+            let n = socket
+                .recv(&mut buffer)
+                .map_err(|e| format!("no acknowledgement after {acked} ({e})"))?;
+            if let Ok(bytes) = <[u8; 4]>::try_from(&buffer[..n.min(4)]) {
+                acked = acked.max(u32::from_be_bytes(bytes));
+            }
+            if acked + ACK_EVERY > DATAGRAMS && sent == DATAGRAMS {
+                break;
+            }
+        }
+        Ok(f64::from(acked) / began.elapsed().as_secs_f64())
+    }
+}

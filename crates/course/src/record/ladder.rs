@@ -41,9 +41,11 @@ struct Row {
     open: Option<(Side, f64, String)>,
     /// The call on this row, and its side.
     call: Option<(Side, Call)>,
-    /// The side a packet on this row goes to, its time, its label and whether it carries a
-    /// program's bytes.
+    /// The side a packet on this row goes to, when it got there, its label and whether it carries
+    /// a program's bytes; `None` for a packet that died on the lab link.
     packet: Option<(Side, f64, String, bool)>,
+    /// What the lab link did to the packet on this row, written under its arrow.
+    marks: Vec<String>,
 }
 
 /// Draw the ladder. `server_port` tells the sides' packets apart (the server's port is the one it
@@ -74,8 +76,10 @@ pub fn render(
     let mut handshake_ack_shown = false;
     for packet in packets {
         if packet.bare_ack {
-            // The third packet of the handshake is part of the lesson; later pure ACKs are not.
-            if handshake_ack_shown {
+            // The third packet of the handshake is part of the lesson; later pure ACKs are not,
+            // unless the lab link did something to one (lost it, say).
+            let marked = packet.link.as_ref().is_some_and(|l| !l.marks.is_empty());
+            if handshake_ack_shown && !marked {
                 continue;
             }
             handshake_ack_shown = true;
@@ -108,23 +112,37 @@ pub fn render(
                         },
                     )),
                     packet: None,
+                    marks: Vec::new(),
                 });
             }
             Event::Packet(packet) => {
                 // The server's port, or a DNS server's: the scripted resolver answers from the
                 // right, whoever the partner is.
-                let from = if packet.src.1 == server_port || packet.src.1 == resolver::PORT {
-                    Side::Server
-                } else {
-                    Side::Client
+                // Across the lab link the wire says which way a packet went.
+                let from = match &packet.link {
+                    Some(link) if link.from_server => Side::Server,
+                    Some(_) => Side::Client,
+                    None if packet.src.1 == server_port || packet.src.1 == resolver::PORT => {
+                        Side::Server
+                    }
+                    None => Side::Client,
                 };
-                let arrow = arrow(&packet.label, from);
+                let died = packet.link.as_ref().is_some_and(|l| l.left.is_none());
+                let arrow = arrow(&packet.label, from, died);
                 let to = if from == Side::Server {
                     Side::Client
                 } else {
                     Side::Server
                 };
-                let sent = Some((to, time, packet.label.clone(), packet.payload));
+                // A packet that died wakes nothing; one the link delayed wakes its receiver when
+                // it left the wire, not when it came to it.
+                let delivered = packet.link.as_ref().and_then(|l| l.left).unwrap_or(time);
+                let sent = (!died).then(|| (to, delivered, packet.label.clone(), packet.payload));
+                let marks = packet
+                    .link
+                    .as_ref()
+                    .map(|l| l.marks.clone())
+                    .unwrap_or_default();
                 // The sender's call that can send this packet may sit a few rows up: other calls
                 // began in between (a row is where a call began). Look back past those, and past a
                 // packet the other side sent (two FINs that cross in a simultaneous close: the
@@ -139,6 +157,7 @@ pub fn render(
                         row.arrow = arrow;
                         row.open = None;
                         row.packet = sent;
+                        row.marks = marks;
                     }
                     None => rows.push(Row {
                         time,
@@ -148,6 +167,7 @@ pub fn render(
                         open: None,
                         call: None,
                         packet: sent,
+                        marks,
                     }),
                 }
             }
@@ -176,12 +196,13 @@ pub fn render(
     let origin = rows.iter().map(|r| r.time).fold(f64::INFINITY, f64::min);
     for row in rows {
         let (left, right) = (wrap(&row.left), wrap(&row.right));
+        let marks = mark_lines(&row.marks);
         let ms = ((row.time - origin) * 1000.0).round();
-        for at in 0..left.len().max(right.len()) {
+        for at in 0..left.len().max(right.len()).max(1 + marks.len()) {
             let (arrow, time) = if at == 0 {
                 (row.arrow.as_str(), format!("{ms}"))
             } else {
-                ("", String::new())
+                (marks.get(at - 1).map_or("", String::as_str), String::new())
             };
             let line = format!(
                 "{time:>TIME$} {:<SIDE$} {:<MIDDLE$} {}",
@@ -328,14 +349,39 @@ fn can_send(name: &str, packet: &Packet) -> bool {
     }
 }
 
-/// `── SYN ──────▶` left to right, `◀────── SYN-ACK ──` right to left, MIDDLE wide.
-fn arrow(label: &str, from: Side) -> String {
+/// `── SYN ──────▶` left to right, `◀────── SYN-ACK ──` right to left, MIDDLE wide; a packet that
+/// died on the lab link ends in `✗` instead of its head: `── data 5 ─────✗`.
+fn arrow(label: &str, from: Side, died: bool) -> String {
     let label = fit(label, MIDDLE - 6);
     let fill = MIDDLE - label.chars().count() - 6;
+    let (right, left) = if died { ('✗', '✗') } else { ('▶', '◀') };
     match from {
-        Side::Client => format!("── {label} {}▶", "─".repeat(fill + 1)),
-        Side::Server => format!("◀{} {label} ──", "─".repeat(fill + 1)),
+        Side::Client => format!("── {label} {}{right}", "─".repeat(fill + 1)),
+        Side::Server => format!("{left}{} {label} ──", "─".repeat(fill + 1)),
     }
+}
+
+/// What the lab link did to a packet, each mark on lines of its own that fit under the arrow,
+/// indented two spaces.
+fn mark_lines(marks: &[String]) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    for mark in marks {
+        let mut line = String::new();
+        for word in mark.split_whitespace() {
+            if !line.is_empty() && 2 + line.chars().count() + 1 + word.chars().count() > MIDDLE {
+                lines.push(format!("  {line}"));
+                line.clear();
+            }
+            if !line.is_empty() {
+                line.push(' ');
+            }
+            line.push_str(&fit(word, MIDDLE - 2));
+        }
+        if !line.is_empty() {
+            lines.push(format!("  {line}"));
+        }
+    }
+    lines
 }
 
 /// `text` cut to `width` characters, with `…` where it was cut.
@@ -387,6 +433,7 @@ mod tests {
             label: label.into(),
             payload: label.starts_with("data"),
             bare_ack: label == "ACK",
+            link: None,
         }
     }
 
@@ -622,6 +669,7 @@ mod tests {
                 label: label.into(),
                 payload: true,
                 bare_ack: false,
+                link: None,
             }
         };
         let client = [

@@ -91,7 +91,7 @@ impl Settings {
     }
 
     /// `link: loss 30% both ways, seed 7` and, for a profile (whose items the spec shows), what it
-/// is like.
+    /// is like.
     pub fn said(&self) -> String {
         let mut line = format!("link: {}, seed {}", self.spec, self.seed);
         if let Some(profile) = self.spec.profile() {

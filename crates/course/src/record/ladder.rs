@@ -397,6 +397,7 @@ fn fit(text: &str, width: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::record::capture::OnLink;
     use std::net::{IpAddr, Ipv4Addr};
 
     fn call(time: f64, text: &str) -> Call {
@@ -719,5 +720,99 @@ mod tests {
         let row = |needle: &str| row_of(&ladder, needle);
         assert!(row("recvfrom(3) = 186") < row(" data 22 ──"), "{ladder}");
         assert!(row("recvfrom(3) = 22") > row(" data 22 ──"), "{ladder}");
+    }
+
+    /// `packet` as the lab link carried it: from the server or not, when it left the wire (`None`:
+    /// it died there), with `marks`.
+    fn linked(mut packet: Packet, from_server: bool, left: Option<f64>, marks: &[&str]) -> Packet {
+        packet.link = Some(OnLink {
+            from_server,
+            left,
+            marks: marks.iter().map(|m| m.to_string()).collect(),
+        });
+        packet
+    }
+
+    /// Across the lab link: the SYN the link dropped ends in ✗ beside connect, with why under it;
+    /// the SYN sent again a second later has a row of its own marked `retransmission`; a copy
+    /// says `duplicated`; a later pure ACK the link lost is drawn (it matters now); unmarked
+    /// packets carry no words; every line fits 100 columns.
+    #[test]
+    fn marks_what_the_link_did() {
+        let client = [call(1.000, "connect(3, 192.0.2.2:51423) = -1 EINPROGRESS")];
+        let server = [waiting(0.5, 2.0035, "accept4(3) = 4")];
+        let packets = [
+            linked(
+                packet(1.001, false, "SYN"),
+                false,
+                None,
+                &["dropped by loss"],
+            ),
+            linked(
+                packet(2.001, false, "SYN"),
+                false,
+                Some(2.0011),
+                &["retransmission"],
+            ),
+            linked(packet(2.002, true, "SYN-ACK"), true, Some(2.0021), &[]),
+            linked(packet(2.003, false, "ACK"), false, Some(2.0031), &[]),
+            linked(packet(2.004, false, "data 5"), false, Some(2.0041), &[]),
+            linked(
+                packet(2.0042, false, "data 5"),
+                false,
+                Some(2.0043),
+                &["duplicated"],
+            ),
+            linked(packet(2.005, true, "ACK"), true, None, &["dropped by loss"]),
+        ];
+        let ladder = render("client", "server", &client, &server, &packets, 51423);
+        let lines: Vec<&str> = ladder.lines().collect();
+        let connect = row_of(&ladder, "connect(3,");
+        assert!(
+            lines[connect].ends_with("── SYN ────────────────────✗"),
+            "{ladder}"
+        );
+        assert!(lines[connect + 1].contains("dropped by loss"), "{ladder}");
+        let again = row_of(&ladder, "retransmission") - 1;
+        assert!(
+            again > connect + 1 && lines[again].contains("── SYN ─"),
+            "{ladder}"
+        );
+        assert!(lines[again].ends_with('▶'), "{ladder}");
+        assert!(ladder.contains("◀──────────────── SYN-ACK ──"), "{ladder}");
+        let copy = row_of(&ladder, "duplicated") - 1;
+        assert!(lines[copy].contains("── data 5 ─"), "{ladder}");
+        let lost_ack = lines
+            .iter()
+            .rposition(|l| l.contains("✗") && l.contains(" ACK ──"));
+        assert!(lost_ack.is_some_and(|at| at > copy), "{ladder}");
+        assert_eq!(ladder.matches("dropped by loss").count(), 2, "{ladder}");
+        assert!(
+            row_of(&ladder, "accept4(3) = 4") > row_of(&ladder, "── ACK ─"),
+            "{ladder}"
+        );
+        assert!(ladder.lines().all(|l| l.chars().count() <= 100), "{ladder}");
+    }
+
+    /// A datagram the link dropped wakes no receive: the receive that timed out stays where it
+    /// returned, and the arrow toward the server ends in ✗.
+    #[test]
+    fn a_dropped_packet_wakes_nothing() {
+        let client = [
+            call(1.000, "sendto(3, 5 bytes) = 5"),
+            waiting(1.001, 2.001, "recvfrom(3) = -1 EAGAIN"),
+        ];
+        let server = [waiting(0.5, 3.0, "recvfrom(3) … still waiting")];
+        let packets = [linked(
+            packet(1.0005, false, "datagram 5"),
+            false,
+            None,
+            &["dropped by loss"],
+        )];
+        let ladder = render("client", "server", &client, &server, &packets, 51423);
+        let send = row_of(&ladder, "sendto(3, 5 bytes)");
+        assert!(ladder.lines().nth(send).unwrap().ends_with('✗'), "{ladder}");
+        assert!(row_of(&ladder, "= -1 EAGAIN") > send, "{ladder}");
+        assert_eq!(ms(&ladder, "= -1 EAGAIN"), 1501, "{ladder}");
     }
 }

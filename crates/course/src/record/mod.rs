@@ -182,7 +182,11 @@ impl Recording {
     /// Write every frame captured to `path` as a pcap file (tcpdump -r, Wireshark): how many.
     /// Across the lab link, the packets that crossed it, as raw IP.
     pub fn write_pcap(&self, path: &Path) -> std::io::Result<usize> {
-        let link = if self.raw_ip { pcap::RAW } else { pcap::ETHERNET };
+        let link = if self.raw_ip {
+            pcap::RAW
+        } else {
+            pcap::ETHERNET
+        };
         pcap::write(path, &self.frames, link).map(|()| self.frames.len())
     }
 }

@@ -110,6 +110,10 @@ mod tests {
         assert_eq!((records[1].0, records[1].1), (1_795_584_002, 0));
         assert_eq!(records[1].2.len(), 9042);
         assert_eq!(read(&bytes(&[], ETHERNET)), (ETHERNET, Vec::new()));
-        assert_eq!(read(&bytes(&frames[..1], RAW)).0, 101, "the lab wire's raw IP");
+        assert_eq!(
+            read(&bytes(&frames[..1], RAW)).0,
+            101,
+            "the lab wire's raw IP"
+        );
     }
 }

@@ -534,8 +534,8 @@ fn bad_input_is_a_usage_error() {
         ),
         (
             &["trace", "socket-info", "--nope"],
-            "trace takes --scenario NAME, --listing FILE or --pcap FILE, not '--nope' (the \
-             lesson's own options go after `--`)",
+            "trace takes --scenario NAME, --listing FILE, --pcap FILE, --link SPEC or --seed N, \
+             not '--nope' (the lesson's own options go after `--`)",
         ),
         (
             &["trace", "tcp-listener", "--", "51423"],

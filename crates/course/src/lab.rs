@@ -11,7 +11,7 @@ use lesson_common::{Args, Exit, fail, fail_with, usage};
 
 use crate::labnet::{Lab, SERVER_V4, Settings, Side};
 use crate::pair;
-use crate::registry::{LESSONS, Lesson, Partner, Role};
+use crate::registry::{Lesson, Partner};
 
 pub(crate) const HELP: &str = "\
 usage: cargo course lab LESSON [--link SPEC] [--seed N]
@@ -53,28 +53,12 @@ pub fn main(args: Vec<String>) -> Result<(), Exit> {
     if what == "up" {
         return up(&settings);
     }
-    let client = client_of(crate::registry::find(what)?)?;
+    let client = crate::labnet::client_of(crate::registry::find(what)?)?;
     crate::labnet::preflight("cargo course lab")?;
     if let Some(done) = crate::tether::enter_lab(&[])? {
         return done;
     }
     across(client, &settings)
-}
-
-/// The client lesson of `lesson`'s pair: itself, or the client whose partner it is.
-fn client_of(lesson: &'static Lesson) -> Result<&'static Lesson, Exit> {
-    match lesson.role {
-        Role::Client => Ok(lesson),
-        Role::Server => LESSONS
-            .iter()
-            .find(|l| l.partner == Partner::Lesson(lesson.name))
-            .ok_or_else(|| fail(format!("no lesson is {}'s client", lesson.name))),
-        Role::Lookup => Err(usage(format!(
-            "{} asks the resolver only: it has no partner to reach across the link (the lab \
-             runs socket-info, http-fetch and udp-client with their partners)",
-            lesson.name
-        ))),
-    }
 }
 
 /// Inside the lab's namespaces: the pair across the link, shown and checked, then what the link

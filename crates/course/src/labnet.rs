@@ -17,6 +17,7 @@ use test_support::process::{NoLine, Spawned};
 
 use crate::link::log::{Event, parse_end};
 use crate::link::{Counters, Direction, Spec};
+use crate::registry::{LESSONS, Lesson, Partner, Role};
 
 /// The client's side: its addresses.
 pub const CLIENT_V4: &str = "192.0.2.1";
@@ -304,4 +305,20 @@ pub fn preflight(command: &str) -> Result<(), Exit> {
         ));
     }
     Ok(())
+}
+
+/// The client lesson of `lesson`'s pair: itself, or the client whose partner it is.
+pub fn client_of(lesson: &'static Lesson) -> Result<&'static Lesson, Exit> {
+    match lesson.role {
+        Role::Client => Ok(lesson),
+        Role::Server => LESSONS
+            .iter()
+            .find(|l| l.partner == Partner::Lesson(lesson.name))
+            .ok_or_else(|| fail(format!("no lesson is {}'s client", lesson.name))),
+        Role::Lookup => Err(usage(format!(
+            "{} asks the resolver only: it has no partner to reach across the link (the lab \
+             runs socket-info, http-fetch and udp-client with their partners)",
+            lesson.name
+        ))),
+    }
 }

@@ -43,8 +43,9 @@ Commands:
   lab LESSON [--link SPEC] [--seed N]
                           the pair across a lossy, slow, reordering link (`lab up`, `lab on`: your
                           own commands on it)
-  trace LESSON [--scenario NAME | --listing LISTING.py] [--pcap FILE] [[--] ARGS…]
-                          the system calls and packets of a real run, as a ladder diagram
+  trace LESSON [--scenario NAME | --listing LISTING.py | --link SPEC [--seed N]] [--pcap FILE]
+        [[--] ARGS…]      the system calls and packets of a real run, as a ladder diagram (with
+                          --link: across the lab link, drops, duplicates and retransmissions marked)
   transcripts [--check]   rewrite (or check) the expected-output blocks on the lesson pages
   book [--check]          build the site into target/book (and check it in headless Chromium)
 

@@ -200,7 +200,7 @@ pub fn http_server_args(site: &Path, port: u16) -> Vec<String> {
     http_server_args_at(site, "127.0.0.1", port)
 }
 
-fn http_server_args_at(site: &Path, host: &str, port: u16) -> Vec<String> {
+pub fn http_server_args_at(site: &Path, host: &str, port: u16) -> Vec<String> {
     // -u: unbuffered, or the "Serving HTTP on … port N" line would wait in Python's buffer.
     let args = ["-u", "-m", "http.server", "--bind", host];
     let mut args: Vec<String> = args.iter().map(|a| a.to_string()).collect();

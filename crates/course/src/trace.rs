@@ -17,16 +17,28 @@ use std::time::Duration;
 
 use lesson_common::{Exit, fail, fail_with, usage};
 
+use crate::labnet::Settings;
 use crate::record::{self, Call, ListingRun, NSCD, NSCD_ROW, RESOLVER, Recording, Run, Tools};
 use crate::registry::{Lesson, Role};
 
 pub(crate) const HELP: &str = "\
 usage: cargo course trace LESSON [--scenario NAME | --listing LISTING.py]
                           [--pcap FILE] [[--] ARGS…]
+       cargo course trace LESSON --link SPEC [--seed N] [--pcap FILE] [[--] ARGS…]
 
 Run a lesson with its partner on loopback and show the network system calls each side made (strace)
 and the packets between them (a capture on loopback) as a ladder: the client's calls on the left,
 the server's on the right, each packet beside the call that sent it, time going down.
+
+With --link, the pair runs across the lab link instead (as `cargo course lab` does: the client's
+side 192.0.2.1, the server's 192.0.2.2, a wire between them that decides each packet's fate as SPEC
+says; the grammar is in `cargo course lab --help`), and the packets are the wire's account of them.
+Each arrow starts when the packet reached the wire; a packet the link dropped ends in ✗ where it
+died, with why under it (`dropped by loss`); a duplicate (`duplicated`) or a packet held back
+behind a later one (`held back`) says so; a TCP segment sent again with the sequence number and
+length of one before is marked `retransmission`. A delay shows in the calls' times. The trace ends
+with the link's summary line; --seed N replays the same decisions. A lookup has no partner to reach
+across the link. The registry's 127.0.0.1 becomes 192.0.2.2; ARGS you give run as given.
 
   ARGS                  the lesson's own arguments, in place of its page's: a lookup's
                         (trace addr-info www.example.com http), or a client's, where PORT stands
@@ -41,7 +53,11 @@ the server's on the right, each packet beside the call that sent it, time going 
   --listing LISTING.py  also run your copy of the Python listing in the lesson's place and put its
                         system calls beside the lesson's, differences marked (PYTHON, or python2)
   --pcap FILE           also write the packets of the lesson's run to FILE as a pcap file, every
-                        pure ACK too, for `tcpdump -nr FILE` or Wireshark (needs the namespace)
+                        pure ACK too, for `tcpdump -nr FILE` or Wireshark (needs the namespace);
+                        with --link, the packets that crossed the link, each at the time it left
+                        the wire, as raw IP (LINKTYPE_RAW): the dropped ones are not in it, since
+                        no receiver saw them (the ladder shows them)
+  --link SPEC           run across the lab link (see above); --seed N its seed
 
 In the namespace, name lookups go to a scripted resolver on 127.0.0.1:53 (resolv.conf is
 bind-mounted there, in a mount namespace of its own: the machine's is never touched), so the ladder
@@ -68,6 +84,8 @@ struct Options {
     pcap: Option<PathBuf>,
     /// Running inside the namespace (the hidden second run).
     inside: bool,
+    /// `--link SPEC [--seed N]`: across the lab link.
+    link: Option<Settings>,
 }
 
 pub fn main(args: Vec<String>) -> Result<(), Exit> {
@@ -76,6 +94,15 @@ pub fn main(args: Vec<String>) -> Result<(), Exit> {
     }
     let options = parse(&args)?;
     record::needs_linux("trace")?;
+    if let Some(settings) = &options.link {
+        // The pair across the lab link: the tool runs itself again inside the lab's namespaces
+        // (the client's side), with this same command line.
+        crate::labnet::preflight("cargo course trace --link")?;
+        if let Some(done) = crate::tether::enter_lab(&[])? {
+            return done;
+        }
+        return across_link(&options, settings);
+    }
     if options.inside {
         // The second run, inside the namespace: loopback up, lookups to the scripted resolver,
         // then the recording.
@@ -112,6 +139,18 @@ pub fn main(args: Vec<String>) -> Result<(), Exit> {
     record_and_show(&options, false)
 }
 
+/// Inside the lab's namespaces: the pair across the link, its ladder drawn from the wire's account
+/// of each packet, then the link's summary line.
+fn across_link(options: &Options, settings: &Settings) -> Result<(), Exit> {
+    crate::workspace::build_with(&["lab-wire"])?;
+    let (recording, finished) = record::record_link(&options.run, settings)?;
+    let recording = whole(options, recording, true)?;
+    let mut text = report(options, &recording, true);
+    text.push_str(&save_pcap(options, &recording)?);
+    let _ = write!(text, "\n{}\n", finished.summary);
+    crate::print(&text)
+}
+
 /// Whether `--help` (or `-h`) is among trace's own words: a `--help` among the lesson's ARGS is
 /// the lesson's.
 fn asks_for_help(args: &[String]) -> bool {
@@ -119,7 +158,7 @@ fn asks_for_help(args: &[String]) -> bool {
     while let Some((at, word)) = words.next() {
         match word.as_str() {
             "--help" | "-h" => return true,
-            "--scenario" | "--listing" | "--pcap" => {
+            "--scenario" | "--listing" | "--pcap" | "--link" | "--seed" => {
                 words.next();
             }
             "--" => return false,
@@ -168,9 +207,19 @@ fn parse(args: &[String]) -> Result<Options, Exit> {
         },
         pcap: None,
         inside: false,
+        link: None,
     };
+    let (mut link, mut seed) = (None, None);
     while let Some(word) = words.next() {
         match word.as_str() {
+            "--link" => match words.next() {
+                Some(spec) => link = Some(spec.clone()),
+                None => return Err(usage("--link needs a SPEC (cargo course lab --help)")),
+            },
+            "--seed" => match words.next() {
+                Some(n) => seed = Some(n.clone()),
+                None => return Err(usage("--seed needs a number N")),
+            },
             "--inside" => options.inside = true,
             "--scenario" => match words.next() {
                 Some(name) => options.run.scenario = Some(name.clone()),
@@ -193,8 +242,8 @@ fn parse(args: &[String]) -> Result<Options, Exit> {
             "--" => options.run.args = Some(words.by_ref().cloned().collect()),
             other if other.starts_with('-') => {
                 return Err(usage(format!(
-                    "trace takes --scenario NAME, --listing FILE or --pcap FILE, not '{other}' \
-                     (the lesson's own options go after `--`)"
+                    "trace takes --scenario NAME, --listing FILE, --pcap FILE, --link SPEC or \
+                     --seed N, not '{other}' (the lesson's own options go after `--`)"
                 )));
             }
             _ => {
@@ -203,6 +252,20 @@ fn parse(args: &[String]) -> Result<Options, Exit> {
                 options.run.args = Some(lesson_args);
             }
         }
+    }
+    if link.is_none() && seed.is_some() {
+        return Err(usage(
+            "--seed N goes with --link SPEC: it seeds the link's decisions",
+        ));
+    }
+    if link.is_some() {
+        if options.run.scenario.is_some() || options.run.listing.is_some() {
+            return Err(usage(
+                "--link runs the lesson with its partner: no --scenario or --listing with it",
+            ));
+        }
+        crate::labnet::client_of(lesson)?;
+        options.link = Some(Settings::parse(link, seed)?);
     }
     if options.run.scenario.is_some() && options.run.listing.is_some() {
         return Err(usage(
@@ -315,11 +378,25 @@ fn save_pcap(options: &Options, rec: &Recording) -> Result<String, Exit> {
     } else {
         ""
     };
-    let said = format!(
-        "the {count} packet{plural} of this run{what}, every pure ACK too, are in {} (a pcap file); \
-         read them with",
-        file.display()
-    );
+    let said = if rec.raw_ip {
+        let dropped = rec
+            .packets
+            .iter()
+            .filter(|p| p.link.as_ref().is_some_and(|l| l.left.is_none()))
+            .count();
+        format!(
+            "the {count} packet{plural} that crossed the link, every pure ACK too, each at the time \
+             it left the wire, are in {} (a pcap file of raw IP packets; the {dropped} the link \
+             dropped are not); read them with",
+            file.display()
+        )
+    } else {
+        format!(
+            "the {count} packet{plural} of this run{what}, every pure ACK too, are in {} (a pcap \
+             file); read them with",
+            file.display()
+        )
+    };
     Ok(format!(
         "\n{}    tcpdump -nr {}\nor open the file in Wireshark.\n",
         fill(&said, "", 100),
@@ -451,6 +528,9 @@ fn report(options: &Options, rec: &Recording, in_namespace: bool) -> String {
     if lesson.role != Role::Lookup {
         out.push_str(&fill(RACE, "", 100));
     }
+    if options.link.is_some() {
+        out.push_str(&fill(ACROSS_THE_LINK, "", 100));
+    }
     out.push('\n');
     out.push_str(&rec.ladder());
     let calls = rec.client_calls.iter().chain(&rec.server_calls);
@@ -471,10 +551,15 @@ fn report(options: &Options, rec: &Recording, in_namespace: bool) -> String {
 /// The head of the report: what was traced, the notes, what the lesson and its partner printed.
 fn printed(options: &Options, rec: &Recording, in_namespace: bool) -> String {
     let mut out = String::new();
-    let place = if in_namespace {
-        "in a private network namespace (its own loopback, nothing else on it)"
-    } else {
-        "on this machine's loopback"
+    let place = match (&options.link, in_namespace) {
+        (Some(settings), _) => format!(
+            "across the lab link (the client's side 192.0.2.1, the server's 192.0.2.2)\ntrace: {}",
+            settings.said()
+        ),
+        (None, true) => {
+            "in a private network namespace (its own loopback, nothing else on it)".to_string()
+        }
+        (None, false) => "on this machine's loopback".to_string(),
     };
     let mut what = options.run.lesson.name.to_string();
     if let Some(scenario) = &options.run.scenario {
@@ -529,6 +614,13 @@ const RACE: &str = "Each column keeps its own order, and a packet sits beside th
      above the wait it ended; other rows of the two sides can swap from run to run, because two \
      programs run at once (the server's close and the client's getpeername, say): the \
      milliseconds show how close they were.";
+
+/// Said above a ladder across the lab link: how to read its packets.
+const ACROSS_THE_LINK: &str = "Across the link each arrow starts when its packet reached the wire; the \
+     receiving side got it when the wire let it go, so a delay shows in the calls' times. An arrow \
+     ending in ✗ is a packet the link dropped; the words under an arrow say what the link did to it, \
+     and `retransmission` marks a TCP segment its sender sent again (the same sequence number and \
+     length as one before).";
 
 /// What a row like `nscd: none running (2 tries)` stands for, said once.
 fn name_service_note(row: &str) -> String {

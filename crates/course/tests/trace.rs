@@ -534,8 +534,8 @@ fn bad_input_is_a_usage_error() {
         ),
         (
             &["trace", "socket-info", "--nope"],
-            "trace takes --scenario NAME, --listing FILE or --pcap FILE, not '--nope' (the \
-             lesson's own options go after `--`)",
+            "trace takes --scenario NAME, --listing FILE, --pcap FILE, --link SPEC or --seed N, \
+             not '--nope' (the lesson's own options go after `--`)",
         ),
         (
             &["trace", "tcp-listener", "--", "51423"],
@@ -790,4 +790,93 @@ impl Drop for StandIn {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.dir);
     }
+}
+
+/// Whether the lab link can run here too (a user, network and PID namespace, /dev/net/tun, the
+/// wire built), besides what [`available`] asks: then the turn to trace.
+fn link_available(lessons: &[&str]) -> Option<MutexGuard<'static, ()>> {
+    if !Path::new("/dev/net/tun").exists() {
+        test_support::skip("no /dev/net/tun: the lab link needs the TUN driver");
+        return None;
+    }
+    let namespaces = Command::new("unshare")
+        .args(["-rnpf", "true"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !namespaces {
+        test_support::skip("no unprivileged user, network and PID namespaces for the lab link");
+        return None;
+    }
+    let mut needed = lessons.to_vec();
+    needed.push("lab-wire");
+    available(&needed)
+}
+
+/// socket-info across a seeded lossy link (seed 3 loses the first SYN): it still completes, the
+/// lost SYN ends in ✗ with why under it, the SYN sent again is marked a retransmission below it,
+/// the handshake then goes through, and the trace ends with the link's summary line.
+#[test]
+fn a_lossy_link_shows_the_lost_syn_and_its_retransmission() {
+    let Some(_turn) = link_available(&["socket-info", "tcp-listener"]) else {
+        return;
+    };
+    let ladder = Ladder::trace(&["socket-info", "--link", "loss=50%", "--seed", "3"]);
+    let text = &ladder.0;
+    let lines = ladder.lines();
+    let connect = ladder.row("connect(3, 192.0.2.2:51423)");
+    assert!(
+        lines[connect].contains("── SYN ") && lines[connect].ends_with('✗'),
+        "the first SYN dies on the link:\n{text}"
+    );
+    assert!(
+        lines[connect + 1].contains("dropped by loss"),
+        "and says why:\n{text}"
+    );
+    let again = ladder.packet("SYN", false);
+    assert!(again > connect, "{text}");
+    assert!(
+        lines[again + 1].contains("retransmission"),
+        "the SYN sent again is marked:\n{text}"
+    );
+    assert!(ladder.packet("SYN-ACK", true) > again, "{text}");
+    assert!(ladder.row("accept4(3) = 4") > again, "{text}");
+    assert!(
+        lines
+            .last()
+            .unwrap()
+            .starts_with("link: loss 50% both ways, seed 3 — "),
+        "{text}"
+    );
+    assert!(lines.iter().all(|l| l.chars().count() <= 100), "{text}");
+}
+
+/// trace --link's command line: a bad spec is a usage error with the grammar (exit 2), as lab's
+/// is; --seed wants --link; a lookup has no partner to reach across the link. All before anything
+/// is made.
+#[test]
+fn a_bad_link_is_a_usage_error_with_the_grammar() {
+    // Not assert_error: the grammar's lines sit between the error and the usage line.
+    let done = cmd(COURSE)
+        .args(["trace", "socket-info", "--link", "loss=150%"])
+        .env("COURSE_NO_BUILD", "1")
+        .run();
+    let said = &done.stderr;
+    assert_eq!(done.code, Some(2), "{said}");
+    assert!(said.starts_with("error: link spec 'loss=150%'"), "{said}");
+    assert!(said.contains("\nA link spec is a profile"), "{said}");
+    assert!(
+        said.lines()
+            .last()
+            .unwrap()
+            .starts_with("usage: cargo course trace LESSON"),
+        "{said}"
+    );
+    cmd(COURSE)
+        .args(["trace", "socket-info", "--seed", "3"])
+        .env("COURSE_NO_BUILD", "1")
+        .assert_error(2, "--seed N goes with --link SPEC");
+    cmd(COURSE)
+        .args(["trace", "addr-info", "--link", "loss=10%"])
+        .env("COURSE_NO_BUILD", "1")
+        .assert_error(2, "addr-info asks the resolver only: it has no partner");
 }

@@ -29,6 +29,19 @@ pub struct Packet {
     pub payload: bool,
     /// A pure ACK after the handshake: shown only where it matters.
     pub bare_ack: bool,
+    /// What the lab link did to it (`trace --link`); `None` on loopback.
+    pub link: Option<OnLink>,
+}
+
+/// A packet's passage across the lab link, as the wire told it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct OnLink {
+    /// The server's side sent it (the wire knows the direction; no port needs to tell).
+    pub from_server: bool,
+    /// When it reached the other side, in seconds since the epoch; `None`: it died on the link.
+    pub left: Option<f64>,
+    /// What to write under its arrow: `retransmission`, `dropped by loss`, `duplicated`.
+    pub marks: Vec<String>,
 }
 
 /// A capture running on a thread until [`Capture::stop`].
@@ -159,14 +172,24 @@ impl Capture {
 /// Decode a frame from `lo` (Ethernet framing with zero addresses on Linux); `None` for what is
 /// not IP.
 pub fn decode(frame: &Frame) -> Option<Packet> {
-    let ip = ip_packet(&frame.bytes)?;
+    decode_ip(frame.time, ip_packet(&frame.bytes)?)
+}
+
+/// Decode an IP packet without link framing (what the lab's wire carries); `None` for what is not
+/// IP.
+pub fn decode_raw(time: f64, bytes: &[u8]) -> Option<Packet> {
+    decode_ip(time, ip_layer(bytes)?)
+}
+
+fn decode_ip(time: f64, ip: IpPacket<'_>) -> Option<Packet> {
     let mut packet = Packet {
-        time: frame.time,
+        time,
         src: (ip.src, 0),
         dst: (ip.dst, 0),
         label: String::new(),
         payload: false,
         bare_ack: false,
+        link: None,
     };
     let ports = |t: &[u8]| -> Option<(u16, u16)> {
         Some((
@@ -239,25 +262,38 @@ pub fn decode(frame: &Frame) -> Option<Packet> {
     Some(packet)
 }
 
-const TCP: u8 = 6;
+pub(super) const TCP: u8 = 6;
 const UDP: u8 = 17;
 const ICMP: u8 = 1;
 const ICMPV6: u8 = 58;
 
 /// The IP layer of a frame: its addresses, the protocol it carries, and that protocol's bytes
 /// (as long as the IP header says, not as the frame is: a short frame may be padded).
-struct IpPacket<'a> {
-    src: IpAddr,
-    dst: IpAddr,
-    protocol: u8,
-    transport: &'a [u8],
+pub(super) struct IpPacket<'a> {
+    pub(super) src: IpAddr,
+    pub(super) dst: IpAddr,
+    pub(super) protocol: u8,
+    pub(super) transport: &'a [u8],
 }
 
 /// The IPv4 or IPv6 packet in an Ethernet frame (on `lo`, the addresses are zero), or `None` for
 /// anything else, or a packet cut short.
 fn ip_packet(frame: &[u8]) -> Option<IpPacket<'_>> {
     let ethertype = u16::from_be_bytes([*frame.get(12)?, *frame.get(13)?]);
-    let ip = frame.get(14..)?;
+    ip_of(ethertype, frame.get(14..)?)
+}
+
+/// An IP packet without link framing, told apart by its version.
+pub(super) fn ip_layer(ip: &[u8]) -> Option<IpPacket<'_>> {
+    match ip.first()? >> 4 {
+        4 => ip_of(0x0800, ip),
+        6 => ip_of(0x86DD, ip),
+        _ => None,
+    }
+}
+
+/// The IP packet `ip`, of the Ethernet type `ethertype`.
+fn ip_of(ethertype: u16, ip: &[u8]) -> Option<IpPacket<'_>> {
     let octets = |at: usize| -> Option<[u8; 4]> { ip.get(at..at + 4)?.try_into().ok() };
     let sixteen = |at: usize| -> Option<[u8; 16]> { ip.get(at..at + 16)?.try_into().ok() };
     match ethertype {

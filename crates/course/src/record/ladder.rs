@@ -41,9 +41,11 @@ struct Row {
     open: Option<(Side, f64, String)>,
     /// The call on this row, and its side.
     call: Option<(Side, Call)>,
-    /// The side a packet on this row goes to, its time, its label and whether it carries a
-    /// program's bytes.
+    /// The side a packet on this row goes to, when it got there, its label and whether it carries
+    /// a program's bytes; `None` for a packet that died on the lab link.
     packet: Option<(Side, f64, String, bool)>,
+    /// What the lab link did to the packet on this row, written under its arrow.
+    marks: Vec<String>,
 }
 
 /// Draw the ladder. `server_port` tells the sides' packets apart (the server's port is the one it
@@ -74,8 +76,10 @@ pub fn render(
     let mut handshake_ack_shown = false;
     for packet in packets {
         if packet.bare_ack {
-            // The third packet of the handshake is part of the lesson; later pure ACKs are not.
-            if handshake_ack_shown {
+            // The third packet of the handshake is part of the lesson; later pure ACKs are not,
+            // unless the lab link did something to one (lost it, say).
+            let marked = packet.link.as_ref().is_some_and(|l| !l.marks.is_empty());
+            if handshake_ack_shown && !marked {
                 continue;
             }
             handshake_ack_shown = true;
@@ -108,23 +112,37 @@ pub fn render(
                         },
                     )),
                     packet: None,
+                    marks: Vec::new(),
                 });
             }
             Event::Packet(packet) => {
                 // The server's port, or a DNS server's: the scripted resolver answers from the
                 // right, whoever the partner is.
-                let from = if packet.src.1 == server_port || packet.src.1 == resolver::PORT {
-                    Side::Server
-                } else {
-                    Side::Client
+                // Across the lab link the wire says which way a packet went.
+                let from = match &packet.link {
+                    Some(link) if link.from_server => Side::Server,
+                    Some(_) => Side::Client,
+                    None if packet.src.1 == server_port || packet.src.1 == resolver::PORT => {
+                        Side::Server
+                    }
+                    None => Side::Client,
                 };
-                let arrow = arrow(&packet.label, from);
+                let died = packet.link.as_ref().is_some_and(|l| l.left.is_none());
+                let arrow = arrow(&packet.label, from, died);
                 let to = if from == Side::Server {
                     Side::Client
                 } else {
                     Side::Server
                 };
-                let sent = Some((to, time, packet.label.clone(), packet.payload));
+                // A packet that died wakes nothing; one the link delayed wakes its receiver when
+                // it left the wire, not when it came to it.
+                let delivered = packet.link.as_ref().and_then(|l| l.left).unwrap_or(time);
+                let sent = (!died).then(|| (to, delivered, packet.label.clone(), packet.payload));
+                let marks = packet
+                    .link
+                    .as_ref()
+                    .map(|l| l.marks.clone())
+                    .unwrap_or_default();
                 // The sender's call that can send this packet may sit a few rows up: other calls
                 // began in between (a row is where a call began). Look back past those, and past a
                 // packet the other side sent (two FINs that cross in a simultaneous close: the
@@ -139,6 +157,7 @@ pub fn render(
                         row.arrow = arrow;
                         row.open = None;
                         row.packet = sent;
+                        row.marks = marks;
                     }
                     None => rows.push(Row {
                         time,
@@ -148,6 +167,7 @@ pub fn render(
                         open: None,
                         call: None,
                         packet: sent,
+                        marks,
                     }),
                 }
             }
@@ -176,12 +196,13 @@ pub fn render(
     let origin = rows.iter().map(|r| r.time).fold(f64::INFINITY, f64::min);
     for row in rows {
         let (left, right) = (wrap(&row.left), wrap(&row.right));
+        let marks = mark_lines(&row.marks);
         let ms = ((row.time - origin) * 1000.0).round();
-        for at in 0..left.len().max(right.len()) {
+        for at in 0..left.len().max(right.len()).max(1 + marks.len()) {
             let (arrow, time) = if at == 0 {
                 (row.arrow.as_str(), format!("{ms}"))
             } else {
-                ("", String::new())
+                (marks.get(at - 1).map_or("", String::as_str), String::new())
             };
             let line = format!(
                 "{time:>TIME$} {:<SIDE$} {:<MIDDLE$} {}",
@@ -328,14 +349,39 @@ fn can_send(name: &str, packet: &Packet) -> bool {
     }
 }
 
-/// `── SYN ──────▶` left to right, `◀────── SYN-ACK ──` right to left, MIDDLE wide.
-fn arrow(label: &str, from: Side) -> String {
+/// `── SYN ──────▶` left to right, `◀────── SYN-ACK ──` right to left, MIDDLE wide; a packet that
+/// died on the lab link ends in `✗` instead of its head: `── data 5 ─────✗`.
+fn arrow(label: &str, from: Side, died: bool) -> String {
     let label = fit(label, MIDDLE - 6);
     let fill = MIDDLE - label.chars().count() - 6;
+    let (right, left) = if died { ('✗', '✗') } else { ('▶', '◀') };
     match from {
-        Side::Client => format!("── {label} {}▶", "─".repeat(fill + 1)),
-        Side::Server => format!("◀{} {label} ──", "─".repeat(fill + 1)),
+        Side::Client => format!("── {label} {}{right}", "─".repeat(fill + 1)),
+        Side::Server => format!("{left}{} {label} ──", "─".repeat(fill + 1)),
     }
+}
+
+/// What the lab link did to a packet, each mark on lines of its own that fit under the arrow,
+/// indented two spaces.
+fn mark_lines(marks: &[String]) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    for mark in marks {
+        let mut line = String::new();
+        for word in mark.split_whitespace() {
+            if !line.is_empty() && 2 + line.chars().count() + 1 + word.chars().count() > MIDDLE {
+                lines.push(format!("  {line}"));
+                line.clear();
+            }
+            if !line.is_empty() {
+                line.push(' ');
+            }
+            line.push_str(&fit(word, MIDDLE - 2));
+        }
+        if !line.is_empty() {
+            lines.push(format!("  {line}"));
+        }
+    }
+    lines
 }
 
 /// `text` cut to `width` characters, with `…` where it was cut.
@@ -351,6 +397,7 @@ fn fit(text: &str, width: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::record::capture::OnLink;
     use std::net::{IpAddr, Ipv4Addr};
 
     fn call(time: f64, text: &str) -> Call {
@@ -387,6 +434,7 @@ mod tests {
             label: label.into(),
             payload: label.starts_with("data"),
             bare_ack: label == "ACK",
+            link: None,
         }
     }
 
@@ -622,6 +670,7 @@ mod tests {
                 label: label.into(),
                 payload: true,
                 bare_ack: false,
+                link: None,
             }
         };
         let client = [
@@ -671,5 +720,99 @@ mod tests {
         let row = |needle: &str| row_of(&ladder, needle);
         assert!(row("recvfrom(3) = 186") < row(" data 22 ──"), "{ladder}");
         assert!(row("recvfrom(3) = 22") > row(" data 22 ──"), "{ladder}");
+    }
+
+    /// `packet` as the lab link carried it: from the server or not, when it left the wire (`None`:
+    /// it died there), with `marks`.
+    fn linked(mut packet: Packet, from_server: bool, left: Option<f64>, marks: &[&str]) -> Packet {
+        packet.link = Some(OnLink {
+            from_server,
+            left,
+            marks: marks.iter().map(|m| m.to_string()).collect(),
+        });
+        packet
+    }
+
+    /// Across the lab link: the SYN the link dropped ends in ✗ beside connect, with why under it;
+    /// the SYN sent again a second later has a row of its own marked `retransmission`; a copy
+    /// says `duplicated`; a later pure ACK the link lost is drawn (it matters now); unmarked
+    /// packets carry no words; every line fits 100 columns.
+    #[test]
+    fn marks_what_the_link_did() {
+        let client = [call(1.000, "connect(3, 192.0.2.2:51423) = -1 EINPROGRESS")];
+        let server = [waiting(0.5, 2.0035, "accept4(3) = 4")];
+        let packets = [
+            linked(
+                packet(1.001, false, "SYN"),
+                false,
+                None,
+                &["dropped by loss"],
+            ),
+            linked(
+                packet(2.001, false, "SYN"),
+                false,
+                Some(2.0011),
+                &["retransmission"],
+            ),
+            linked(packet(2.002, true, "SYN-ACK"), true, Some(2.0021), &[]),
+            linked(packet(2.003, false, "ACK"), false, Some(2.0031), &[]),
+            linked(packet(2.004, false, "data 5"), false, Some(2.0041), &[]),
+            linked(
+                packet(2.0042, false, "data 5"),
+                false,
+                Some(2.0043),
+                &["duplicated"],
+            ),
+            linked(packet(2.005, true, "ACK"), true, None, &["dropped by loss"]),
+        ];
+        let ladder = render("client", "server", &client, &server, &packets, 51423);
+        let lines: Vec<&str> = ladder.lines().collect();
+        let connect = row_of(&ladder, "connect(3,");
+        assert!(
+            lines[connect].ends_with("── SYN ────────────────────✗"),
+            "{ladder}"
+        );
+        assert!(lines[connect + 1].contains("dropped by loss"), "{ladder}");
+        let again = row_of(&ladder, "retransmission") - 1;
+        assert!(
+            again > connect + 1 && lines[again].contains("── SYN ─"),
+            "{ladder}"
+        );
+        assert!(lines[again].ends_with('▶'), "{ladder}");
+        assert!(ladder.contains("◀──────────────── SYN-ACK ──"), "{ladder}");
+        let copy = row_of(&ladder, "duplicated") - 1;
+        assert!(lines[copy].contains("── data 5 ─"), "{ladder}");
+        let lost_ack = lines
+            .iter()
+            .rposition(|l| l.contains("✗") && l.contains(" ACK ──"));
+        assert!(lost_ack.is_some_and(|at| at > copy), "{ladder}");
+        assert_eq!(ladder.matches("dropped by loss").count(), 2, "{ladder}");
+        assert!(
+            row_of(&ladder, "accept4(3) = 4") > row_of(&ladder, "── ACK ─"),
+            "{ladder}"
+        );
+        assert!(ladder.lines().all(|l| l.chars().count() <= 100), "{ladder}");
+    }
+
+    /// A datagram the link dropped wakes no receive: the receive that timed out stays where it
+    /// returned, and the arrow toward the server ends in ✗.
+    #[test]
+    fn a_dropped_packet_wakes_nothing() {
+        let client = [
+            call(1.000, "sendto(3, 5 bytes) = 5"),
+            waiting(1.001, 2.001, "recvfrom(3) = -1 EAGAIN"),
+        ];
+        let server = [waiting(0.5, 3.0, "recvfrom(3) … still waiting")];
+        let packets = [linked(
+            packet(1.0005, false, "datagram 5"),
+            false,
+            None,
+            &["dropped by loss"],
+        )];
+        let ladder = render("client", "server", &client, &server, &packets, 51423);
+        let send = row_of(&ladder, "sendto(3, 5 bytes)");
+        assert!(ladder.lines().nth(send).unwrap().ends_with('✗'), "{ladder}");
+        assert!(row_of(&ladder, "= -1 EAGAIN") > send, "{ladder}");
+        assert_eq!(ms(&ladder, "= -1 EAGAIN"), 1501, "{ladder}");
     }
 }

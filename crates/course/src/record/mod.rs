@@ -12,6 +12,7 @@
 mod capture;
 mod check;
 mod ladder;
+mod linked;
 mod pcap;
 mod peers;
 mod resolver;
@@ -32,13 +33,14 @@ use std::time::{Duration, Instant};
 use lesson_common::{Exit, fail, fail_with};
 use test_support::process;
 
-use crate::registry::{Lesson, Partner, Role};
+use crate::labnet::{Finished, Lab, SERVER_V4, Settings, Side as LabSide};
+use crate::registry::{LISTING_PORT, Lesson, Partner, Role};
 use crate::scratch::Scratch;
 use crate::{pair, python, workspace};
 use capture::{Capture, Frame, Packet};
 use peers::{
     closed_udp_port, oversize_datagram, poke_listing_port, scripted_tcp_peer, start_http_server,
-    start_server,
+    start_http_server_at, start_server, start_server_at,
 };
 use resolver::Resolver;
 use traced::{Background, Ended, Ending, Traced};
@@ -178,8 +180,14 @@ impl Recording {
 
 impl Recording {
     /// Write every frame captured to `path` as a pcap file (tcpdump -r, Wireshark): how many.
+    /// Across the lab link, the packets that crossed it, as raw IP.
     pub fn write_pcap(&self, path: &Path) -> std::io::Result<usize> {
-        pcap::write(path, &self.frames).map(|()| self.frames.len())
+        let link = if self.raw_ip {
+            pcap::RAW
+        } else {
+            pcap::ETHERNET
+        };
+        pcap::write(path, &self.frames, link).map(|()| self.frames.len())
     }
 }
 
@@ -229,6 +237,8 @@ pub struct Recording {
     pub packets: Vec<Packet>,
     /// Every frame captured, as it was on the wire (the ladder leaves the later pure ACKs out).
     pub frames: Vec<Frame>,
+    /// The frames are IP packets without a link header (the lab wire's), not Ethernet frames.
+    pub raw_ip: bool,
     pub server_port: u16,
     pub notes: Vec<String>,
     /// Why the calls of a side are lost (strace's log of it missing or cut short), in one line:
@@ -248,10 +258,7 @@ pub struct Recording {
 /// Run the lesson as its page shows it (or the scenario, or with its own arguments), under strace,
 /// with a capture and the scripted resolver where `in_namespace`.
 pub fn record(run: &Run, in_namespace: bool) -> Result<Recording, Exit> {
-    let tools_strace = Command::new("strace")
-        .arg("-V")
-        .output()
-        .is_ok_and(|o| o.status.success());
+    let tools_strace = strace_here();
     let scratch = Scratch::new("trace")?;
     let mut notes = Vec::new();
     if !tools_strace {
@@ -448,18 +455,14 @@ pub fn record(run: &Run, in_namespace: bool) -> Result<Recording, Exit> {
         }
     }
     let packets: Vec<Packet> = frames.iter().filter_map(capture::decode).collect();
-    let read_calls = |log: &Path| {
-        fs::read_to_string(log)
-            .map(|t| strace::parse(&t))
-            .unwrap_or_default()
-    };
     Ok(Recording {
         client,
         server,
-        client_calls: read_calls(&client_log),
-        server_calls: read_calls(&server_log),
+        client_calls: calls_in(&client_log),
+        server_calls: calls_in(&server_log),
         packets,
         frames,
+        raw_ip: false,
         server_port,
         notes,
         lost,
@@ -703,4 +706,120 @@ pub fn page_ladder(
             pair::text(&outcome.stderr).trim()
         ))),
     }
+}
+
+/// The lesson and its partner across the lab link (`trace --link`), inside the lab's namespaces
+/// ([`crate::tether::enter_lab`]): the server's side under strace in the server's network
+/// namespace, bound to 192.0.2.2; the client's under strace here, on the client's side, the
+/// registry's 127.0.0.1 pointed at 192.0.2.2 (arguments the learner gave run as given). The
+/// packets are the wire's account of each one, not a capture: what the link did is in the
+/// [`Finished`], its summary line included.
+pub fn record_link(run: &Run, settings: &Settings) -> Result<(Recording, Finished), Exit> {
+    let strace = strace_here();
+    let scratch = Scratch::new("trace")?;
+    let (client_log, server_log) = (scratch.path().join("client"), scratch.path().join("server"));
+    let lesson = run.lesson;
+    let client_lesson = crate::labnet::client_of(lesson)?;
+    let lab = Lab::start(settings, true)?;
+    let mut notes = lab.notes.clone();
+    if !strace {
+        notes.push("no system calls: strace is not installed (Debian package strace)".to_string());
+    }
+    // The server's side: a thread moved into its namespace starts it (see labnet).
+    let started = lab
+        .on(LabSide::Server, || {
+            let started = match client_lesson.partner {
+                Partner::Lesson(name) => {
+                    start_server_at(name, SERVER_V4, &server_log, strace, LISTING_PORT)
+                        .map(|(peer, port)| (peer, port, name.to_string()))
+                }
+                Partner::HttpServer => start_http_server_at(
+                    scratch.path(),
+                    SERVER_V4,
+                    &server_log,
+                    strace,
+                    crate::registry::HTTP_PORT,
+                )
+                .map(|(peer, port)| (peer, port, "python3 -m http.server".to_string())),
+                Partner::None => Err(fail(format!("{} has no partner", client_lesson.name))),
+            };
+            // An Exit is not Send: its words cross back to this thread.
+            started.map_err(|e| std::io::Error::other(e.words()))
+        })
+        .map_err(|e| fail(format!("cannot start the server's side of the link: {e}")))?;
+    let (peer, server_port, server) = started;
+    let registry_args = run.args.is_none() || lesson.role == Role::Server;
+    let template = if lesson.role == Role::Client {
+        run.template()
+    } else {
+        client_lesson.peer_args.to_vec()
+    };
+    let args: Vec<String> = pair::args_for_port(&template, server_port)
+        .into_iter()
+        .map(|a| {
+            if registry_args && a == pair::LOOPBACK.server {
+                SERVER_V4.to_string()
+            } else {
+                a
+            }
+        })
+        .collect();
+    let began = Instant::now();
+    let program = workspace::binary(client_lesson.name)?;
+    let client_ended = Traced::new(program, &args, &client_log, strace).run(client_lesson.stdin)?;
+    let client_took = began.elapsed();
+    let server_ended = peer.stop();
+    // Let the last packets cross before the link goes down.
+    std::thread::sleep(Duration::from_millis(100));
+    let finished = lab.finish()?;
+    let client_exit = client_ended.status.and_then(|s| s.code());
+    let (client_printed, server_printed) =
+        (client_ended.printed.clone(), server_ended.printed.clone());
+    let sides = [
+        ("client", client_lesson.name.to_string(), client_ended),
+        ("server", server.clone(), server_ended),
+    ];
+    let lost = lost_calls(&sides);
+    for (_, name, ended) in sides.iter().filter(|(.., ended)| ended.lost.is_none()) {
+        for said in &ended.strace_said {
+            notes.push(format!("strace said, tracing {name}: {said}"));
+        }
+    }
+    let (output, partner_output, exit, took) = if lesson.role == Role::Server {
+        (server_printed, client_printed, None, began.elapsed())
+    } else {
+        (client_printed, server_printed, client_exit, client_took)
+    };
+    let recording = Recording {
+        client: client_lesson.name.to_string(),
+        server,
+        client_calls: calls_in(&client_log),
+        server_calls: calls_in(&server_log),
+        packets: linked::packets(&finished.events),
+        frames: linked::frames(&finished.events),
+        raw_ip: true,
+        server_port,
+        notes,
+        lost,
+        output,
+        exit,
+        took,
+        partner_output,
+    };
+    Ok((recording, finished))
+}
+
+/// Whether strace runs here.
+fn strace_here() -> bool {
+    Command::new("strace")
+        .arg("-V")
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+/// The calls strace logged in `log` (none if it wrote nothing).
+fn calls_in(log: &Path) -> Vec<Call> {
+    fs::read_to_string(log)
+        .map(|t| strace::parse(&t))
+        .unwrap_or_default()
 }

@@ -1,6 +1,7 @@
 //! The captured frames as a pcap file (`trace --pcap FILE`), the format tcpdump and Wireshark
 //! read: a 24-byte file header, then each frame behind a 16-byte record header, little-endian.
-//! Frames from `lo` carry an Ethernet header (zero addresses), so the link type is Ethernet. Small
+//! Frames from `lo` carry an Ethernet header (zero addresses), so the link type is Ethernet; the lab
+//! wire's packets (`trace --link`) are IP packets with no link header, LINKTYPE_RAW. Small
 //! enough to write here rather than add a crate (the `pcap-file` crate would do it too).
 
 use std::fs;
@@ -16,10 +17,12 @@ const VERSION: (u16, u16) = (2, 4);
 /// The largest frame a record may hold: libpcap's own maximum, above `lo`'s 65,536-byte MTU.
 const SNAPLEN: u32 = 262_144;
 /// LINKTYPE_ETHERNET.
-const ETHERNET: u32 = 1;
+pub const ETHERNET: u32 = 1;
+/// LINKTYPE_RAW: each record an IPv4 or IPv6 packet, told apart by its version.
+pub const RAW: u32 = 101;
 
-/// `frames` as the bytes of a pcap file.
-pub fn bytes(frames: &[Frame]) -> Vec<u8> {
+/// `frames` as the bytes of a pcap file of link type `link` ([`ETHERNET`] or [`RAW`]).
+pub fn bytes(frames: &[Frame], link: u32) -> Vec<u8> {
     let mut out = Vec::with_capacity(24 + frames.iter().map(|f| 16 + f.bytes.len()).sum::<usize>());
     out.extend_from_slice(&MAGIC.to_le_bytes());
     out.extend_from_slice(&VERSION.0.to_le_bytes());
@@ -27,7 +30,7 @@ pub fn bytes(frames: &[Frame]) -> Vec<u8> {
     out.extend_from_slice(&0i32.to_le_bytes()); // thiszone: the stamps are UTC
     out.extend_from_slice(&0u32.to_le_bytes()); // sigfigs: always 0
     out.extend_from_slice(&SNAPLEN.to_le_bytes());
-    out.extend_from_slice(&ETHERNET.to_le_bytes());
+    out.extend_from_slice(&link.to_le_bytes());
     for frame in frames {
         let (seconds, micros) = stamp(frame.time);
         let bytes = &frame.bytes[..frame.bytes.len().min(SNAPLEN as usize)];
@@ -42,9 +45,9 @@ pub fn bytes(frames: &[Frame]) -> Vec<u8> {
     out
 }
 
-/// Write `frames` to `path` as a pcap file.
-pub fn write(path: &Path, frames: &[Frame]) -> io::Result<()> {
-    fs::write(path, bytes(frames))
+/// Write `frames` to `path` as a pcap file of link type `link`.
+pub fn write(path: &Path, frames: &[Frame], link: u32) -> io::Result<()> {
+    fs::write(path, bytes(frames, link))
 }
 
 /// Seconds since the epoch as pcap's (seconds, microseconds), rounded to the microsecond.
@@ -100,12 +103,17 @@ mod tests {
                 bytes: vec![0; 9042],
             },
         ];
-        let (link, records) = read(&bytes(&frames));
+        let (link, records) = read(&bytes(&frames, ETHERNET));
         assert_eq!(link, ETHERNET);
         assert_eq!(records.len(), 2);
         assert_eq!(records[0], (1_795_584_000, 250_000, vec![1, 2, 3]));
         assert_eq!((records[1].0, records[1].1), (1_795_584_002, 0));
         assert_eq!(records[1].2.len(), 9042);
-        assert_eq!(read(&bytes(&[])), (ETHERNET, Vec::new()));
+        assert_eq!(read(&bytes(&[], ETHERNET)), (ETHERNET, Vec::new()));
+        assert_eq!(
+            read(&bytes(&frames[..1], RAW)).0,
+            101,
+            "the lab wire's raw IP"
+        );
     }
 }

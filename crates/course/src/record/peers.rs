@@ -25,14 +25,26 @@ pub(super) fn poke_listing_port(udp: bool) {
     }
 }
 
-/// A server lesson on port 0 under strace; its port from its `Listening on` line.
+/// A server lesson on 127.0.0.1 `port` (0: any free one) under strace; its port from its
+/// `Listening on` line.
 pub(super) fn start_server(
     name: &str,
     log: &Path,
     strace: bool,
     port: u16,
 ) -> Result<(Background, u16), Exit> {
-    let args = vec!["--bind".to_string(), "127.0.0.1".into(), port.to_string()];
+    start_server_at(name, "127.0.0.1", log, strace, port)
+}
+
+/// [`start_server`] on `address` (the lab's server side: 192.0.2.2).
+pub(super) fn start_server_at(
+    name: &str,
+    address: &str,
+    log: &Path,
+    strace: bool,
+    port: u16,
+) -> Result<(Background, u16), Exit> {
+    let args = vec!["--bind".to_string(), address.into(), port.to_string()];
     let mut background = Traced::new(crate::workspace::binary(name)?, &args, log, strace)
         .start("")
         .map_err(|e| fail_with(format!("cannot start {name}"), e))?;
@@ -52,9 +64,21 @@ pub(super) fn start_server(
     Ok((background, port))
 }
 
-/// `python3 -m http.server` on port 0 under strace, serving the page's hello.txt.
+/// `python3 -m http.server` on 127.0.0.1 `port` (0: any free one) under strace, serving the page's
+/// hello.txt.
 pub(super) fn start_http_server(
     dir: &Path,
+    log: &Path,
+    strace: bool,
+    port: u16,
+) -> Result<(Background, u16), Exit> {
+    start_http_server_at(dir, "127.0.0.1", log, strace, port)
+}
+
+/// [`start_http_server`] on `address` (the lab's server side: 192.0.2.2).
+pub(super) fn start_http_server_at(
+    dir: &Path,
+    address: &str,
     log: &Path,
     strace: bool,
     port: u16,
@@ -63,7 +87,7 @@ pub(super) fn start_http_server(
     pair::write_site(&site)?;
     let mut python = interpreter_itself(&["python3".to_string()]);
     let program = python.remove(0);
-    python.extend(pair::http_server_args(&site, port));
+    python.extend(pair::http_server_args_at(&site, address, port));
     let mut background = Traced::new(program, &python, log, strace)
         .start("")
         .map_err(|e| fail_with("cannot start python3 -m http.server", e))?;

@@ -305,3 +305,12 @@ pub fn preflight(command: &str) -> Result<(), Exit> {
     }
     Ok(())
 }
+
+/// Whether `words` (an error's) say that the lab cannot run on this machine (not Linux, no
+/// /dev/net/tun, no user namespaces), as [`preflight`], the wire and the tether word it: a reason
+/// to skip what needs the lab, not a failure.
+pub fn cannot(words: &str) -> bool {
+    ["needs Linux", "the lab link needs", "the lab link cannot open"]
+        .iter()
+        .any(|w| words.contains(w))
+}

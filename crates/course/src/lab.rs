@@ -163,11 +163,7 @@ fn client_of(lesson: &'static Lesson) -> Result<&'static Lesson, Exit> {
 
 /// Inside the lab's namespaces: the pair across the link, shown and checked, then what the link
 /// did.
-fn across(
-    client: &'static Lesson,
-    settings: &Settings,
-    run: &pair::ClientRun,
-) -> Result<(), Exit> {
+fn across(client: &'static Lesson, settings: &Settings, run: &pair::ClientRun) -> Result<(), Exit> {
     crate::print(
         "lab: building the lessons and the wire (cargo build --package LESSON… --package \
          lab-wire)\n",

@@ -90,7 +90,7 @@ impl Settings {
     }
 
     /// `link: loss 30% both ways, seed 7` and, for a profile (whose items the spec shows), what it
-/// is like.
+    /// is like.
     pub fn said(&self) -> String {
         let mut line = format!("link: {}, seed {}", self.spec, self.seed);
         if let Some(profile) = self.spec.profile() {
@@ -310,7 +310,11 @@ pub fn preflight(command: &str) -> Result<(), Exit> {
 /// /dev/net/tun, no user namespaces), as [`preflight`], the wire and the tether word it: a reason
 /// to skip what needs the lab, not a failure.
 pub fn cannot(words: &str) -> bool {
-    ["needs Linux", "the lab link needs", "the lab link cannot open"]
-        .iter()
-        .any(|w| words.contains(w))
+    [
+        "needs Linux",
+        "the lab link needs",
+        "the lab link cannot open",
+    ]
+    .iter()
+    .any(|w| words.contains(w))
 }

@@ -498,13 +498,21 @@ pub fn show_and_check_as(
         // Only a python3 that is not there is a reason to skip the HTTP step: any other trouble
         // starting the partner (a missing TMPDIR, no banner in time) fails the step.
         Err(e) if not_installed(&e) => return Err(Skip(e.words())),
-        Err(e) => return Ok((Step::Failed(format!("  FAIL: {}\n", e.words())), Duration::ZERO)),
+        Err(e) => {
+            return Ok((
+                Step::Failed(format!("  FAIL: {}\n", e.words())),
+                Duration::ZERO,
+            ));
+        }
     };
     if let Some(peer) = &peer {
         let _ = writeln!(report, "$ {}   (serving on port {})", peer.shown, peer.port);
     }
     // The registry's arguments name the loopback address; across the link, the server's.
-    let port = peer.as_ref().map(|p| p.port.to_string()).unwrap_or_default();
+    let port = peer
+        .as_ref()
+        .map(|p| p.port.to_string())
+        .unwrap_or_default();
     let template: Vec<&str> = client.args.iter().map(String::as_str).collect();
     let args: Vec<String> = args_with(&template, &port)
         .into_iter()
@@ -516,7 +524,13 @@ pub fn show_and_check_as(
             }
         })
         .collect();
-    let _ = writeln!(report, "$ {}{} {}", client.feed, lesson.name, args.join(" "));
+    let _ = writeln!(
+        report,
+        "$ {}{} {}",
+        client.feed,
+        lesson.name,
+        args.join(" ")
+    );
     let began = Instant::now();
     let ran = crate::workspace::binary(lesson.name).and_then(|binary| {
         process::run_bounded(Command::new(binary).args(&args), &client.stdin, LIMIT)

@@ -344,9 +344,13 @@ fn lab_run(experiment: &Experiment) -> Result<Result<String, String>, Exit> {
             experiment.lesson, experiment.name
         )));
     }
-    let port = stdout
-        .lines()
-        .find_map(|l| l.split("(serving on port ").nth(1)?.strip_suffix(')')?.parse().ok());
+    let port = stdout.lines().find_map(|l| {
+        l.split("(serving on port ")
+            .nth(1)?
+            .strip_suffix(')')?
+            .parse()
+            .ok()
+    });
     let documented = match crate::registry::find(experiment.lesson)?.partner {
         Partner::HttpServer => HTTP_PORT,
         _ => LISTING_PORT,
@@ -404,7 +408,10 @@ pub fn mask(text: &str) -> String {
         // A lab run's summary: how many packets the wire saw in all varies by one or two from
         // run to run (whether the closing FIN and ACKs cross before the lab ends); what the seed
         // fixes is which were dropped.
-        if let Some((head, tail)) = line.split_once(" — ").filter(|_| line.starts_with("link: ")) {
+        if let Some((head, tail)) = line
+            .split_once(" — ")
+            .filter(|_| line.starts_with("link: "))
+        {
             if let Some((dropped, rest)) = tail.split_once(" of ") {
                 let digits = rest.chars().take_while(char::is_ascii_digit).count();
                 out.push_str(&format!("{head} — {dropped} of <n>{}", &rest[digits..]));

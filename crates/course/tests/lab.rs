@@ -3,8 +3,6 @@
 //! namespaces), the tests that need them say they are skipped; the usage errors run everywhere.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::sync::{Mutex, PoisonError};
-
 use test_support::cmd;
 
 const COURSE: &str = env!("CARGO_BIN_EXE_course");
@@ -111,7 +109,8 @@ fn udp_client_across_total_loss_gives_up() {
 }
 
 /// One `lab up` at a time: they share the checkout's `target/lab/up` record.
-static ONE_UP: Mutex<()> = Mutex::new(());
+#[cfg(target_os = "linux")]
+static ONE_UP: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 /// `lab up` ended by `signal`: nothing it started still runs (the wire, found by its place under
 /// the tool, and with it the namespaces it held), and its record is gone.
@@ -120,7 +119,9 @@ fn up_then(signal: &str) {
     if !lab_here() {
         return;
     }
-    let _turn = ONE_UP.lock().unwrap_or_else(PoisonError::into_inner);
+    let _turn = ONE_UP
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     let record = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/lab/up");
     let mut up = cmd(COURSE)
         .args(["lab", "up", "--link", "loss=10%", "--seed", "1"])

@@ -11,10 +11,11 @@ use lesson_common::{Args, Exit, fail, fail_with, usage};
 
 use crate::labnet::{Lab, SERVER_V4, Settings, Side};
 use crate::pair;
-use crate::registry::{Lesson, Partner};
+use crate::registry::{EXPERIMENTS, Experiment, Input, Lesson, Partner};
 
 pub(crate) const HELP: &str = "\
 usage: cargo course lab LESSON [--link SPEC] [--seed N]
+       cargo course lab LESSON --experiment NAME
        cargo course lab up [--link SPEC] [--seed N]
        cargo course lab on client|server -- COMMAND [ARGS…]
 
@@ -24,6 +25,8 @@ that decides each packet's fate as SPEC says. Shown and checked as the tour show
 what the link did: `link: loss 30% both ways, seed 7 — 2 of 11 packets dropped, 0 duplicated`.
 Every random decision comes from the seed; --seed N replays the same decisions for the same packets.
 
+  --experiment NAME   one of the lesson page's \"On a bad link\" experiments (below): its link,
+                      its seed and its client's input, so the run is the one the page shows
   up      hold the link until Ctrl-C, and say how to run commands on each side
   on      run COMMAND on a side of the link `lab up` holds (a lesson by its name, nc, python2 …),
           from a second terminal; Ctrl-C on `lab up` ends it too
@@ -40,16 +43,36 @@ pub fn main(args: Vec<String>) -> Result<(), Exit> {
         return on(&args[1..]);
     }
     let mut args = match Args::parse(args) {
-        Err(Exit::Help) => return crate::print(&format!("{HELP}{}\n", crate::link::GRAMMAR)),
+        Err(Exit::Help) => {
+            return crate::print(&format!(
+                "{HELP}{}{}\n",
+                experiments(),
+                crate::link::GRAMMAR
+            ));
+        }
         other => other?,
     };
     let link = args.option("--link")?;
     let seed = args.option("--seed")?;
+    let experiment = args.option("--experiment")?;
     let words = args.positional(1)?;
     let Some(what) = words.first() else {
         return Err(usage("give a LESSON, `up` or `on`"));
     };
-    let settings = Settings::parse(link, seed)?;
+    let experiment = match experiment {
+        None => None,
+        Some(_) if what == "up" => return Err(usage("`lab up` runs no experiment")),
+        Some(_) if link.is_some() || seed.is_some() => {
+            return Err(usage(
+                "an experiment has its own link and seed: give --experiment, or --link and --seed",
+            ));
+        }
+        Some(name) => Some(crate::registry::experiment(what, &name)?),
+    };
+    let settings = match experiment {
+        Some(row) => Settings::parse(Some(row.link.to_string()), Some(row.seed.to_string()))?,
+        None => Settings::parse(link, seed)?,
+    };
     if what == "up" {
         return up(&settings);
     }
@@ -58,12 +81,73 @@ pub fn main(args: Vec<String>) -> Result<(), Exit> {
     if let Some(done) = crate::tether::enter_lab(&[])? {
         return done;
     }
-    across(client, &settings)
+    across(client, &settings, &client_run(client, experiment))
+}
+
+/// The experiments, for `lab --help`: each as its command and its sentence.
+fn experiments() -> String {
+    let mut text = String::from("The lesson pages' experiments (`--experiment NAME`):\n");
+    for e in EXPERIMENTS {
+        text.push_str(&format!(
+            "  cargo course lab {} --experiment {}\n      --link {} --seed {}: {}\n",
+            e.lesson, e.name, e.link, e.seed, e.says
+        ));
+    }
+    text.push('\n');
+    text
+}
+
+/// How the client runs: as the registry says, or as the experiment changes it.
+fn client_run(client: &Lesson, experiment: Option<&Experiment>) -> pair::ClientRun {
+    let mut run = pair::ClientRun::of(client);
+    let Some(experiment) = experiment else {
+        return run;
+    };
+    if !experiment.args.is_empty() {
+        run.args = experiment.args.iter().map(|a| a.to_string()).collect();
+    }
+    if let Input::Xs(n) = experiment.stdin {
+        let mut line = vec![b'x'; n];
+        line.push(b'\n');
+        run.stdin = line;
+        run.feed = format!("head -c {n} /dev/zero | tr '\\0' x | ");
+    }
+    if let Some((checks, ok)) = experiment.checks {
+        run.checks = checks;
+        run.ok = ok;
+    }
+    run
+}
+
+/// How long the client ran, coarsely enough that a rerun says the same (a page shows it): a SYN
+/// sent again costs a whole second, a timeout its seconds; milliseconds are noise.
+fn took(name: &str, took: Duration) -> String {
+    if took < Duration::from_millis(500) {
+        format!("{name} took under half a second")
+    } else {
+        format!("{name} took about {} s", took.as_secs_f64().round())
+    }
+}
+
+/// `report` with each very long line cut (a 9000-byte datagram printed back), saying how long it
+/// was.
+fn shortened(report: &str) -> String {
+    const LONGEST: usize = 100;
+    let mut out = String::with_capacity(report.len().min(4096));
+    for line in report.lines() {
+        if line.len() > LONGEST && line.is_char_boundary(60) {
+            out.push_str(&format!("{}… ({} bytes in all)\n", &line[..60], line.len()));
+        } else {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    out
 }
 
 /// Inside the lab's namespaces: the pair across the link, shown and checked, then what the link
 /// did.
-fn across(client: &'static Lesson, settings: &Settings) -> Result<(), Exit> {
+fn across(client: &'static Lesson, settings: &Settings, run: &pair::ClientRun) -> Result<(), Exit> {
     crate::print(
         "lab: building the lessons and the wire (cargo build --package LESSON… --package \
          lab-wire)\n",
@@ -89,17 +173,19 @@ fn across(client: &'static Lesson, settings: &Settings) -> Result<(), Exit> {
         client: crate::labnet::CLIENT_V4,
         start: &start,
     };
-    let outcome = pair::show_and_check(client, &place);
+    let outcome = pair::show_and_check_as(client, &place, run);
     let report = match &outcome {
-        Ok(pair::Step::Passed(report) | pair::Step::Failed(report)) => report.clone(),
+        Ok((pair::Step::Passed(report) | pair::Step::Failed(report), time)) => {
+            format!("{}{}\n", shortened(report), took(client.name, *time))
+        }
         Err(pair::Skip(why)) => format!("  skipped ({why})\n"),
     };
     crate::print(&report)?;
     let finished = lab.finish()?;
     crate::print(&format!("\n{}\n", finished.summary))?;
     match outcome {
-        Ok(pair::Step::Passed(_)) => Ok(()),
-        Ok(pair::Step::Failed(_)) => Err(Exit::Quiet),
+        Ok((pair::Step::Passed(_), _)) => Ok(()),
+        Ok((pair::Step::Failed(_), _)) => Err(Exit::Quiet),
         Err(pair::Skip(why)) => Err(fail(why)),
     }
 }

@@ -322,3 +322,16 @@ pub fn client_of(lesson: &'static Lesson) -> Result<&'static Lesson, Exit> {
         ))),
     }
 }
+
+/// Whether `words` (an error's) say that the lab cannot run on this machine (not Linux, no
+/// /dev/net/tun, no user namespaces), as [`preflight`], the wire and the tether word it: a reason
+/// to skip what needs the lab, not a failure.
+pub fn cannot(words: &str) -> bool {
+    [
+        "needs Linux",
+        "the lab link needs",
+        "the lab link cannot open",
+    ]
+    .iter()
+    .any(|w| words.contains(w))
+}

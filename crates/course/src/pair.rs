@@ -453,19 +453,68 @@ pub struct Skip(pub String);
 /// One lesson run beside its partner at `place`, shown and checked: the tour's step, and the lab's
 /// run across the link.
 pub fn show_and_check(lesson: &Lesson, place: &Place) -> Result<Step, Skip> {
+    show_and_check_as(lesson, place, &ClientRun::of(lesson)).map(|(step, _)| step)
+}
+
+/// How the client of a pair runs: the registry's way ([`ClientRun::of`]), or a lab experiment's.
+pub struct ClientRun {
+    /// Its arguments, PORT standing for the partner's port.
+    pub args: Vec<String>,
+    /// What it reads on stdin, and how the report shows where that came from (`echo hello | `).
+    pub stdin: Vec<u8>,
+    pub feed: String,
+    /// What its stdout must show, and what the report says when every check passed.
+    pub checks: &'static [Check],
+    pub ok: &'static str,
+}
+
+impl ClientRun {
+    /// As the registry runs `lesson`.
+    pub fn of(lesson: &Lesson) -> ClientRun {
+        let stdin = lesson.stdin.trim_end();
+        ClientRun {
+            args: lesson.peer_args.iter().map(|a| a.to_string()).collect(),
+            stdin: lesson.stdin.as_bytes().to_vec(),
+            feed: if stdin.is_empty() {
+                String::new()
+            } else {
+                format!("echo {stdin} | ")
+            },
+            checks: lesson.checks,
+            ok: lesson.ok,
+        }
+    }
+}
+
+/// [`show_and_check`] with the client run as `client` says; also how long the client ran.
+pub fn show_and_check_as(
+    lesson: &Lesson,
+    place: &Place,
+    client: &ClientRun,
+) -> Result<(Step, Duration), Skip> {
     let mut report = String::new();
     let peer = match start_partner_at(lesson, place) {
         Ok(peer) => peer,
         // Only a python3 that is not there is a reason to skip the HTTP step: any other trouble
         // starting the partner (a missing TMPDIR, no banner in time) fails the step.
         Err(e) if not_installed(&e) => return Err(Skip(e.words())),
-        Err(e) => return Ok(Step::Failed(format!("  FAIL: {}\n", e.words()))),
+        Err(e) => {
+            return Ok((
+                Step::Failed(format!("  FAIL: {}\n", e.words())),
+                Duration::ZERO,
+            ));
+        }
     };
     if let Some(peer) = &peer {
         let _ = writeln!(report, "$ {}   (serving on port {})", peer.shown, peer.port);
     }
     // The registry's arguments name the loopback address; across the link, the server's.
-    let args: Vec<String> = peer_args(lesson, peer.as_ref())
+    let port = peer
+        .as_ref()
+        .map(|p| p.port.to_string())
+        .unwrap_or_default();
+    let template: Vec<&str> = client.args.iter().map(String::as_str).collect();
+    let args: Vec<String> = args_with(&template, &port)
         .into_iter()
         .map(|a| {
             if a == LOOPBACK.server {
@@ -475,17 +524,24 @@ pub fn show_and_check(lesson: &Lesson, place: &Place) -> Result<Step, Skip> {
             }
         })
         .collect();
-    let stdin = lesson.stdin.trim_end();
-    let feed = if stdin.is_empty() {
-        String::new()
-    } else {
-        format!("echo {stdin} | ")
-    };
-    let _ = writeln!(report, "$ {feed}{} {}", lesson.name, args.join(" "));
-    let outcome = match run_lesson(lesson, &args) {
+    let _ = writeln!(
+        report,
+        "$ {}{} {}",
+        client.feed,
+        lesson.name,
+        args.join(" ")
+    );
+    let began = Instant::now();
+    let ran = crate::workspace::binary(lesson.name).and_then(|binary| {
+        process::run_bounded(Command::new(binary).args(&args), &client.stdin, LIMIT)
+            .map_err(|e| fail_with(format!("cannot run {}", lesson.name), e))
+    });
+    let took = began.elapsed();
+    let outcome = match ran {
         Ok(outcome) => outcome,
         Err(e) => {
-            return Ok(Step::Failed(format!("{report}  FAIL: {}\n", e.words())));
+            let failed = format!("{report}  FAIL: {}\n", e.words());
+            return Ok((Step::Failed(failed), took));
         }
     };
     let stdout = text(&outcome.stdout);
@@ -508,7 +564,7 @@ pub fn show_and_check(lesson: &Lesson, place: &Place) -> Result<Step, Skip> {
     ]);
     problems.extend(check(
         lesson.name,
-        lesson.checks,
+        client.checks,
         &outcome.stdout,
         &mut found,
     ));
@@ -552,10 +608,10 @@ pub fn show_and_check(lesson: &Lesson, place: &Place) -> Result<Step, Skip> {
         for problem in problems {
             let _ = writeln!(report, "  FAIL: {problem}");
         }
-        return Ok(Step::Failed(report));
+        return Ok((Step::Failed(report), took));
     }
-    let _ = writeln!(report, "  ok: {}", fill(lesson.ok, &found));
-    Ok(Step::Passed(report))
+    let _ = writeln!(report, "  ok: {}", fill(client.ok, &found));
+    Ok((Step::Passed(report), took))
 }
 
 pub fn indent(text: &str) -> String {

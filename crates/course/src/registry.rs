@@ -291,3 +291,145 @@ impl Lesson {
         }
     }
 }
+
+/// What a lab experiment's client reads on stdin.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Input {
+    /// The lesson's own (the registry's `stdin`).
+    Lesson,
+    /// A line of this many `x`s: a datagram bigger than the link's packets.
+    Xs(usize),
+}
+
+/// One "On a bad link" experiment of a lesson page (issue 18): the pair across the lab link with
+/// a fixed spec and seed, run by `cargo course lab LESSON --experiment NAME`, its output on the
+/// page from a real run (`<!-- course:transcript LESSON lab NAME -->`).
+#[derive(Debug)]
+pub struct Experiment {
+    /// The page's lesson (a client, or a server whose client runs against it).
+    pub lesson: &'static str,
+    /// Unique per lesson: `--experiment NAME`.
+    pub name: &'static str,
+    /// The link spec and the seed that make the run the page shows.
+    pub link: &'static str,
+    pub seed: u64,
+    /// The client's arguments instead of its registry `peer_args` (PORT as there); empty: those.
+    pub args: &'static [&'static str],
+    pub stdin: Input,
+    /// The client's checks instead of its registry ones, and what the lab says when they pass
+    /// (`None`: the registry's).
+    pub checks: Option<(&'static [Check], &'static str)>,
+    /// The one sentence the page and `lab --help` say about it.
+    pub says: &'static str,
+}
+
+/// The lab experiments, in the order the pages show them.
+pub static EXPERIMENTS: &[Experiment] = &[
+    Experiment {
+        lesson: "socket-info",
+        name: "syn-lost",
+        link: "loss=30%@server",
+        seed: 230,
+        args: &[],
+        stdin: Input::Lesson,
+        checks: None,
+        says: "the first SYN is lost: the kernel sends it again after its 1 s initial RTO, and \
+               connect() returns a second late",
+    },
+    Experiment {
+        lesson: "http-fetch",
+        name: "loss-delay",
+        link: "loss=30%@server,delay=20ms",
+        seed: 2421,
+        args: &[],
+        stdin: Input::Lesson,
+        checks: None,
+        says: "the request's segment is lost: TCP sends it again after its retransmission \
+               timeout, and the body arrives whole",
+    },
+    Experiment {
+        lesson: "http-fetch",
+        name: "dead-peer",
+        link: "dead-after=3",
+        seed: 1,
+        args: &[
+            "--pause",
+            "0",
+            "--timeout",
+            "2",
+            "127.0.0.1",
+            "PORT",
+            "/hello.txt",
+        ],
+        stdin: Input::Lesson,
+        checks: None,
+        says: "the link dies after the handshake: the request is sent again and again into \
+               nothing, and http-fetch's 2 s read timeout ends the wait",
+    },
+    Experiment {
+        lesson: "udp-client",
+        name: "loss",
+        link: "loss=100%@server",
+        seed: 1,
+        args: &[],
+        stdin: Input::Lesson,
+        checks: None,
+        says: "the datagram never arrives and nothing says so: udp-client gives up after its \
+               1 s timeout",
+    },
+    Experiment {
+        lesson: "udp-client",
+        name: "fragments",
+        link: "loss=0%",
+        seed: 1,
+        args: &[],
+        stdin: Input::Xs(9000),
+        checks: Some((
+            &[Check::Line("Received: x{_}")],
+            "the x's went out and came back, and udp-echo-server logged their sender",
+        )),
+        says: "a 9000-byte datagram crosses a 1500-byte link as IP fragments, reassembled at \
+               the far end",
+    },
+    Experiment {
+        lesson: "udp-client",
+        name: "small-mtu",
+        link: "mtu=576",
+        seed: 1,
+        args: &[],
+        stdin: Input::Xs(9000),
+        checks: Some((
+            &[Check::Line("Received: x{_}")],
+            "the x's went out and came back, and udp-echo-server logged their sender",
+        )),
+        says: "the same datagram's 1500-byte fragments are over a 576-byte link's MTU: the wire \
+               drops every one, and the whole datagram is lost",
+    },
+    Experiment {
+        lesson: "udp-echo-server",
+        name: "duplicate",
+        link: "duplicate=100%@server",
+        seed: 1,
+        args: &[],
+        stdin: Input::Lesson,
+        checks: None,
+        says: "the link delivers the datagram twice: the server echoes each copy, and the client \
+               receives two replies to one send",
+    },
+];
+
+/// `lesson`'s experiment called `name`, or a usage error that lists its experiments.
+pub fn experiment(lesson: &str, name: &str) -> Result<&'static Experiment, lesson_common::Exit> {
+    let mine = || EXPERIMENTS.iter().filter(move |e| e.lesson == lesson);
+    mine().find(|e| e.name == name).ok_or_else(|| {
+        let names: Vec<&str> = mine().map(|e| e.name).collect();
+        lesson_common::usage(if names.is_empty() {
+            format!("{lesson} has no lab experiments")
+        } else {
+            format!(
+                "{lesson} has no experiment '{name}' (one of: {})",
+                names.join(", ")
+            )
+        })
+    })
+}

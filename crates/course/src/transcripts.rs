@@ -28,7 +28,7 @@ use std::time::Duration;
 use lesson_common::{Exit, fail, fail_with};
 
 use crate::pair::{self, Peer};
-use crate::registry::{HTTP_PORT, LESSONS, LISTING_PORT, Lesson, Partner, Role};
+use crate::registry::{Experiment, HTTP_PORT, LESSONS, LISTING_PORT, Lesson, Partner, Role};
 use crate::text::{diff, with_port};
 
 pub(crate) const HELP: &str = "\
@@ -36,7 +36,8 @@ usage: cargo course transcripts [--check]
 
 Rerun every lesson whose output a page shows (on loopback, beside its partner) and write what it
 printed into the page's marked blocks (`<!-- course:transcript LESSON PART -->` before a fenced
-block; PART is `output` or `partner`), and the course map into docs/README.md. With --check,
+block; PART is `output` or `partner`, or `lab NAME`: the lab experiment NAME of the lesson's
+page, across the lab link; skipped, and said so, where the lab cannot run), and the course map into docs/README.md. With --check,
 change nothing: exit 1 with a diff when a page no longer matches a real run (ports, dates and
 versions masked).";
 
@@ -56,6 +57,7 @@ pub fn main(args: Vec<String>) -> Result<(), Exit> {
     let mut runs: BTreeMap<&'static str, Run> = BTreeMap::new();
     let mut drift = String::new();
     let mut blocks = 0;
+    let mut wire_built = false;
     for path in pages {
         let text = fs::read_to_string(&path)
             .map_err(|e| fail_with(format!("cannot read {}", path.display()), e))?;
@@ -73,6 +75,32 @@ pub fn main(args: Vec<String>) -> Result<(), Exit> {
                     Err(why) => {
                         // Keep the page's block as it is, and say it was not checked here.
                         skipped_here.push(format!("{} wire: {why}", lesson.name));
+                        wanted.push(String::new());
+                    }
+                }
+                continue;
+            }
+            if request.part == "lab" {
+                let [name] = &request.args[..] else {
+                    return Err(fail(format!(
+                        "{}: a lab block names one experiment: `{} lab NAME`",
+                        path.display(),
+                        request.lesson
+                    )));
+                };
+                let experiment = crate::registry::experiment(&request.lesson, name)?;
+                if !wire_built {
+                    crate::workspace::build_with(&["lab-wire"])?;
+                    wire_built = true;
+                }
+                crate::print(&format!(
+                    "transcripts: across the lab link: {} --experiment {name}\n",
+                    request.lesson
+                ))?;
+                match lab_run(experiment)? {
+                    Ok(text) => wanted.push(text),
+                    Err(why) => {
+                        skipped_here.push(format!("{} lab {name}: {why}", request.lesson));
                         wanted.push(String::new());
                     }
                 }
@@ -290,6 +318,54 @@ pub fn run(lesson: &'static Lesson) -> Result<Run, Exit> {
     }
 }
 
+/// What `cargo course lab LESSON --experiment NAME` printed, from the link's line to its summary,
+/// the partner's real port written as the page's; `Ok(Err(why))` where the lab cannot run here
+/// (not Linux, no /dev/net/tun, no user namespaces): the block is then skipped, never passed.
+fn lab_run(experiment: &Experiment) -> Result<Result<String, String>, Exit> {
+    let tool = std::env::current_exe().map_err(|e| fail_with("cannot find the course tool", e))?;
+    let mut command = std::process::Command::new(tool);
+    command
+        .args(["lab", experiment.lesson, "--experiment", experiment.name])
+        .env("COURSE_NO_BUILD", "1");
+    let outcome = test_support::process::run_bounded(&mut command, b"", Duration::from_secs(90))
+        .map_err(|e| fail_with("cannot run the course tool's lab", e))?;
+    let stdout = pair::text(&outcome.stdout);
+    let stderr = pair::text(&outcome.stderr);
+    let summary = stdout
+        .lines()
+        .any(|l| l.starts_with("link: ") && l.contains(" — "));
+    if !summary {
+        let said = stderr.trim().trim_start_matches("error: ").to_string();
+        if crate::labnet::cannot(&said) {
+            return Ok(Err(said));
+        }
+        return Err(fail(format!(
+            "lab {} --experiment {} ended without the link's summary: {said}",
+            experiment.lesson, experiment.name
+        )));
+    }
+    let port = stdout.lines().find_map(|l| {
+        l.split("(serving on port ")
+            .nth(1)?
+            .strip_suffix(')')?
+            .parse()
+            .ok()
+    });
+    let documented = match crate::registry::find(experiment.lesson)?.partner {
+        Partner::HttpServer => HTTP_PORT,
+        _ => LISTING_PORT,
+    };
+    let kept: String = stdout
+        .lines()
+        .filter(|l| !l.starts_with("lab: ") && !l.starts_with("note: "))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    Ok(Ok(match port {
+        Some(port) => with_port(&kept, port, documented),
+        None => kept,
+    }))
+}
+
 fn own_args(lesson: &Lesson) -> Vec<String> {
     lesson.peer_args.iter().map(|a| a.to_string()).collect()
 }
@@ -318,13 +394,38 @@ pub fn mask(text: &str) -> String {
     let keep = [0, 80, HTTP_PORT, LISTING_PORT];
     let mut out = String::with_capacity(text.len());
     for line in text.split_inclusive('\n') {
+        // A lab block shows the response indented, under the command that printed it.
+        let body = line.trim_start();
         let header = ["Date:", "Last-Modified:", "Expires:", "Server:"]
             .into_iter()
-            .find(|h| line.starts_with(h));
+            .find(|h| body.starts_with(h));
         if let Some(header) = header {
+            out.push_str(&line[..line.len() - body.len()]);
             out.push_str(header);
             out.push_str(" <masked>\n");
             continue;
+        }
+        // A lab run's summary: how many packets the wire saw in all varies by one or two from
+        // run to run (whether the closing FIN and ACKs cross before the lab ends); what the seed
+        // fixes is which were dropped.
+        if let Some((head, tail)) = line
+            .split_once(" — ")
+            .filter(|_| line.starts_with("link: "))
+        {
+            if let Some((dropped, rest)) = tail.split_once(" of ") {
+                let digits = rest.chars().take_while(char::is_ascii_digit).count();
+                out.push_str(&format!("{head} — {dropped} of <n>{}", &rest[digits..]));
+                continue;
+            }
+        }
+        // http.server's log line: `192.0.2.1 - - [01/Dec/2026 01:37:55] "GET …`.
+        if let (Some(open), Some(close)) = (line.find(" - - ["), line.find("] \"")) {
+            if open < close {
+                out.push_str(&line[..open + 6]);
+                out.push_str("<time>");
+                out.push_str(&line[close..]);
+                continue;
+            }
         }
         let mut rest = line;
         while let Some(at) = rest.find("', ") {

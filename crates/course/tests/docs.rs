@@ -216,11 +216,35 @@ fn transcript_markers_name_lessons() {
                 request.lesson
             );
             assert!(
-                ["output", "partner", "wire"].contains(&request.part.as_str()),
+                ["output", "partner", "wire", "lab"].contains(&request.part.as_str()),
                 "{}: part {:?}",
                 path.display(),
                 request.part
             );
+            // A lab block names one experiment of the registry, for its page's lesson.
+            if request.part == "lab" {
+                let [name] = &request.args[..] else {
+                    panic!("{}: a lab block names one experiment", path.display());
+                };
+                assert!(
+                    course::registry::experiment(&request.lesson, name).is_ok(),
+                    "{}: no experiment {name:?} of {}",
+                    path.display(),
+                    request.lesson
+                );
+            }
         }
+    }
+}
+
+/// Every lab experiment of the registry is shown on its lesson's page, from a real run.
+#[test]
+fn every_lab_experiment_is_on_its_page() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    for e in course::registry::EXPERIMENTS {
+        let page = root.join(format!("docs/lessons/{}.md", e.lesson));
+        let text = std::fs::read_to_string(&page).unwrap();
+        let marker = format!("<!-- course:transcript {} lab {} -->", e.lesson, e.name);
+        assert!(text.contains(&marker), "{}: no {marker}", page.display());
     }
 }

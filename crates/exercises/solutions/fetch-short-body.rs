@@ -106,7 +106,9 @@ fn content_length(head: &[u8]) -> Result<Option<usize>, Exit> {
             && name.trim().eq_ignore_ascii_case("content-length")
         {
             return value.trim().parse().map(Some).map_err(|_| {
-                fail(format!("Error receiving data: bad Content-Length {value:?}"))
+                fail(format!(
+                    "Error receiving data: bad Content-Length {value:?}"
+                ))
             });
         }
     }

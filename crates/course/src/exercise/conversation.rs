@@ -338,11 +338,8 @@ impl Conversation {
         if let Some(mut server) = self.server.take() {
             let exited = server.wait(Duration::from_millis(50)).ok().flatten();
             server.stop();
-            loop {
-                match server.line(Duration::from_millis(200)) {
-                    Ok(line) => self.output.push((false, line)),
-                    Err(_) => break,
-                }
+            while let Ok(line) = server.line(Duration::from_millis(200)) {
+                self.output.push((false, line));
             }
             while let Ok(line) = server.err_line(Duration::from_millis(200)) {
                 self.output.push((true, line));

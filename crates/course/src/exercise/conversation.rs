@@ -518,13 +518,13 @@ pub fn mask(text: &str, ports: &[u16]) -> String {
                 w.strip_prefix('s')
                     .is_some_and(|rest| rest.is_empty() || rest.starts_with([')', ',', '.', ':']))
             });
-            let numeric = !word.is_empty()
-                && word
-                    .trim_start_matches(['(', '"'])
-                    .chars()
-                    .all(|c| c.is_ascii_digit() || c == '.');
-            if before_s && numeric && word.chars().any(|c| c.is_ascii_digit()) {
-                kept.push("T".to_string());
+            let number = word.trim_start_matches(['(', '"']);
+            let numeric = !number.is_empty()
+                && number.chars().all(|c| c.is_ascii_digit() || c == '.')
+                && number.chars().any(|c| c.is_ascii_digit());
+            if before_s && numeric {
+                // Whatever opened before the number stays: `(3 s)` is `(T s)`.
+                kept.push(format!("{}T", &word[..word.len() - number.len()]));
             } else {
                 kept.push((*word).to_string());
             }

@@ -122,6 +122,8 @@ fi
 passed+=(tests transcripts)
 
 step tour "cargo course tour" cargo course tour
+step exercises "cargo course exercise --dev-check (each exercise fails as shipped, each solution passes)" \
+    cargo course exercise --dev-check
 
 skipped=$(sort -u "$COURSE_SKIPPED" | sed 's/^/; skipped: /' | tr -d '\n')
 finished=true

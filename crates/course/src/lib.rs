@@ -10,6 +10,7 @@ use lesson_common::{Exit, usage};
 // The commands: each stands on the services below, never on another command.
 pub mod book;
 pub mod compare;
+pub mod exercise;
 pub mod lab;
 pub mod list;
 pub mod tour;
@@ -48,6 +49,8 @@ Commands:
                           --link: across the lab link, drops, duplicates and retransmissions marked)
   transcripts [--check]   rewrite (or check) the expected-output blocks on the lesson pages
   book [--check]          build the site into target/book (and check it in headless Chromium)
+  exercise [NAME [--watch] [--hint] [--solution] [--seed N]] | --reset NAME | --dev-check
+                          the exercises: edit a lesson's copy, and the checker plays its peer
 
 Run `cargo course COMMAND --help` for a command's own options.";
 
@@ -61,7 +64,7 @@ pub fn run() -> Result<(), Exit> {
     }
     let Some(command) = args.first().cloned() else {
         return Err(usage(
-            "give a COMMAND: list, tour, compare, lab, trace, transcripts or book",
+            "give a COMMAND: list, tour, compare, lab, trace, transcripts, book or exercise",
         ));
     };
     if command == "--help" || command == "-h" {
@@ -77,9 +80,11 @@ pub fn run() -> Result<(), Exit> {
         "trace" => trace::main(rest),
         "transcripts" => transcripts::main(rest),
         "book" => book::main(rest),
+        "exercise" => exercise::main(rest),
         record::PAGE_LADDER => record::page_ladder_inside(&rest),
         other => Err(usage(format!(
-            "unknown command '{other}' (one of: list, tour, compare, lab, trace, transcripts, book)"
+            "unknown command '{other}' (one of: list, tour, compare, lab, trace, transcripts, book, \
+             exercise)"
         ))),
     };
     if STOPPING.load(std::sync::atomic::Ordering::SeqCst) {
@@ -102,6 +107,7 @@ pub fn synopsis(command: Option<&str>) -> &'static str {
         Some("trace") => trace::HELP,
         Some("transcripts") => transcripts::HELP,
         Some("book") => book::HELP,
+        Some("exercise") => exercise::HELP,
         _ => return USAGE,
     };
     let first = help.lines().next().unwrap_or_default();

@@ -5,7 +5,15 @@
 use test_support::cmd;
 
 const COURSE: &str = env!("CARGO_BIN_EXE_course");
-const COMMANDS: [&str; 6] = ["list", "tour", "compare", "trace", "transcripts", "book"];
+const COMMANDS: [&str; 7] = [
+    "list",
+    "tour",
+    "compare",
+    "trace",
+    "transcripts",
+    "book",
+    "exercise",
+];
 
 /// `cargo course COMMAND --help` prints that command's synopsis first, exit 0.
 #[test]

@@ -1,0 +1,8 @@
+//! One check per exercise, each in a file of its own with its table row (`pub const EXERCISE`):
+//! add a file here and a line in `../table.rs`.
+
+pub mod addr_family;
+pub mod fetch_one_byte;
+pub mod fetch_short_body;
+pub mod listener_idle;
+pub mod listener_reset;

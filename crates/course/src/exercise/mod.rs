@@ -1,0 +1,612 @@
+//! `cargo course exercise`: the course's exercises, checked against real peers on loopback. Each
+//! exercise is a lesson's copy with something missing or wrong (`crates/exercises/src/bin`), its
+//! solution beside it (`crates/exercises/solutions`); the checker plays the peer
+//! ([`conversation`]), one check function per exercise ([`checks`]), all listed in [`table`].
+
+pub mod checks;
+pub mod conversation;
+pub mod state;
+pub mod table;
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, SystemTime};
+
+use lesson_common::{Exit, fail, fail_with, usage};
+use test_support::process;
+
+use conversation::{Conversation, Verdict};
+use state::Progress;
+use table::{EXERCISES, Exercise};
+
+pub(crate) const HELP: &str = "\
+usage: cargo course exercise [NAME [--watch] [--hint] [--solution] [--seed N]] | --reset NAME | --dev-check
+
+The exercises: each a lesson's program with something missing or wrong, marked TODO, in
+crates/exercises/src/bin/NAME.rs, with a page in docs/exercises/NAME.md. The checker plays the
+other side over real sockets on 127.0.0.1 and tells, step by step, what it did and what came back.
+
+  (nothing)        the list, done or pending, and which is next
+  NAME             build the exercise (cargo build -p exercises --bin NAME) and check it; once
+                   it passes, its solution is shown
+  NAME --watch     check, then again on every save of the file (it polls the file's
+                   modification time twice a second); Ctrl-C ends it
+  NAME --hint      the hint
+  NAME --solution  the solution (crates/exercises/solutions/NAME.rs)
+  NAME --seed N    replay the check's random choices of an earlier run (its report names N)
+  --reset NAME     put back the file as shipped (as in your last git commit); an edited file is
+                   first saved beside it, as NAME.rs.mine
+  --dev-check      the course's own check: each exercise fails as shipped, each solution passes
+                   (several seeds), hints and TODOs are there, every file is in the table, and the
+                   checker's failure messages match their golden texts
+
+Exit 0: passed (or done); 1: not passed, did not build, or cannot run here; 2: a bad command line
+or a progress file (.course-progress) that is not as the tool wrote it.";
+
+/// What the command line asked for.
+#[derive(Default)]
+struct Options {
+    name: Option<String>,
+    watch: bool,
+    hint: bool,
+    solution: bool,
+    seed: Option<u64>,
+    reset: bool,
+    dev_check: bool,
+}
+
+fn parse(args: &[String]) -> Result<Options, Exit> {
+    let mut options = Options::default();
+    let mut args = args.iter();
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--watch" => options.watch = true,
+            "--hint" => options.hint = true,
+            "--solution" => options.solution = true,
+            "--reset" => options.reset = true,
+            "--dev-check" => options.dev_check = true,
+            "--seed" => {
+                let value = args.next().ok_or_else(|| usage("--seed needs a number"))?;
+                let seed = value
+                    .parse()
+                    .map_err(|_| usage(format!("--seed '{value}' is not a whole number")))?;
+                options.seed = Some(seed);
+            }
+            flag if flag.starts_with('-') => {
+                return Err(usage(format!("exercise has no option '{flag}'")));
+            }
+            name if options.name.is_none() => options.name = Some(name.to_string()),
+            extra => return Err(usage(format!("one exercise at a time, not also '{extra}'"))),
+        }
+    }
+    if let Some(name) = &options.name
+        && table::find(name).is_none()
+    {
+        return Err(usage(format!(
+            "unknown exercise '{name}' (one of: {})",
+            table::names()
+        )));
+    }
+    let alone = options.dev_check && (options.name.is_some() || options.reset);
+    if alone || (options.reset && options.name.is_none()) {
+        return Err(usage(
+            "--reset takes an exercise's name, and --dev-check goes alone",
+        ));
+    }
+    Ok(options)
+}
+
+pub fn main(args: Vec<String>) -> Result<(), Exit> {
+    if args.iter().any(|a| a == "--help" || a == "-h") {
+        return crate::print(&format!("{HELP}\n"));
+    }
+    let options = parse(&args)?;
+    // A hand-edited progress file is said at once, whatever was asked.
+    let progress = Progress::load()?;
+    let Some(name) = &options.name else {
+        if options.dev_check {
+            return dev_check();
+        }
+        return crate::print(&list(&progress));
+    };
+    let exercise = table::find(name).ok_or_else(|| fail("no such exercise"))?;
+    if options.reset {
+        return reset(exercise);
+    }
+    if options.hint {
+        return crate::print(&format!("hint for {name}: {}\n", exercise.hint));
+    }
+    if options.solution {
+        return show_solution(exercise);
+    }
+    // Checking starts programs: the rest runs as process 1 of a private PID namespace where
+    // Linux allows one, so nothing outlives the tool, even after a SIGKILL.
+    if let Some(done) = crate::tether::enter(&[])? {
+        return done;
+    }
+    if options.watch {
+        return watch(exercise, options.seed, progress);
+    }
+    let passed = check_and_record(exercise, options.seed, progress)?;
+    if passed { Ok(()) } else { Err(Exit::Quiet) }
+}
+
+/// The list, done or pending, and the next one.
+fn list(progress: &Progress) -> String {
+    let mut out =
+        String::from("#   exercise          lesson           needs                status\n");
+    let next = EXERCISES.iter().find(|e| !progress.is_done(e.name));
+    for (i, e) in EXERCISES.iter().enumerate() {
+        let status = if progress.is_done(e.name) {
+            "done"
+        } else if next.is_some_and(|n| n.name == e.name) {
+            "pending  ← next"
+        } else {
+            "pending"
+        };
+        let _ = writeln!(
+            out,
+            "{:<3} {:<17} {:<16} {:<20} {status}",
+            i + 1,
+            e.name,
+            e.lesson,
+            e.needs.words()
+        );
+    }
+    let done = EXERCISES
+        .iter()
+        .filter(|e| progress.is_done(e.name))
+        .count();
+    let _ = writeln!(out, "\n{done} of {} done.", EXERCISES.len());
+    match next {
+        Some(e) => {
+            let _ = writeln!(
+                out,
+                "next: {} — {}\n  read docs/exercises/{}.md, edit crates/exercises/src/bin/{}.rs, \
+                 then: cargo course exercise {} --watch",
+                e.name, e.title, e.name, e.name, e.name
+            );
+        }
+        None => out.push_str("Every exercise passes.\n"),
+    }
+    out
+}
+
+fn exercise_file(root: &Path, name: &str) -> PathBuf {
+    root.join(format!("crates/exercises/src/bin/{name}.rs"))
+}
+
+fn solution_file(root: &Path, name: &str) -> PathBuf {
+    root.join(format!("crates/exercises/solutions/{name}.rs"))
+}
+
+fn show_solution(exercise: &Exercise) -> Result<(), Exit> {
+    let path = solution_file(&crate::workspace::root()?, exercise.name);
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| fail_with(format!("cannot read {}", path.display()), e))?;
+    crate::print(&format!(
+        "the solution of {} (crates/exercises/solutions/{}.rs; it builds as {}-solution):\n\n{text}",
+        exercise.name, exercise.name, exercise.name
+    ))
+}
+
+/// `cargo build -p exercises --bin …` with cargo's progress on the terminal: whether it built.
+fn build(bins: &[String]) -> Result<bool, Exit> {
+    if std::env::var_os("COURSE_NO_BUILD").is_some() {
+        return Ok(true);
+    }
+    let root = crate::workspace::root()?;
+    let mut command = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    command.args([
+        "build",
+        "--locked",
+        "--package",
+        "exercises",
+        "--manifest-path",
+    ]);
+    command.arg(root.join("Cargo.toml"));
+    let shown: Vec<String> = bins.iter().map(|b| format!("--bin {b}")).collect();
+    for bin in bins {
+        command.args(["--bin", bin]);
+    }
+    crate::print(&format!(
+        "exercise: building (cargo build -p exercises {})\n",
+        shown.join(" ")
+    ))?;
+    match process::run_inherited(&mut command) {
+        Ok(status) => Ok(status.success()),
+        Err(e) => Err(fail_with("cannot run cargo", e)),
+    }
+}
+
+/// Check the program `binary` as exercise `exercise` with `seed`: the report, its verdict, and the
+/// ports it used (for masking). The one entry the command, `--dev-check` and the tests share.
+pub fn check_binary(
+    exercise: &Exercise,
+    binary: PathBuf,
+    seed: u64,
+) -> (String, Verdict, Vec<u16>) {
+    if let Err(why) = exercise.needs.available() {
+        return (
+            format!("{}: cannot run here: {why}\n", exercise.name),
+            Verdict::CannotRun(why),
+            Vec::new(),
+        );
+    }
+    let mut conversation = Conversation::new(exercise.name, binary, seed);
+    let failure = (exercise.check)(&mut conversation).err();
+    let ports = conversation.ports();
+    let replay = format!("cargo course exercise {}", exercise.name);
+    let (report, verdict) = conversation.report(exercise.question, failure, &replay);
+    (report, verdict, ports)
+}
+
+/// Build and check one exercise, print the report, and note a pass: whether it passed.
+fn check_and_record(
+    exercise: &Exercise,
+    seed: Option<u64>,
+    mut progress: Progress,
+) -> Result<bool, Exit> {
+    let seed = seed.unwrap_or_else(crate::link::fresh_seed);
+    if !build(&[exercise.name.to_string()])? {
+        crate::print(&format!(
+            "\nverdict: did not build (cargo's errors are above; the file is \
+             crates/exercises/src/bin/{}.rs)\n",
+            exercise.name
+        ))?;
+        return Ok(false);
+    }
+    let binary = crate::workspace::binary(exercise.name)?;
+    let (report, verdict, _) = check_binary(exercise, binary, seed);
+    crate::print(&format!("\n{report}"))?;
+    if verdict != Verdict::Passed {
+        if !matches!(verdict, Verdict::CannotRun(_)) {
+            crate::print(&format!(
+                "\nstuck? cargo course exercise {} --hint\n",
+                exercise.name
+            ))?;
+        }
+        return Ok(false);
+    }
+    let first = !progress.is_done(exercise.name);
+    progress.mark_done(exercise.name)?;
+    if first {
+        show_solution(exercise)?;
+    } else {
+        crate::print(&format!(
+            "(passed before too; its solution: cargo course exercise {} --solution)\n",
+            exercise.name
+        ))?;
+    }
+    Ok(true)
+}
+
+/// Check now, then on every change of the file's modification time, until Ctrl-C.
+fn watch(exercise: &Exercise, seed: Option<u64>, progress: Progress) -> Result<(), Exit> {
+    let file = exercise_file(&crate::workspace::root()?, exercise.name);
+    let modified =
+        |file: &Path| -> Option<SystemTime> { std::fs::metadata(file).ok()?.modified().ok() };
+    let mut progress = Some(progress);
+    let mut seen = None;
+    loop {
+        let now = modified(&file);
+        if now != seen || seen.is_none() {
+            seen = now;
+            let progress = match progress.take() {
+                Some(progress) => progress,
+                None => Progress::load()?,
+            };
+            check_and_record(exercise, seed, progress)?;
+            crate::print(&format!(
+                "\nwatching crates/exercises/src/bin/{}.rs: it polls the file's modification \
+                 time twice a second and checks again on every save. Ctrl-C ends it.\n",
+                exercise.name
+            ))?;
+        }
+        if crate::interrupted() {
+            return Err(Exit::Quiet);
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    }
+}
+
+/// Put back the shipped file from git (HEAD); an edited one is first saved beside it.
+fn reset(exercise: &Exercise) -> Result<(), Exit> {
+    let root = crate::workspace::root()?;
+    let relative = format!("crates/exercises/src/bin/{}.rs", exercise.name);
+    let mut git = Command::new("git");
+    git.arg("-C")
+        .arg(&root)
+        .args(["show", &format!("HEAD:{relative}")]);
+    let shipped = match process::run_bounded(&mut git, b"", Duration::from_secs(20)) {
+        Ok(out) if out.status.is_some_and(|s| s.success()) => out.stdout,
+        Ok(out) => {
+            return Err(fail(format!(
+                "cannot restore {relative}: `git show HEAD:{relative}` failed: {}",
+                String::from_utf8_lossy(&out.stderr).trim()
+            )));
+        }
+        Err(e) => return Err(fail_with(format!("cannot restore {relative}: git"), e)),
+    };
+    let file = root.join(&relative);
+    let said = match std::fs::read(&file) {
+        Ok(current) if current == shipped => format!("{relative} is already as shipped.\n"),
+        Ok(current) => {
+            let saved = free_name(&file);
+            std::fs::write(&saved, current).map_err(|e| {
+                fail_with(
+                    format!("cannot save your version to {}", saved.display()),
+                    e,
+                )
+            })?;
+            std::fs::write(&file, &shipped)
+                .map_err(|e| fail_with(format!("cannot write {relative}"), e))?;
+            format!(
+                "{relative} is as shipped again. Your version is saved in {}\n",
+                saved.strip_prefix(&root).unwrap_or(&saved).display()
+            )
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            std::fs::write(&file, &shipped)
+                .map_err(|e| fail_with(format!("cannot write {relative}"), e))?;
+            format!("{relative} was missing; it is back as shipped.\n")
+        }
+        Err(e) => return Err(fail_with(format!("cannot read {relative}"), e)),
+    };
+    crate::print(&said)
+}
+
+/// `NAME.rs.mine`, or `NAME.rs.mine.2`, … : the first that does not exist (never overwritten).
+fn free_name(file: &Path) -> PathBuf {
+    let base = format!("{}.mine", file.display());
+    (1..)
+        .map(|n| {
+            if n == 1 {
+                PathBuf::from(&base)
+            } else {
+                PathBuf::from(format!("{base}.{n}"))
+            }
+        })
+        .find(|path| !path.exists())
+        .unwrap_or_else(|| PathBuf::from(base))
+}
+
+/// The deliberately wrong programs and the exercise each is checked as, for the golden texts in
+/// `crates/exercises/golden/EXERCISE.PROGRAM.txt`: one exits at once, one hangs, one prints a
+/// server's words without serving.
+pub const GOLDENS: &[(&str, &str)] = &[
+    ("listener-reset", "wrong-exits"),
+    ("fetch-short-body", "wrong-hangs"),
+    ("listener-idle", "wrong-cheats"),
+];
+
+/// The seed of the golden runs.
+const GOLDEN_SEED: u64 = 1;
+
+/// Check each wrong program and hold its masked report against its golden text: what differs,
+/// one item each. `COURSE_BLESS=1` writes the texts instead. The reports name Linux's error
+/// texts, so elsewhere this says it is skipped.
+pub fn golden_problems() -> Result<Vec<String>, Exit> {
+    if !cfg!(target_os = "linux") {
+        process::note_skipped("exercise goldens: the golden texts are Linux runs");
+        return Ok(Vec::new());
+    }
+    let root = crate::workspace::root()?;
+    let bless = std::env::var_os("COURSE_BLESS").is_some();
+    let runs: Vec<_> = std::thread::scope(|scope| {
+        let handles: Vec<_> = GOLDENS
+            .iter()
+            .map(|&(name, wrong)| {
+                // Exit is not Send: a thread's error comes back as its words.
+                scope.spawn(move || -> Result<(String, String, String), String> {
+                    let exercise =
+                        table::find(name).ok_or_else(|| format!("no exercise {name}"))?;
+                    let binary = crate::workspace::binary(wrong).map_err(|e| e.words())?;
+                    let (report, _, ports) = check_binary(exercise, binary, GOLDEN_SEED);
+                    Ok((
+                        name.to_string(),
+                        wrong.to_string(),
+                        conversation::mask(&report, &ports),
+                    ))
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err("a golden run panicked".to_string()))
+            })
+            .collect()
+    });
+    let mut problems = Vec::new();
+    for run in runs {
+        let (name, wrong, masked) = run.map_err(fail)?;
+        let path = root.join(format!("crates/exercises/golden/{name}.{wrong}.txt"));
+        if bless {
+            std::fs::write(&path, &masked)
+                .map_err(|e| fail_with(format!("cannot write {}", path.display()), e))?;
+            continue;
+        }
+        let golden = std::fs::read_to_string(&path).unwrap_or_default();
+        if golden != masked {
+            problems.push(format!(
+                "the checker's report on {wrong} as {name} differs from {} (COURSE_BLESS=1 \
+                 rewrites it):\n{}",
+                path.display(),
+                crate::text::diff(&path.display().to_string(), &golden, &masked)
+            ));
+        }
+    }
+    Ok(problems)
+}
+
+/// The files: every exercise of the table has its program with a TODO, its solution without
+/// one, its page, its lesson, a hint and a question; every program in the folder is in the table.
+fn file_problems(root: &Path) -> Vec<String> {
+    let mut problems = Vec::new();
+    for e in EXERCISES {
+        let program = std::fs::read_to_string(exercise_file(root, e.name)).unwrap_or_default();
+        if !program.contains("TODO") {
+            problems.push(format!(
+                "crates/exercises/src/bin/{}.rs: missing, or no TODO marker",
+                e.name
+            ));
+        }
+        let solution = std::fs::read_to_string(solution_file(root, e.name)).unwrap_or_default();
+        if solution.is_empty() || solution.contains("TODO") {
+            problems.push(format!(
+                "crates/exercises/solutions/{}.rs: missing, or still has a TODO",
+                e.name
+            ));
+        }
+        if !root.join(format!("docs/exercises/{}.md", e.name)).is_file() {
+            problems.push(format!("docs/exercises/{}.md is missing", e.name));
+        }
+        if crate::registry::find(e.lesson).is_err() {
+            problems.push(format!(
+                "{}: its lesson '{}' is not in the registry",
+                e.name, e.lesson
+            ));
+        }
+        if e.hint.trim().is_empty() || e.question.trim().is_empty() {
+            problems.push(format!("{}: no hint or no question", e.name));
+        }
+    }
+    let folder = root.join("crates/exercises/src/bin");
+    let files = std::fs::read_dir(&folder)
+        .map(|d| d.flatten().collect::<Vec<_>>())
+        .unwrap_or_default();
+    for entry in files {
+        let path = entry.path();
+        let Some(stem) = path.file_stem().and_then(|s| s.to_str()) else {
+            continue;
+        };
+        if path.extension().is_some_and(|x| x == "rs") && table::find(stem).is_none() {
+            problems.push(format!(
+                "crates/exercises/src/bin/{stem}.rs is not in the exercise table \
+                 (crates/course/src/exercise/table.rs)"
+            ));
+        }
+    }
+    problems
+}
+
+/// The seeds a solution is checked with: several where the check draws on them.
+fn seeds(exercise: &Exercise) -> &'static [u64] {
+    if exercise.seeded { &[1, 2, 3] } else { &[1] }
+}
+
+/// `--dev-check`; see the help.
+fn dev_check() -> Result<(), Exit> {
+    if let Some(done) = crate::tether::enter(&[])? {
+        return done;
+    }
+    let root = crate::workspace::root()?;
+    let mut problems = file_problems(&root);
+    let mut bins: Vec<String> = Vec::new();
+    for e in EXERCISES {
+        bins.push(e.name.to_string());
+        bins.push(format!("{}-solution", e.name));
+    }
+    for (_, wrong) in GOLDENS {
+        if !bins.iter().any(|b| b == wrong) {
+            bins.push((*wrong).to_string());
+        }
+    }
+    if !build(&bins)? {
+        return Err(fail("cargo could not build the exercises (see above)"));
+    }
+    // Every exercise at once (each on ports of its own): the slowest sets the time.
+    let results: Vec<Result<Vec<String>, String>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = EXERCISES
+            .iter()
+            .map(|e| scope.spawn(move || dev_check_one(e).map_err(|e| e.words())))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|_| Err("a check panicked".into())))
+            .collect()
+    });
+    let mut lines = String::new();
+    for result in results {
+        for line in result.map_err(fail)? {
+            if line.starts_with("PROBLEM") {
+                problems.push(line.clone());
+            }
+            lines.push_str(&line);
+            lines.push('\n');
+        }
+    }
+    let goldens = golden_problems()?;
+    let _ = writeln!(
+        lines,
+        "{} golden texts of the checker's failure messages (wrong programs: {})",
+        if goldens.is_empty() {
+            "ok:"
+        } else {
+            "PROBLEM:"
+        },
+        GOLDENS
+            .iter()
+            .map(|(e, w)| format!("{w} as {e}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    problems.extend(goldens);
+    crate::print(&lines)?;
+    if problems.is_empty() {
+        crate::print(&format!(
+            "dev-check: passed: {} exercises fail as shipped, their solutions pass, files and \
+             goldens agree\n",
+            EXERCISES.len()
+        ))
+    } else {
+        Err(fail(format!(
+            "dev-check found {} problem(s):\n{}",
+            problems.len(),
+            problems.join("\n")
+        )))
+    }
+}
+
+/// One exercise: fails as shipped, its solution passes with every seed. One line each.
+fn dev_check_one(exercise: &Exercise) -> Result<Vec<String>, Exit> {
+    let mut lines = Vec::new();
+    if let Err(why) = exercise.needs.available() {
+        process::note_skipped(&format!("exercise {}: {why}", exercise.name));
+        lines.push(format!("skipped: {} — {why}", exercise.name));
+        return Ok(lines);
+    }
+    let (report, verdict, _) = check_binary(exercise, crate::workspace::binary(exercise.name)?, 1);
+    match verdict {
+        Verdict::FailedAt(_) | Verdict::DidNotFinish(..) => lines.push(format!(
+            "ok: {} fails as shipped ({})",
+            exercise.name,
+            verdict.words()
+        )),
+        _ => lines.push(format!(
+            "PROBLEM: {} as shipped: {}, where it must fail:\n{report}",
+            exercise.name,
+            verdict.words()
+        )),
+    }
+    let solution = crate::workspace::binary(&format!("{}-solution", exercise.name))?;
+    for &seed in seeds(exercise) {
+        let (report, verdict, _) = check_binary(exercise, solution.clone(), seed);
+        if verdict == Verdict::Passed {
+            lines.push(format!(
+                "ok: {}-solution passes with seed {seed}",
+                exercise.name
+            ));
+        } else {
+            lines.push(format!(
+                "PROBLEM: {}-solution with seed {seed}: {}:\n{report}",
+                exercise.name,
+                verdict.words()
+            ));
+        }
+    }
+    Ok(lines)
+}

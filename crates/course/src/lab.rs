@@ -89,9 +89,22 @@ fn experiments() -> String {
     let mut text = String::from("The lesson pages' experiments (`--experiment NAME`):\n");
     for e in EXPERIMENTS {
         text.push_str(&format!(
-            "  cargo course lab {} --experiment {}\n      --link {} --seed {}: {}\n",
-            e.lesson, e.name, e.link, e.seed, e.says
+            "  cargo course lab {} --experiment {}   (--link {} --seed {})\n",
+            e.lesson, e.name, e.link, e.seed
         ));
+        // The sentence, wrapped to the help's 100 columns.
+        let mut line = String::from("     ");
+        for word in e.says.split_whitespace() {
+            if line.len() + 1 + word.len() > 100 {
+                text.push_str(&line);
+                text.push('\n');
+                line = String::from("     ");
+            }
+            line.push(' ');
+            line.push_str(word);
+        }
+        text.push_str(&line);
+        text.push('\n');
     }
     text.push('\n');
     text
@@ -116,6 +129,7 @@ fn client_run(client: &Lesson, experiment: Option<&Experiment>) -> pair::ClientR
         run.checks = checks;
         run.ok = ok;
     }
+    run.gives_up = experiment.gives_up;
     run
 }
 

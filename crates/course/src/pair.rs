@@ -466,6 +466,10 @@ pub struct ClientRun {
     /// What its stdout must show, and what the report says when every check passed.
     pub checks: &'static [Check],
     pub ok: &'static str,
+    /// Where the link keeps the pair from doing what it does on loopback, and the page says so:
+    /// the line (a pattern, as in a check) the client ends with on stderr when it gives up, exit
+    /// 1. The partner's checks are then not asked for; what it printed is shown.
+    pub gives_up: Option<&'static str>,
 }
 
 impl ClientRun {
@@ -482,6 +486,7 @@ impl ClientRun {
             },
             checks: lesson.checks,
             ok: lesson.ok,
+            gives_up: None,
         }
     }
 }
@@ -547,12 +552,16 @@ pub fn show_and_check_as(
     let stdout = text(&outcome.stdout);
     report.push_str(&indent(&stdout));
     let mut problems = Vec::new();
-    match outcome.status {
-        None => problems.push(format!("{} did not finish within {:?}", lesson.name, LIMIT)),
-        Some(status) if !status.success() => {
+    match (outcome.status, client.gives_up) {
+        (None, _) => problems.push(format!("{} did not finish within {:?}", lesson.name, LIMIT)),
+        (Some(status), None) if !status.success() => {
             problems.push(format!("{} ended with {status}", lesson.name));
         }
-        Some(_) => {}
+        (Some(status), Some(_)) if status.code() != Some(1) => problems.push(format!(
+            "{} was to give up (exit status 1), and ended with {status}",
+            lesson.name
+        )),
+        (Some(_), _) => {}
     }
     // What each side must have printed is the registry's: the same `{NAME}` on both sides is the
     // same text (socket-info's `Connected from` address is the one tcp-listener logs).
@@ -568,9 +577,24 @@ pub fn show_and_check_as(
         &outcome.stdout,
         &mut found,
     ));
+    if let Some(line) = client.gives_up {
+        let said = format!("{} on stderr", lesson.name);
+        let stderr = text(&outcome.stderr);
+        let _ = writeln!(report, "  {said}:");
+        report.push_str(&indent(&stderr));
+        problems.extend(check(
+            &said,
+            &[Check::Line(line)],
+            stderr.as_bytes(),
+            &mut found,
+        ));
+    }
     if let Some(peer) = &peer {
         let partner = crate::registry::find(peer.name()).ok();
-        let checks = partner.map_or(&[][..], |p| p.checks);
+        let checks = match client.gives_up {
+            Some(_) => &[][..],
+            None => partner.map_or(&[][..], |p| p.checks),
+        };
         // The partner logs as it serves: wait (bounded) until what it printed passes its checks
         // and nothing more came for 0.1 s (the client is done by now: its
         // partner has written what it will).
@@ -601,7 +625,7 @@ pub fn show_and_check_as(
     }
     if !problems.is_empty() {
         let stderr = text(&outcome.stderr);
-        if !stderr.is_empty() {
+        if !stderr.is_empty() && client.gives_up.is_none() {
             let _ = writeln!(report, "  {} said on stderr:", lesson.name);
             report.push_str(&indent(&stderr));
         }

@@ -285,6 +285,9 @@ fn check_and_record(
 /// Check now, then on every change of the file's modification time, until Ctrl-C.
 fn watch(exercise: &Exercise, seed: Option<u64>, progress: Progress) -> Result<(), Exit> {
     let file = exercise_file(&crate::workspace::root()?, exercise.name);
+    // One seed for the whole watch: each save is checked against the same peer's choices, so a
+    // change in the report is the learner's edit, not a new draw.
+    let seed = Some(seed.unwrap_or_else(crate::link::fresh_seed));
     let modified =
         |file: &Path| -> Option<SystemTime> { std::fs::metadata(file).ok()?.modified().ok() };
     let mut progress = Some(progress);

@@ -42,7 +42,7 @@ other side over real sockets on 127.0.0.1 and tells, step by step, what it did a
                    checker's failure messages match their golden texts
 
 Exit 0: passed (or done); 1: not passed, did not build, or cannot run here; 2: a bad command line
-or a progress file (.course-progress) that is not as the tool wrote it.";
+or a progress file (crates/exercises/.progress) that is not as the tool wrote it.";
 
 /// What the command line asked for.
 #[derive(Default)]

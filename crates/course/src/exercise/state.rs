@@ -1,5 +1,6 @@
-//! The learner's progress: which exercises have passed, one name a line, in `.course-progress` at
-//! the checkout's root (git ignores it; `COURSE_EXERCISE_STATE` names another file, for tests). It
+//! The learner's progress: which exercises have passed, one name a line, in
+//! `crates/exercises/.progress`, beside the exercises and out of `target/`, so `cargo clean` keeps it
+//! (git ignores it; `COURSE_EXERCISE_STATE` names another file, for tests). It
 //! records nothing else: deleting it starts the list over and touches no code.
 
 use std::path::PathBuf;
@@ -20,7 +21,7 @@ pub struct Progress {
 pub fn path() -> Result<PathBuf, Exit> {
     match std::env::var_os("COURSE_EXERCISE_STATE") {
         Some(path) => Ok(PathBuf::from(path)),
-        None => Ok(crate::workspace::root()?.join(".course-progress")),
+        None => Ok(crate::workspace::root()?.join("crates/exercises/.progress")),
     }
 }
 

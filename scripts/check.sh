@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # The project's test command: formatting, lints (warnings are errors), every test, then the course
-# tool's own checks: the pages' expected output against real runs, and the tour of every pair. It
-# ends with one line: what passed, and what was skipped and why (a check that did not run is never
-# counted as passed). Needs only the Rust toolchain (cargo, rustfmt, clippy); python3, strace,
-# iproute2, mdbook and chromium widen what runs, and each one missing is named in that last line.
+# tool's own checks: the pages' expected output against real runs (the lab link's too), the tour of
+# every pair, and the exercises' proof (each fails as shipped, each solution passes). It ends with
+# one line: what passed, and what was skipped and why (a check that did not run is never counted as
+# passed). Needs only the Rust toolchain (cargo, rustfmt, clippy); python3, strace, iproute2,
+# mdbook, chromium, and user namespaces with /dev/net/tun (the lab link) widen what runs, and each
+# one missing is named in that last line.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

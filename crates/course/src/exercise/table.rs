@@ -87,6 +87,7 @@ pub const EXERCISES: &[Exercise] = &[
     checks::fetch_short_body::EXERCISE,
     checks::fetch_one_byte::EXERCISE,
     checks::addr_family::EXERCISE,
+    checks::udp_backoff::EXERCISE,
 ];
 
 /// The exercise called `name`.

@@ -88,6 +88,7 @@ pub const EXERCISES: &[Exercise] = &[
     checks::fetch_one_byte::EXERCISE,
     checks::addr_family::EXERCISE,
     checks::udp_backoff::EXERCISE,
+    checks::udp_once::EXERCISE,
 ];
 
 /// The exercise called `name`.

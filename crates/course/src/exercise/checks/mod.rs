@@ -7,3 +7,4 @@ pub mod fetch_short_body;
 pub mod listener_idle;
 pub mod listener_reset;
 pub mod udp_backoff;
+pub mod udp_once;

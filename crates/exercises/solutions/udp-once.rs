@@ -75,7 +75,10 @@ fn run() -> Result<(), Exit> {
     loop {
         match socket.recv_from(&mut buf) {
             Ok((n, from)) if from != server => {
-                eprintln!("(left out {n} bytes from {}: not the server)", py_addr(from));
+                eprintln!(
+                    "(left out {n} bytes from {}: not the server)",
+                    py_addr(from)
+                );
             }
             Ok((n, _)) if printed.iter().any(|p| p[..] == buf[..n]) => {
                 eprintln!("(left out a copy of a reply already printed)");

@@ -25,9 +25,7 @@ pub struct Link {
 
 /// Step: bring up the lab link of `spec` with `seed`, its wire writing each packet's fate.
 pub fn up(c: &mut Conversation, spec: &str, seed: u64) -> Result<Link, Failure> {
-    let alone = ONE_AT_A_TIME
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner);
+    let alone = ONE_AT_A_TIME.lock().unwrap_or_else(PoisonError::into_inner);
     if !crate::tether::in_lab() {
         return Err(Failure::CannotRun(
             "this check runs inside the lab's namespaces, which `cargo course exercise` enters \

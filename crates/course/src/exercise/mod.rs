@@ -126,8 +126,8 @@ pub fn main(args: Vec<String>) -> Result<(), Exit> {
     // lab link runs inside the lab's namespaces instead (a PID namespace too): it cannot be
     // entered from inside the first.
     if exercise.needs == table::Needs::LabLink {
-        let entered = crate::labnet::preflight("this check")
-            .and_then(|()| crate::tether::enter_lab(&[]));
+        let entered =
+            crate::labnet::preflight("this check").and_then(|()| crate::tether::enter_lab(&[]));
         match entered {
             Ok(Some(done)) => return done,
             Ok(None) => {}
@@ -241,7 +241,13 @@ fn build(bins: &[String]) -> Result<bool, Exit> {
         return Ok(built);
     }
     let mut wire = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
-    wire.args(["build", "--locked", "--package", "lab-wire", "--manifest-path"]);
+    wire.args([
+        "build",
+        "--locked",
+        "--package",
+        "lab-wire",
+        "--manifest-path",
+    ]);
     wire.arg(root.join("Cargo.toml"));
     match process::run_inherited(&mut wire) {
         Ok(status) => Ok(status.success()),
@@ -635,7 +641,10 @@ fn dev_check_one(exercise: &Exercise) -> Result<Vec<String>, Exit> {
     let (report, verdict, _) = check_binary(exercise, crate::workspace::binary(exercise.name)?, 1);
     if let Verdict::CannotRun(why) = &verdict {
         process::note_skipped(&format!("exercise {}: {why}", exercise.name));
-        lines.push(format!("skipped: {} — cannot run here: {why}", exercise.name));
+        lines.push(format!(
+            "skipped: {} — cannot run here: {why}",
+            exercise.name
+        ));
         return Ok(lines);
     }
     match verdict {

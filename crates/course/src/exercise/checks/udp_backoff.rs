@@ -11,8 +11,8 @@ use std::time::Duration;
 use crate::exercise::conversation::{Conversation, Failure, text};
 use crate::exercise::lablink::{self, datagrams};
 use crate::exercise::table::{Exercise, Needs};
-use crate::link::{Direction, Link, Spec, Verdict};
 use crate::link::log::Fate;
+use crate::link::{Direction, Link, Spec, Verdict};
 
 pub const EXERCISE: Exercise = Exercise {
     name: "udp-backoff",
@@ -62,7 +62,11 @@ pub fn sends_needed(seed: u64) -> Option<usize> {
 /// (so one send fails, and the waits show their doubling), and that count.
 fn link_seed(seed: u64) -> (u64, usize) {
     (seed..seed.saturating_add(1000))
-        .find_map(|s| sends_needed(s).filter(|n| (3..=4).contains(n)).map(|n| (s, n)))
+        .find_map(|s| {
+            sends_needed(s)
+                .filter(|n| (3..=4).contains(n))
+                .map(|n| (s, n))
+        })
         .unwrap_or((seed, 0))
 }
 

@@ -69,6 +69,19 @@ pub fn enter_lab(env: &[(&str, String)]) -> Result<Option<Result<(), Exit>>, Exi
     }
 }
 
+/// Whether this process runs inside the lab's namespaces ([`enter_lab`]'s copy, or what it
+/// started): where a lab's wire may be started.
+pub fn in_lab() -> bool {
+    #[cfg(target_os = "linux")]
+    {
+        std::env::var_os(linux::INSIDE_LAB).is_some()
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        false
+    }
+}
+
 /// For the interrupt handler of the copy outside: pass the interrupt on to the copy inside, and
 /// give the process to wait for (unshare, which ends when the copy inside has stopped everything
 /// and exited); `None` when there is no copy inside to tell.

@@ -88,6 +88,10 @@ pub struct Conversation {
     answer: Option<String>,
     /// Every port the check used, for masking in golden texts.
     ports: Vec<u16>,
+    /// What the next client run reads on its stdin (nothing unless [`Conversation::input`]).
+    stdin: Vec<u8>,
+    /// The lab link's view of the run (a ladder of the packets), shown when the check fails.
+    wire: Option<String>,
 }
 
 impl Conversation {
@@ -102,7 +106,25 @@ impl Conversation {
             output: Vec::new(),
             answer: None,
             ports: Vec::new(),
+            stdin: Vec::new(),
+            wire: None,
         }
+    }
+
+    /// The check's seed (a lab-link check seeds its link with it).
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+
+    /// What the next client run reads on its stdin.
+    pub fn input(&mut self, bytes: &[u8]) {
+        self.stdin = bytes.to_vec();
+    }
+
+    /// The wire's view of the run (the packets across the lab link, each with its fate): shown
+    /// under the program's output when the check fails, where the packets explain it.
+    pub fn wire_view(&mut self, ladder: String) {
+        self.wire = Some(ladder);
     }
 
     /// A number from `low` to `high`, from the seed: the same seed, the same number.
@@ -256,6 +278,7 @@ impl Conversation {
         self.command(format!("{} {}", self.name, args.join(" ")));
         let mut command = Command::new(&self.program);
         command.args(args);
+        let stdin = std::mem::take(&mut self.stdin);
         let outcome = std::thread::scope(|scope| {
             if let Some(listener) = listener {
                 scope.spawn(move || {
@@ -264,7 +287,7 @@ impl Conversation {
                     }
                 });
             }
-            process::run_bounded(&mut command, b"", limit)
+            process::run_bounded(&mut command, &stdin, limit)
         });
         let outcome = outcome.map_err(|e| Failure::Expected {
             expected: "the program runs".into(),
@@ -356,6 +379,9 @@ impl Conversation {
         }
         for (err, line) in &self.output {
             let _ = writeln!(out, "  program {} {line}", if *err { '!' } else { '│' });
+        }
+        if let (Some(ladder), Some(_)) = (&self.wire, &failure) {
+            let _ = writeln!(out, "\nthe run as the lab link's wire saw it:\n{ladder}");
         }
         if let Some(answer) = &self.answer {
             let _ = writeln!(out, "\nthe answer: {answer}");

@@ -5,6 +5,7 @@
 
 pub mod checks;
 pub mod conversation;
+pub mod lablink;
 pub mod state;
 pub mod table;
 
@@ -121,8 +122,21 @@ pub fn main(args: Vec<String>) -> Result<(), Exit> {
         return show_solution(exercise);
     }
     // Checking starts programs: the rest runs as process 1 of a private PID namespace where
-    // Linux allows one, so nothing outlives the tool, even after a SIGKILL.
-    if let Some(done) = crate::tether::enter(&[])? {
+    // Linux allows one, so nothing outlives the tool, even after a SIGKILL. A check across the
+    // lab link runs inside the lab's namespaces instead (a PID namespace too): it cannot be
+    // entered from inside the first.
+    if exercise.needs == table::Needs::LabLink {
+        let entered =
+            crate::labnet::preflight("this check").and_then(|()| crate::tether::enter_lab(&[]));
+        match entered {
+            Ok(Some(done)) => return done,
+            Ok(None) => {}
+            Err(why) => {
+                crate::print(&format!("{name}: cannot run here: {}\n", why.words()))?;
+                return Err(Exit::Quiet);
+            }
+        }
+    } else if let Some(done) = crate::tether::enter(&[])? {
         return done;
     }
     if options.watch {
@@ -214,7 +228,28 @@ fn build(bins: &[String]) -> Result<bool, Exit> {
         "exercise: building (cargo build -p exercises {})\n",
         shown.join(" ")
     ))?;
-    match process::run_inherited(&mut command) {
+    let built = match process::run_inherited(&mut command) {
+        Ok(status) => status.success(),
+        Err(e) => return Err(fail_with("cannot run cargo", e)),
+    };
+    // A check across the lab link needs the lab's wire too.
+    let lab = bins.iter().any(|b| {
+        table::find(b.trim_end_matches("-solution"))
+            .is_some_and(|e| e.needs == table::Needs::LabLink)
+    });
+    if !built || !lab {
+        return Ok(built);
+    }
+    let mut wire = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    wire.args([
+        "build",
+        "--locked",
+        "--package",
+        "lab-wire",
+        "--manifest-path",
+    ]);
+    wire.arg(root.join("Cargo.toml"));
+    match process::run_inherited(&mut wire) {
         Ok(status) => Ok(status.success()),
         Err(e) => Err(fail_with("cannot run cargo", e)),
     }
@@ -503,8 +538,32 @@ fn seeds(exercise: &Exercise) -> &'static [u64] {
 
 /// `--dev-check`; see the help.
 fn dev_check() -> Result<(), Exit> {
-    if let Some(done) = crate::tether::enter(&[])? {
+    // Inside the lab's namespaces where the lab can run (its PID namespace ties everything to
+    // the tool as the plain one does), so the lab-link exercises are checked too; elsewhere the
+    // plain tether, and they are noted as skipped.
+    let entered = match crate::labnet::preflight("the lab link")
+        .and_then(|()| crate::tether::enter_lab(&[]))
+    {
+        Ok(entered) => entered,
+        Err(why) => {
+            process::note_skipped(&format!("the lab link: {}", why.words()));
+            crate::tether::enter(&[])?
+        }
+    };
+    if let Some(done) = entered {
         return done;
+    }
+    if crate::tether::in_lab() {
+        // The lab's client side starts with its loopback down; the other checks use 127.0.0.1.
+        let mut up = Command::new("ip");
+        up.args(["link", "set", "lo", "up"]);
+        let works = process::run_bounded(&mut up, b"", Duration::from_secs(5))
+            .is_ok_and(|o| o.status.is_some_and(|s| s.success()));
+        if !works {
+            return Err(fail(
+                "cannot bring up the loopback in the lab's namespace (`ip link set lo up`)",
+            ));
+        }
     }
     let root = crate::workspace::root()?;
     let mut problems = file_problems(&root);
@@ -583,6 +642,14 @@ fn dev_check_one(exercise: &Exercise) -> Result<Vec<String>, Exit> {
         return Ok(lines);
     }
     let (report, verdict, _) = check_binary(exercise, crate::workspace::binary(exercise.name)?, 1);
+    if let Verdict::CannotRun(why) = &verdict {
+        process::note_skipped(&format!("exercise {}: {why}", exercise.name));
+        lines.push(format!(
+            "skipped: {} — cannot run here: {why}",
+            exercise.name
+        ));
+        return Ok(lines);
+    }
     match verdict {
         Verdict::FailedAt(_) | Verdict::DidNotFinish(..) => lines.push(format!(
             "ok: {} fails as shipped ({})",

@@ -809,6 +809,26 @@ pub fn record_link(run: &Run, settings: &Settings) -> Result<(Recording, Finishe
     Ok((recording, finished))
 }
 
+/// The wire's view of a run across the lab link, as a ladder with no calls: each packet the wire
+/// saw, in order, from the side that sent it, with what the link did to it (`✗` for a drop,
+/// `duplicated`), its time in ms since the first. For a check that ran its own peer (an
+/// exercise's), where no strace ran.
+pub fn link_ladder(
+    client: &str,
+    server: &str,
+    events: &[crate::link::log::Event],
+    server_port: u16,
+) -> String {
+    ladder::render(
+        &format!("client: {client}"),
+        &format!("server: {server}"),
+        &[],
+        &[],
+        &linked::packets(events),
+        server_port,
+    )
+}
+
 /// Whether strace runs here.
 fn strace_here() -> bool {
     Command::new("strace")

@@ -6,3 +6,5 @@ pub mod fetch_one_byte;
 pub mod fetch_short_body;
 pub mod listener_idle;
 pub mod listener_reset;
+pub mod udp_backoff;
+pub mod udp_once;

@@ -1,0 +1,82 @@
+//! udp-backoff — exercise 3 (lesson udp-client): retransmit with exponential backoff.
+//!
+//! udp-client's steps, as the 3rd edition's UDP client takes them: connect a UDP socket to the
+//! server, send one line of input as one datagram, print the one reply. As shipped it sends once
+//! and waits 2 s: one lost datagram (the request, or the reply) and it gives up. Find the TODO.
+//!
+//! Run: `echo hello | cargo run -p exercises --bin udp-backoff -- 127.0.0.1 51423`
+//! Try: `cargo run -p udp-echo-server` beside it; check it across a lossy link with
+//!      `cargo course exercise udp-backoff` (page: docs/exercises/udp-backoff.md).
+
+use std::io::{self, BufRead, ErrorKind};
+use std::net::{SocketAddr, UdpSocket};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use lesson_common::{Args, Exit, Transport, fail, fail_with, parse_port, py_addr, resolve, usage};
+
+const USAGE: &str = "HOST PORT|SERVICE";
+const HELP: &str = "\
+Send one line of standard input to a UDP server as one datagram and print its reply. Exercise 3
+of the course: across a link that loses datagrams, send again with exponential backoff.
+
+Arguments:
+  HOST            the server's name or IP address
+  PORT|SERVICE    its port, or a udp service name such as echo
+
+Options:
+  -h, --help      print this help";
+
+fn main() -> ExitCode {
+    lesson_common::report(USAGE, HELP, run())
+}
+
+fn run() -> Result<(), Exit> {
+    let [host, port]: [String; 2] = Args::from_env()?
+        .positional(2)?
+        .try_into()
+        .map_err(|_| usage("give the server's HOST and PORT"))?;
+
+    // 1. The server's address: its IPv4 one, as the listing's AF_INET socket wants.
+    let port = parse_port(&port, Transport::Udp)?;
+    let found = resolve(&host, port, Transport::Udp)
+        .map_err(|e| fail_with(format!("cannot resolve '{host}'"), e))?;
+    let Some(&server) = found.iter().find(|a| a.is_ipv4()).or(found.first()) else {
+        return Err(fail(format!("'{host}' has no address")));
+    };
+
+    // 2. A socket of the server's family, connected: only the server's datagrams reach it.
+    let any: SocketAddr = if server.is_ipv4() {
+        "0.0.0.0:0".parse().map_err(|e| fail_with("address", e))?
+    } else {
+        "[::]:0".parse().map_err(|e| fail_with("address", e))?
+    };
+    let socket = UdpSocket::bind(any)?;
+    socket.connect(server)?;
+
+    // 3. One line of input, without its line end.
+    let mut line = String::new();
+    io::stdin().lock().read_line(&mut line)?;
+    let data = line.trim_end_matches(['\r', '\n']).as_bytes();
+
+    // 4. Send it, and wait for the reply.
+    // TODO: one send, one wait of 2 s: a datagram lost on the way (or its reply) and we give up.
+    //       Send again when no reply comes: wait 0.1 s after the first send, twice as long after
+    //       each next (0.2 s, 0.4 s, …), at most 5 sends, then give up with an error.
+    socket.send(data)?;
+    let wait = Duration::from_secs(2);
+    socket.set_read_timeout(Some(wait))?;
+    let mut buf = [0u8; 65536];
+    match socket.recv(&mut buf) {
+        Ok(n) => {
+            println!("Received: {}", String::from_utf8_lossy(&buf[..n]));
+            Ok(())
+        }
+        // Linux reports an expired read timeout as WouldBlock, Windows as TimedOut.
+        Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => Err(fail(
+            format!("no reply from {} within 2 s", py_addr(server)),
+        )),
+        // Refused: our datagram drew ICMP "port unreachable", so nothing listens there.
+        Err(e) => Err(fail_with(format!("no reply from {}", py_addr(server)), e)),
+    }
+}

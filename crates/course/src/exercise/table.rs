@@ -84,6 +84,7 @@ pub struct Exercise {
 pub const EXERCISES: &[Exercise] = &[
     checks::listener_reset::EXERCISE,
     checks::listener_idle::EXERCISE,
+    checks::try_each_address::EXERCISE,
     checks::fetch_short_body::EXERCISE,
     checks::fetch_one_byte::EXERCISE,
     checks::addr_family::EXERCISE,

@@ -6,3 +6,4 @@ pub mod fetch_one_byte;
 pub mod fetch_short_body;
 pub mod listener_idle;
 pub mod listener_reset;
+pub mod try_each_address;

@@ -130,6 +130,14 @@ fn decode(stdout: &str) -> Option<(String, Verdict, Vec<u16>)> {
     Some((report, verdict, ports.ok()?))
 }
 
+/// A step, `what`, that starts with the commands that make namespaces like the check's: a shell
+/// in them, and their loopback up.
+pub fn entered(c: &mut Conversation, what: &str) {
+    c.step(what);
+    c.command("unshare -rmn    # a shell as root in a user, mount and network namespace of its own");
+    c.command("ip link set lo up");
+}
+
 /// For a check, inside: make `entries` (address, name) the namespace's whole /etc/hosts, and
 /// `hosts: files` the hosts line of its /etc/nsswitch.conf, so that a lookup of those names and
 /// addresses is answered from that file and never becomes a DNS query (none could leave the
@@ -140,9 +148,10 @@ pub fn hosts_file(c: &mut Conversation, entries: &[(&str, &str)]) -> Result<(), 
         .iter()
         .map(|(address, name)| format!("{address} {name}\n"))
         .collect();
-    c.step("make a hosts file of the check's own, in private namespaces (no DNS query is sent)");
-    c.command("unshare -rmn    # a shell as root in a user, mount and network namespace of its own");
-    c.command("ip link set lo up");
+    entered(
+        c,
+        "make a hosts file of the check's own, in private namespaces (no DNS query is sent)",
+    );
     c.command(format!(
         "printf '{}' > /tmp/hosts && mount --bind /tmp/hosts /etc/hosts",
         text.replace('\n', "\\n")

@@ -87,6 +87,7 @@ pub const EXERCISES: &[Exercise] = &[
     checks::try_each_address::EXERCISE,
     checks::fetch_short_body::EXERCISE,
     checks::fetch_one_byte::EXERCISE,
+    checks::echo_no_storm::EXERCISE,
     checks::addr_family::EXERCISE,
 ];
 

@@ -2,6 +2,7 @@
 //! add a file here and a line in `../table.rs`.
 
 pub mod addr_family;
+pub mod echo_no_storm;
 pub mod fetch_one_byte;
 pub mod fetch_short_body;
 pub mod listener_idle;

@@ -200,9 +200,9 @@ fn mount_hosts(text: &str) -> Result<Vec<String>, String> {
     let machine = nsswitch
         .lines()
         .find(|l| l.trim_start().starts_with("hosts:"))
-        .unwrap_or("(no hosts: line, so glibc's default: dns first)")
-        .trim()
-        .to_string();
+        .map_or("(no hosts: line, so glibc's default: dns first)".to_string(), |l| {
+            l.split_whitespace().collect::<Vec<_>>().join(" ")
+        });
     let ours: String = nsswitch
         .lines()
         .filter(|l| !l.trim_start().starts_with("hosts:"))

@@ -88,6 +88,7 @@ pub const EXERCISES: &[Exercise] = &[
     checks::fetch_short_body::EXERCISE,
     checks::fetch_one_byte::EXERCISE,
     checks::echo_no_storm::EXERCISE,
+    checks::validate_by_value::EXERCISE,
     checks::addr_family::EXERCISE,
 ];
 

@@ -8,3 +8,4 @@ pub mod fetch_short_body;
 pub mod listener_idle;
 pub mod listener_reset;
 pub mod try_each_address;
+pub mod validate_by_value;

@@ -66,7 +66,10 @@ fn run() -> Result<(), Exit> {
                 break;
             }
             Err(e) => {
-                eprintln!("cannot connect to {}: {e}; trying the next address", py_addr(target));
+                eprintln!(
+                    "cannot connect to {}: {e}; trying the next address",
+                    py_addr(target)
+                );
                 last = Some((target, e));
             }
         }
@@ -74,7 +77,10 @@ fn run() -> Result<(), Exit> {
     let socket = match (connected, last) {
         (Some(socket), _) => socket,
         (None, Some((target, e))) => {
-            return Err(fail_with(format!("cannot connect to {}", py_addr(target)), e));
+            return Err(fail_with(
+                format!("cannot connect to {}", py_addr(target)),
+                e,
+            ));
         }
         (None, None) => return Err(fail(format!("'{host}' has no address"))),
     };

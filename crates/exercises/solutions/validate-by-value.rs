@@ -146,4 +146,3 @@ fn run() -> Result<(), Exit> {
     writeln!(io::stdout().lock(), "{said}")?; // not println!, which panics on a closed stdout
     ending
 }
-

@@ -77,7 +77,9 @@ pub fn check_inside(exercise: &Exercise, program: &Path, seed: u64) -> (String, 
 /// Inside (`exercise NAME --seed N` with [`INSIDE`] set): bring up the loopback, run the check,
 /// and print what [`check_inside`] reads: the verdict, the ports, then the report.
 pub fn run_inside(exercise: &Exercise, program: PathBuf, seed: u64) -> Result<(), Exit> {
-    let up = Command::new("ip").args(["link", "set", "lo", "up"]).output();
+    let up = Command::new("ip")
+        .args(["link", "set", "lo", "up"])
+        .output();
     let (report, verdict, ports) = match up {
         Ok(out) if out.status.success() => super::check_binary(exercise, program, seed),
         _ => {
@@ -134,7 +136,9 @@ fn decode(stdout: &str) -> Option<(String, Verdict, Vec<u16>)> {
 /// in them, and their loopback up.
 pub fn entered(c: &mut Conversation, what: &str) {
     c.step(what);
-    c.command("unshare -rmn    # a shell as root in a user, mount and network namespace of its own");
+    c.command(
+        "unshare -rmn    # a shell as root in a user, mount and network namespace of its own",
+    );
     c.command("ip link set lo up");
 }
 
@@ -176,7 +180,11 @@ fn mount_hosts(text: &str) -> Result<Vec<String>, String> {
     let dir = scratch.path();
     let mount = |file: &str, over: &str| -> Result<(), String> {
         let path = dir.join(file);
-        let done = Command::new("mount").arg("--bind").arg(&path).arg(over).output();
+        let done = Command::new("mount")
+            .arg("--bind")
+            .arg(&path)
+            .arg(over)
+            .output();
         match done {
             Ok(out) if out.status.success() => Ok(()),
             Ok(out) => Err(format!(
@@ -200,9 +208,10 @@ fn mount_hosts(text: &str) -> Result<Vec<String>, String> {
     let machine = nsswitch
         .lines()
         .find(|l| l.trim_start().starts_with("hosts:"))
-        .map_or("(no hosts: line, so glibc's default: dns first)".to_string(), |l| {
-            l.split_whitespace().collect::<Vec<_>>().join(" ")
-        });
+        .map_or(
+            "(no hosts: line, so glibc's default: dns first)".to_string(),
+            |l| l.split_whitespace().collect::<Vec<_>>().join(" "),
+        );
     let ours: String = nsswitch
         .lines()
         .filter(|l| !l.trim_start().starts_with("hosts:"))
@@ -230,9 +239,13 @@ fn mount_hosts(text: &str) -> Result<Vec<String>, String> {
                 .args(["-t", "tmpfs", "-o", "size=16k", "none", nscd])
                 .output();
             if !hidden.is_ok_and(|o| o.status.success()) {
-                return Err(format!("nscd runs here and its socket ({nscd}) cannot be hidden"));
+                return Err(format!(
+                    "nscd runs here and its socket ({nscd}) cannot be hidden"
+                ));
             }
-            said.push(format!("nscd runs here: its socket is hidden in the namespace ({nscd})"));
+            said.push(format!(
+                "nscd runs here: its socket is hidden in the namespace ({nscd})"
+            ));
         }
     }
     Ok(said)

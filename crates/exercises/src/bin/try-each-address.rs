@@ -63,7 +63,10 @@ fn run() -> Result<(), Exit> {
     };
     let socket = Socket::new(Domain::for_address(target), Type::STREAM, None)?;
     if let Err(e) = socket.connect_timeout(&target.into(), CONNECT_TIMEOUT) {
-        return Err(fail_with(format!("cannot connect to {}", py_addr(target)), e));
+        return Err(fail_with(
+            format!("cannot connect to {}", py_addr(target)),
+            e,
+        ));
     }
 
     // 4. Both ends: getsockname() is our side, getpeername() the server's.

@@ -67,7 +67,10 @@ fn check(c: &mut Conversation) -> Result<(), Failure> {
         text(&word),
         seconds(WAIT)
     ));
-    c.command(format!("printf '{}' | nc -u -w1 127.0.0.1 {port}", text(&word)));
+    c.command(format!(
+        "printf '{}' | nc -u -w1 127.0.0.1 {port}",
+        text(&word)
+    ));
     send(&high, &word, server)?;
     match receive(&high, WAIT) {
         Ok(echo) if echo == word => c.note(format!("got {:?} back", text(&echo))),

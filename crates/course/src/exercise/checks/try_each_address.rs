@@ -45,7 +45,9 @@ fn check(c: &mut Conversation) -> Result<(), Failure> {
         ],
     )?;
 
-    c.step(format!("ask getaddrinfo for {NAME}'s addresses, as your program will"));
+    c.step(format!(
+        "ask getaddrinfo for {NAME}'s addresses, as your program will"
+    ));
     c.command(format!("getent ahosts {NAME}"));
     // std asks getaddrinfo too; one address per socket type, so each once.
     let mut order: Vec<IpAddr> = Vec::new();
@@ -106,11 +108,18 @@ fn connect_via(c: &mut Conversation, at: IpAddr, refused: Option<IpAddr>) -> Res
         return Ok(());
     }
     Err(Failure::Expected {
-        expected: format!("exit status 0, a connection to {}, and `{want}`", py_addr(server)),
+        expected: format!(
+            "exit status 0, a connection to {}, and `{want}`",
+            py_addr(server)
+        ),
         got: format!(
             "{}, {}, and {}",
             outcome.status.map_or(String::new(), |s| s.to_string()),
-            if came.is_some() { "a connection" } else { "no connection" },
+            if came.is_some() {
+                "a connection"
+            } else {
+                "no connection"
+            },
             match stdout.lines().last() {
                 Some(line) => format!("last line {line:?}"),
                 None => "nothing on stdout".into(),

@@ -86,8 +86,11 @@ pub const EXERCISES: &[Exercise] = &[
     checks::listener_idle::EXERCISE,
     checks::udp_backoff::EXERCISE,
     checks::udp_once::EXERCISE,
+    checks::try_each_address::EXERCISE,
     checks::fetch_short_body::EXERCISE,
     checks::fetch_one_byte::EXERCISE,
+    checks::echo_no_storm::EXERCISE,
+    checks::validate_by_value::EXERCISE,
     checks::addr_family::EXERCISE,
 ];
 

@@ -79,6 +79,10 @@ shown <"$state/guard"
 eval "$guard"
 step build "cargo test --workspace --locked --no-run (every test built once)" \
     cargo test --workspace --locked --no-run
+# The programs the runs below start that no test target builds: the lab's wire (transcripts'
+# lab blocks and the lab tests run with COURSE_NO_BUILD, so a wire not built would skip them).
+step bins "cargo build --workspace --bins --locked (every program, the lab's wire among them)" \
+    cargo build --workspace --bins --locked
 
 # Most of the time in the tests is spent waiting on sockets and timeouts, not computing, so they
 # run in three lanes at once (cargo test runs its test binaries one after another), each line

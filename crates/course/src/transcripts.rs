@@ -54,89 +54,65 @@ pub fn main(args: Vec<String>) -> Result<(), Exit> {
     let docs = root.join("docs");
     let pages = pages(&docs)?;
     crate::workspace::build()?;
-    let mut runs: BTreeMap<&'static str, Run> = BTreeMap::new();
-    let mut drift = String::new();
-    let mut blocks = 0;
-    let mut wire_built = false;
+    // First every block each page asks for, checked; then the runs, each once (a lesson's run
+    // fills its output and partner blocks); then the pages, filled.
+    let mut texts = Vec::new();
+    let mut jobs: BTreeMap<Job, Option<Done>> = BTreeMap::new();
     for path in pages {
         let text = fs::read_to_string(&path)
             .map_err(|e| fail_with(format!("cannot read {}", path.display()), e))?;
+        for request in requests(&text) {
+            jobs.insert(job(&path, &request)?, None);
+        }
+        texts.push((path, text));
+    }
+    if jobs.keys().any(|job| matches!(job, Job::Lab(..))) {
+        crate::workspace::build_with(&["lab-wire"])?;
+    }
+    // The three kinds of run at once, each kind one after another: a traced run, a run across
+    // the lab link and a plain run on loopback each take a second or so, and none shares a port
+    // or a namespace with another. Within a kind they stay in turn, so that their timing (which
+    // a lab block's `took about 1 s` shows) is a quiet machine's.
+    let kinds = [Kind::Wire, Kind::Lab, Kind::Plain];
+    let finished: Vec<Vec<(Job, Done)>> = std::thread::scope(|scope| {
+        let running: Vec<_> = kinds
+            .iter()
+            .map(|&kind| {
+                let mine: Vec<Job> = jobs.keys().filter(|j| j.kind() == kind).cloned().collect();
+                scope.spawn(move || mine.into_iter().map(|j| (j.clone(), j.run())).collect())
+            })
+            .collect();
+        running
+            .into_iter()
+            .map(|h| h.join().unwrap_or_default())
+            .collect()
+    });
+    for (job, done) in finished.into_iter().flatten() {
+        jobs.insert(job, Some(done));
+    }
+    let mut drift = String::new();
+    let mut blocks = 0;
+    for (path, text) in texts {
         let mut wanted = Vec::new();
         let mut skipped_here = Vec::new();
         for request in requests(&text) {
-            if request.part == "wire" {
-                let lesson = crate::registry::find(&request.lesson)?;
-                // Each real run takes a second or so: say what is running, so a check of many
-                // pages is never a long silence.
-                let args: String = request.args.iter().map(|a| format!(" {a}")).collect();
-                crate::print(&format!("transcripts: tracing {}{args}\n", lesson.name))?;
-                match crate::record::page_ladder(lesson, &request.args)? {
-                    Ok(ladder) => wanted.push(ladder),
-                    Err(why) => {
-                        // Keep the page's block as it is, and say it was not checked here.
-                        skipped_here.push(format!("{} wire: {why}", lesson.name));
-                        wanted.push(String::new());
-                    }
-                }
-                continue;
-            }
-            if request.part == "lab" {
-                let [name] = &request.args[..] else {
-                    return Err(fail(format!(
-                        "{}: a lab block names one experiment: `{} lab NAME`",
-                        path.display(),
-                        request.lesson
-                    )));
-                };
-                let experiment = crate::registry::experiment(&request.lesson, name)?;
-                if !wire_built {
-                    crate::workspace::build_with(&["lab-wire"])?;
-                    wire_built = true;
-                }
-                crate::print(&format!(
-                    "transcripts: across the lab link: {} --experiment {name}\n",
-                    request.lesson
-                ))?;
-                match lab_run(experiment)? {
-                    Ok(text) => wanted.push(text),
-                    Err(why) => {
-                        skipped_here.push(format!("{} lab {name}: {why}", request.lesson));
-                        wanted.push(String::new());
-                    }
-                }
-                continue;
-            }
-            if !request.args.is_empty() {
-                return Err(fail(format!(
-                    "{}: only a wire block takes the lesson's ARGS, not '{} {}'",
-                    path.display(),
-                    request.lesson,
-                    request.part
-                )));
-            }
-            let lesson = crate::registry::find(&request.lesson).map_err(|_| {
-                fail(format!(
-                    "{}: no lesson '{}' for a transcript",
-                    path.display(),
-                    request.lesson
-                ))
-            })?;
-            if !runs.contains_key(lesson.name) {
-                crate::print(&format!("transcripts: running {}\n", lesson.name))?;
-                runs.insert(lesson.name, run(lesson)?);
-            }
-            let run = &runs[lesson.name];
-            let body = match request.part.as_str() {
-                "output" => run.output.clone(),
-                "partner" => run.partner.clone(),
-                other => {
-                    return Err(fail(format!(
-                        "{}: unknown transcript part '{other}'",
-                        path.display()
-                    )));
-                }
+            let job = job(&path, &request)?;
+            let done = match jobs.get(&job) {
+                Some(Some(done)) => done,
+                _ => return Err(fail(format!("{}: a run did not end", job.name()))),
             };
-            wanted.push(body);
+            match done {
+                Err(why) => return Err(fail(why.clone())),
+                Ok(Err(skip)) => {
+                    // Keep the page's block as it is, and say it was not checked here.
+                    skipped_here.push(format!("{}: {skip}", job.name()));
+                    wanted.push(String::new());
+                }
+                Ok(Ok(run)) => wanted.push(match (&job, request.part.as_str()) {
+                    (Job::Plain(_), "partner") => run.partner.clone(),
+                    _ => run.output.clone(),
+                }),
+            }
         }
         blocks += wanted.len() - skipped_here.len();
         for skip in &skipped_here {
@@ -171,6 +147,7 @@ pub fn main(args: Vec<String>) -> Result<(), Exit> {
         ));
     }
     let verb = if check { "checked" } else { "up to date:" };
+    let runs: Vec<&Job> = jobs.keys().filter(|j| j.kind() == Kind::Plain).collect();
     crate::print(&format!(
         "transcripts: {verb} {blocks} blocks from {} runs\n",
         runs.len()
@@ -271,6 +248,125 @@ pub fn fill(text: &str, bodies: &[String]) -> Result<String, Exit> {
 pub struct Run {
     pub output: String,
     pub partner: String,
+}
+
+/// One run a page's blocks ask for.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Job {
+    /// A traced run's ladder: the lesson, and its own arguments if the block names them.
+    Wire(&'static str, Vec<String>),
+    /// An experiment across the lab link: the lesson and the experiment's name.
+    Lab(&'static str, String),
+    /// The lesson as its page runs it: its output and its partner's.
+    Plain(&'static str),
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Wire,
+    Lab,
+    Plain,
+}
+
+/// What a run gave: its text, or why it could not run here (a skip), or why it failed. (An
+/// [`Exit`] cannot cross threads; its words can.)
+type Done = Result<Result<Run, String>, String>;
+
+/// The run `request` (a block of the page at `path`) asks for; a block no run can fill is an
+/// error, before anything runs.
+fn job(path: &Path, request: &Request) -> Result<Job, Exit> {
+    let lesson = crate::registry::find(&request.lesson).map_err(|_| {
+        fail(format!(
+            "{}: no lesson '{}' for a transcript",
+            path.display(),
+            request.lesson
+        ))
+    })?;
+    match request.part.as_str() {
+        "wire" => Ok(Job::Wire(lesson.name, request.args.clone())),
+        "lab" => {
+            let [name] = &request.args[..] else {
+                return Err(fail(format!(
+                    "{}: a lab block names one experiment: `{} lab NAME`",
+                    path.display(),
+                    request.lesson
+                )));
+            };
+            crate::registry::experiment(&request.lesson, name)?;
+            Ok(Job::Lab(lesson.name, name.clone()))
+        }
+        "output" | "partner" if request.args.is_empty() => Ok(Job::Plain(lesson.name)),
+        "output" | "partner" => Err(fail(format!(
+            "{}: only a wire block takes the lesson's ARGS, not '{} {}'",
+            path.display(),
+            request.lesson,
+            request.part
+        ))),
+        other => Err(fail(format!(
+            "{}: unknown transcript part '{other}'",
+            path.display()
+        ))),
+    }
+}
+
+impl Job {
+    fn kind(&self) -> Kind {
+        match self {
+            Job::Wire(..) => Kind::Wire,
+            Job::Lab(..) => Kind::Lab,
+            Job::Plain(_) => Kind::Plain,
+        }
+    }
+
+    /// `udp-client wire`, `udp-client lab loss`, `udp-client`: for messages.
+    fn name(&self) -> String {
+        match self {
+            Job::Wire(lesson, args) => {
+                let args: String = args.iter().map(|a| format!(" {a}")).collect();
+                format!("{lesson} wire{args}")
+            }
+            Job::Lab(lesson, name) => format!("{lesson} lab {name}"),
+            Job::Plain(lesson) => lesson.to_string(),
+        }
+    }
+
+    /// Run it, saying so first (each run takes a second or so: a check of many pages is never a
+    /// long silence).
+    fn run(self) -> Done {
+        let words = |e: Exit| e.words();
+        let said = match &self {
+            Job::Wire(..) => format!("transcripts: tracing {}\n", self.name()),
+            Job::Lab(lesson, name) => {
+                format!("transcripts: across the lab link: {lesson} --experiment {name}\n")
+            }
+            Job::Plain(lesson) => format!("transcripts: running {lesson}\n"),
+        };
+        crate::print(&said).map_err(words)?;
+        let lesson = crate::registry::find(self.lesson()).map_err(words)?;
+        match &self {
+            Job::Wire(_, args) => Ok(crate::record::page_ladder(lesson, args)
+                .map_err(words)?
+                .map(|ladder| Run {
+                    output: ladder,
+                    partner: String::new(),
+                })
+                .map_err(|why| why.to_string())),
+            Job::Lab(lesson, name) => {
+                let experiment = crate::registry::experiment(lesson, name).map_err(words)?;
+                Ok(lab_run(experiment).map_err(words)?.map(|text| Run {
+                    output: text,
+                    partner: String::new(),
+                }))
+            }
+            Job::Plain(_) => run(lesson).map(Ok).map_err(words),
+        }
+    }
+
+    fn lesson(&self) -> &'static str {
+        match self {
+            Job::Wire(lesson, _) | Job::Lab(lesson, _) | Job::Plain(lesson) => lesson,
+        }
+    }
 }
 
 /// Run `lesson` as its page shows it: a client beside its partner, a server with its client, a

@@ -7,7 +7,9 @@ use std::io::{Read, Write};
 use std::net::{Shutdown, TcpStream};
 use std::time::Duration;
 
-use crate::exercise::conversation::{Conversation, Failure, accept_within, listen, text};
+use crate::exercise::conversation::{
+    Conversation, Failure, accept_within, listen, read_request, text,
+};
 use crate::exercise::table::{Exercise, Needs};
 
 pub const EXERCISE: Exercise = Exercise {
@@ -115,6 +117,7 @@ fn args_for(port: u16) -> Vec<String> {
 /// Write `bytes` one per segment: TCP_NODELAY, so that each small write leaves at once (Nagle
 /// would gather them), and a pause between writes.
 fn one_byte_at_a_time(mut stream: TcpStream, bytes: &[u8], gap: Duration) {
+    read_request(&mut stream);
     let _ = stream.set_nodelay(true);
     for byte in bytes {
         if stream.write_all(std::slice::from_ref(byte)).is_err() {
@@ -128,6 +131,7 @@ fn one_byte_at_a_time(mut stream: TcpStream, bytes: &[u8], gap: Duration) {
 /// A head, then a byte every [`TRICKLE`] until the client goes (a write fails) or the check's
 /// limit has passed.
 fn trickle(mut stream: TcpStream) {
+    read_request(&mut stream);
     let _ = stream.set_nodelay(true);
     let head = b"HTTP/1.0 200 OK\r\nContent-Length: 1000\r\n\r\n";
     if stream.write_all(head).is_err() {

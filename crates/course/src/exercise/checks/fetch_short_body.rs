@@ -6,7 +6,7 @@ use std::io::Write;
 use std::net::Shutdown;
 use std::time::Duration;
 
-use crate::exercise::conversation::{Conversation, Failure, listen, text};
+use crate::exercise::conversation::{Conversation, Failure, listen, read_request, text};
 use crate::exercise::table::{Exercise, Needs};
 
 pub const EXERCISE: Exercise = Exercise {
@@ -46,6 +46,7 @@ fn check(c: &mut Conversation) -> Result<(), Failure> {
     let args = vec!["127.0.0.1".to_string(), port.to_string(), "/".to_string()];
     let served = whole.clone();
     let outcome = c.run_client(&args, LIMIT, Some(listener), move |mut stream| {
+        read_request(&mut stream);
         let _ = stream.write_all(&served);
         let _ = stream.shutdown(Shutdown::Write);
     })?;
@@ -83,6 +84,7 @@ fn check(c: &mut Conversation) -> Result<(), Failure> {
     let args = vec!["127.0.0.1".to_string(), port.to_string(), "/".to_string()];
     let short = [head.as_bytes(), &body[..cut]].concat();
     let outcome = c.run_client(&args, LIMIT, Some(listener), move |mut stream| {
+        read_request(&mut stream);
         let _ = stream.write_all(&short);
         let _ = stream.shutdown(Shutdown::Write);
     })?;

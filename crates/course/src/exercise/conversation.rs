@@ -20,6 +20,10 @@ use crate::link::Rng;
 /// How long a server program may take to print its `Listening on (…)` line.
 pub const STARTUP: Duration = Duration::from_secs(5);
 
+/// How an answer begins when the checker's own run, which finds the true answer, failed: never
+/// a learner's fault, and a problem for `--dev-check` (it reads the reports for it).
+pub const PROBE_FAILED: &str = "(the checker's own probe could not run:";
+
 /// Why a check stopped at its current step.
 #[derive(Debug)]
 pub enum Failure {
@@ -175,6 +179,11 @@ impl Conversation {
             self.name,
             args.join(" ")
         ));
+        self.command(format!(
+            "cargo run -q -p exercises --bin {} -- {}",
+            self.name,
+            args.join(" ")
+        ));
         let mut command = Command::new(&self.program);
         command.args(args);
         let spawned = Spawned::start(&mut command, b"").map_err(|e| Failure::Expected {
@@ -275,7 +284,11 @@ impl Conversation {
         listener: Option<TcpListener>,
         serve: impl FnOnce(TcpStream) + Send,
     ) -> Result<Outcome, Failure> {
-        self.command(format!("{} {}", self.name, args.join(" ")));
+        self.command(format!(
+            "cargo run -q -p exercises --bin {} -- {}",
+            self.name,
+            args.join(" ")
+        ));
         let mut command = Command::new(&self.program);
         command.args(args);
         let stdin = std::mem::take(&mut self.stdin);
@@ -373,7 +386,11 @@ impl Conversation {
             };
             self.output.push((false, how));
         }
-        let _ = writeln!(out, "\nyour program's output (│ stdout, ! stderr):");
+        // Each run's lines come from two pipes read apart: its stdout first, then its stderr.
+        let _ = writeln!(
+            out,
+            "\nyour program's output (│ stdout, then ! stderr, each run's: not interleaved):"
+        );
         if self.output.is_empty() {
             let _ = writeln!(out, "  program │ (nothing)");
         }
@@ -532,8 +549,9 @@ pub fn caret(expected: &[u8], got: &[u8]) -> String {
             .map_or("the end".to_string(), |&b| format!("'{}'", shown_byte(b)))
     };
     let mut out = String::new();
-    let _ = writeln!(out, "     expected: {want}  ({} bytes)", expected.len());
-    let _ = writeln!(out, "     got:      {came}  ({} bytes)", got.len());
+    let bytes = |n: usize| format!("{n} byte{}", if n == 1 { "" } else { "s" });
+    let _ = writeln!(out, "     expected: {want}  ({})", bytes(expected.len()));
+    let _ = writeln!(out, "     got:      {came}  ({})", bytes(got.len()));
     let _ = writeln!(
         out,
         "               {}^ byte {at}: expected {}, got {}",

@@ -5,7 +5,7 @@ use std::io::{self, Read};
 use std::net::TcpListener;
 use std::time::Duration;
 
-use crate::exercise::conversation::{Conversation, Failure, connect};
+use crate::exercise::conversation::{Conversation, Failure, PROBE_FAILED, connect};
 use crate::exercise::table::{Exercise, Needs};
 
 pub const EXERCISE: Exercise = Exercise {
@@ -71,6 +71,6 @@ fn probe() -> String {
         Ok(Ok(n)) => format!(
             "here the read returned {n} bytes (no error: this system reports a reset as a close)"
         ),
-        Err(e) => format!("(the checker's own probe could not run: {e})"),
+        Err(e) => format!("{PROBE_FAILED} {e})"),
     }
 }

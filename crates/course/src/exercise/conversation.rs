@@ -87,6 +87,9 @@ pub struct Conversation {
     name: String,
     steps: Vec<Step>,
     server: Option<Spawned>,
+    /// The server program's stderr lines a check has read already (the report shows them after
+    /// its stdout, with the rest of its stderr).
+    server_err: Vec<String>,
     /// The program's output, each line marked stdout (`false`) or stderr (`true`), run by run.
     output: Vec<(bool, String)>,
     answer: Option<String>,
@@ -107,6 +110,7 @@ impl Conversation {
             name: name.to_string(),
             steps: Vec::new(),
             server: None,
+            server_err: Vec::new(),
             output: Vec::new(),
             answer: None,
             ports: Vec::new(),
@@ -217,6 +221,13 @@ impl Conversation {
         self.used_port(port);
         self.note(format!("it printed: {line}"));
         Ok(port)
+    }
+
+    /// The server program's next line on stderr, waiting at most `wait`.
+    pub fn server_error_line(&mut self, wait: Duration) -> Option<String> {
+        let line = self.server.as_ref()?.err_line(wait).ok()?;
+        self.server_err.push(line.clone());
+        Some(line)
     }
 
     /// Whether the server program started by [`Conversation::start_server`] still runs.
@@ -376,6 +387,9 @@ impl Conversation {
             server.stop();
             while let Ok(line) = server.line(Duration::from_millis(200)) {
                 self.output.push((false, line));
+            }
+            for line in std::mem::take(&mut self.server_err) {
+                self.output.push((true, line));
             }
             while let Ok(line) = server.err_line(Duration::from_millis(200)) {
                 self.output.push((true, line));

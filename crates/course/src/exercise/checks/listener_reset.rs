@@ -18,7 +18,9 @@ pub const EXERCISE: Exercise = Exercise {
                error? And with the program as shipped, is the next client served?",
     hint: "The `?` after `serve(client)` hands the client's error to run(), and run() returning \
            ends the program. Handle the Result where it comes, as step 5 does for a failed accept: \
-           `match serve(client) { Ok(size) => log.line(…), Err(e) => log.error(…) }`.",
+           `match serve(client) { Ok(size) => log.line(…), Err(e) => log.error(…) }`. Say the \
+           error (log.error writes an `error: …` line on stderr): swallowing it, as \
+           `unwrap_or(0)` would, fails the check.",
     seeded: true,
     check,
 };
@@ -41,7 +43,25 @@ fn check(c: &mut Conversation) -> Result<(), Failure> {
     let size = c.random(1, 3000) as usize;
     let reply = format!("Received {size} bytes\n");
     c.exchange(port, &vec![b'x'; size], reply.as_bytes(), WAIT)?;
-    Ok(())
+    // Served on is half of it: the reset client's failure must be said, not swallowed (a
+    // `serve(client).unwrap_or(0)` would serve on in silence, and log `Received 0 bytes`).
+    c.step("read your server's stderr: the reset connection's failure, said on an `error: …` line");
+    let said = (0..20).find_map(|_| {
+        c.server_error_line(Duration::from_millis(100))
+            .filter(|line| line.starts_with("error: "))
+    });
+    match said {
+        Some(line) => {
+            c.note(format!("it said: {line}"));
+            Ok(())
+        }
+        None => Err(Failure::Expected {
+            expected: "an `error: …` line on stderr for the connection its client reset (the \
+                       server logs it, and serves on)"
+                .into(),
+            got: "no `error:` line on stderr within 2 s: the failure was swallowed".into(),
+        }),
+    }
 }
 
 /// Close with a reset: SO_LINGER on with a time of 0 makes close() send RST, not FIN.

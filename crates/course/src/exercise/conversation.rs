@@ -87,8 +87,9 @@ pub struct Conversation {
     name: String,
     steps: Vec<Step>,
     server: Option<Spawned>,
-    /// The server program's stderr lines a check has read already (the report shows them after
-    /// its stdout, with the rest of its stderr).
+    /// The server program's stdout and stderr lines a check has read already (the report shows
+    /// them with the rest of each).
+    server_out: Vec<String>,
     server_err: Vec<String>,
     /// The program's output, each line marked stdout (`false`) or stderr (`true`), run by run.
     output: Vec<(bool, String)>,
@@ -110,6 +111,7 @@ impl Conversation {
             name: name.to_string(),
             steps: Vec::new(),
             server: None,
+            server_out: Vec::new(),
             server_err: Vec::new(),
             output: Vec::new(),
             answer: None,
@@ -221,6 +223,13 @@ impl Conversation {
         self.used_port(port);
         self.note(format!("it printed: {line}"));
         Ok(port)
+    }
+
+    /// The server program's next line on stdout, waiting at most `wait`.
+    pub fn server_output_line(&mut self, wait: Duration) -> Option<String> {
+        let line = self.server.as_ref()?.line(wait).ok()?;
+        self.server_out.push(line.clone());
+        Some(line)
     }
 
     /// The server program's next line on stderr, waiting at most `wait`.
@@ -385,6 +394,9 @@ impl Conversation {
         if let Some(mut server) = self.server.take() {
             let exited = server.wait(Duration::from_millis(50)).ok().flatten();
             server.stop();
+            for line in std::mem::take(&mut self.server_out) {
+                self.output.push((false, line));
+            }
             while let Ok(line) = server.line(Duration::from_millis(200)) {
                 self.output.push((false, line));
             }

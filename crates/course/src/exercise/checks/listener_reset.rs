@@ -45,7 +45,27 @@ fn check(c: &mut Conversation) -> Result<(), Failure> {
     c.exchange(port, &vec![b'x'; size], reply.as_bytes(), WAIT)?;
     // Served on is half of it: the reset client's failure must be said, not swallowed (a
     // `serve(client).unwrap_or(0)` would serve on in silence, and log `Received 0 bytes`).
-    c.step("read your server's stderr: the reset connection's failure, said on an `error: …` line");
+    c.step(
+        "read your server's log: no `Received 0 bytes` for the reset client, and its failure \
+         said on an `error: …` line on stderr",
+    );
+    // Its stdout up to the normal client's line: a swallowed error shows as 0 bytes received.
+    let served = format!("Received {size} bytes");
+    let mut swallowed = false;
+    while let Some(line) = c.server_output_line(Duration::from_secs(1)) {
+        swallowed |= line == "Received 0 bytes";
+        if line == served {
+            break;
+        }
+    }
+    if swallowed {
+        return Err(Failure::Expected {
+            expected: "the reset connection's error said on stderr, not its size".into(),
+            got: "`Received 0 bytes` on stdout: the error was swallowed (as `unwrap_or(0)` \
+                  does), and a reset reads as an empty message"
+                .into(),
+        });
+    }
     let said = (0..20).find_map(|_| {
         c.server_error_line(Duration::from_millis(100))
             .filter(|line| line.starts_with("error: "))

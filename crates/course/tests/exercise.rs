@@ -91,7 +91,8 @@ fn a_garbled_progress_file_is_a_clear_error() {
 }
 
 /// `--reset` of an edited file saves the learner's version beside it first, and never over an
-/// earlier save; of a deleted file, restores it. In a checkout of its own (a git repository with
+/// earlier save; of a deleted file, restores it; from origin/HEAD when there is one, so a
+/// learner's own commit is not what comes back. In a checkout of its own (a git repository with
 /// the shipped file committed), so the real one is never touched.
 #[test]
 fn reset_restores_and_keeps_the_learners_code() {
@@ -154,6 +155,20 @@ fn reset_restores_and_keeps_the_learners_code() {
     assert!(said.contains("was missing"), "{said}");
     assert_eq!(fs::read_to_string(&file).unwrap(), shipped);
     assert!(reset().contains("already as shipped"));
+
+    // A learner who commits their work gets the course as cloned back (origin/HEAD), not their
+    // own commit.
+    git(&["update-ref", "refs/remotes/origin/main", "HEAD"]);
+    git(&[
+        "symbolic-ref",
+        "refs/remotes/origin/HEAD",
+        "refs/remotes/origin/main",
+    ]);
+    fs::write(&file, "// my committed attempt\n").unwrap();
+    git(&["commit", "-qam", "mine"]);
+    let said = reset();
+    assert!(said.contains("origin/HEAD"), "{said}");
+    assert_eq!(fs::read_to_string(&file).unwrap(), shipped);
 }
 
 /// The checker's reports on the wrong programs (one exits at once, one hangs, one prints a

@@ -2,7 +2,7 @@
 //! source port.
 //!
 //! udp-echo-server's loop: every datagram goes back to its sender, except one from a port below
-//! 1024, where another echo service (or chargen, or DNS) may sit: two such services would bounce
+//! 1024, where another echo service (or chargen, daytime, qotd) may sit: two such services would bounce
 //! one datagram between them for ever. That one is logged, not echoed.
 //!
 //! Run: `cargo run -p exercises --bin echo-no-storm-solution -- 0`
@@ -33,7 +33,7 @@ Example:
   cargo run -p exercises --bin echo-no-storm-solution -- 0    (then send it a line with nc -u)";
 /// The listing's `recvfrom(8192)`: the most we echo back.
 const ECHO_LIMIT: usize = 8192;
-/// Source ports below this belong to services (echo, chargen, DNS…) that could answer us back.
+/// Source ports below this belong to services (echo, chargen, daytime, qotd…) that could answer us back.
 const PRIVILEGED: u16 = 1024;
 
 fn main() -> ExitCode {
@@ -101,7 +101,7 @@ fn run() -> Result<(), Exit> {
                 " (truncated: {size} bytes, echoing the first {ECHO_LIMIT})"
             )?;
         }
-        // Deviation: never answer a privileged port, where another echo (or chargen, or DNS)
+        // Deviation: never answer a privileged port, where another echo (or chargen, daytime, qotd)
         // service may sit; two such services would bounce one datagram between them forever.
         let answer = peer.port() >= PRIVILEGED;
         if !answer {

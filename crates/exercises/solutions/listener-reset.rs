@@ -70,7 +70,8 @@ fn run() -> Result<(), Exit> {
 
         // 6. Serve it: read its message, answer with the size. A client that reset its connection
         //    (or any other failure on this one socket) is that client's trouble: say so on stderr
-        //    and go on to the next, as with a failed accept. The listing's `?` ended the server.
+        //    and go on to the next, as with a failed accept, and as the listing's try/except
+        //    does (it prints the traceback). The exercise's `?` ended the server.
         match serve(client) {
             Ok(size) => log.line(format_args!("Received {size} bytes")),
             Err(e) => log.error(format_args!("a client's connection failed: {e}")),

@@ -59,9 +59,14 @@ fn run() -> Result<(), Exit> {
     let mut last = None;
     let mut connected = None;
     for &target in &addresses {
-        let socket = Socket::new(Domain::for_address(target), Type::STREAM, None)?;
-        match socket.connect_timeout(&target.into(), CONNECT_TIMEOUT) {
-            Ok(()) => {
+        // A socket of a family this host lacks (EAFNOSUPPORT: IPv6 switched off) is that
+        // address's failure too, not the program's.
+        let tried = Socket::new(Domain::for_address(target), Type::STREAM, None).and_then(|s| {
+            s.connect_timeout(&target.into(), CONNECT_TIMEOUT)?;
+            Ok(s)
+        });
+        match tried {
+            Ok(socket) => {
                 connected = Some(socket);
                 break;
             }

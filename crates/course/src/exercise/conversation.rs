@@ -20,6 +20,10 @@ use crate::link::Rng;
 /// How long a server program may take to print its `Listening on (…)` line.
 pub const STARTUP: Duration = Duration::from_secs(5);
 
+/// How an answer begins when the checker's own run, which finds the true answer, failed: never
+/// a learner's fault, and a problem for `--dev-check` (it reads the reports for it).
+pub const PROBE_FAILED: &str = "(the checker's own probe could not run:";
+
 /// Why a check stopped at its current step.
 #[derive(Debug)]
 pub enum Failure {
@@ -83,6 +87,10 @@ pub struct Conversation {
     name: String,
     steps: Vec<Step>,
     server: Option<Spawned>,
+    /// The server program's stdout and stderr lines a check has read already (the report shows
+    /// them with the rest of each).
+    server_out: Vec<String>,
+    server_err: Vec<String>,
     /// The program's output, each line marked stdout (`false`) or stderr (`true`), run by run.
     output: Vec<(bool, String)>,
     answer: Option<String>,
@@ -103,6 +111,8 @@ impl Conversation {
             name: name.to_string(),
             steps: Vec::new(),
             server: None,
+            server_out: Vec::new(),
+            server_err: Vec::new(),
             output: Vec::new(),
             answer: None,
             ports: Vec::new(),
@@ -175,6 +185,11 @@ impl Conversation {
             self.name,
             args.join(" ")
         ));
+        self.command(format!(
+            "cargo run -q -p exercises --bin {} -- {}",
+            self.name,
+            args.join(" ")
+        ));
         let mut command = Command::new(&self.program);
         command.args(args);
         let spawned = Spawned::start(&mut command, b"").map_err(|e| Failure::Expected {
@@ -208,6 +223,20 @@ impl Conversation {
         self.used_port(port);
         self.note(format!("it printed: {line}"));
         Ok(port)
+    }
+
+    /// The server program's next line on stdout, waiting at most `wait`.
+    pub fn server_output_line(&mut self, wait: Duration) -> Option<String> {
+        let line = self.server.as_ref()?.line(wait).ok()?;
+        self.server_out.push(line.clone());
+        Some(line)
+    }
+
+    /// The server program's next line on stderr, waiting at most `wait`.
+    pub fn server_error_line(&mut self, wait: Duration) -> Option<String> {
+        let line = self.server.as_ref()?.err_line(wait).ok()?;
+        self.server_err.push(line.clone());
+        Some(line)
     }
 
     /// Whether the server program started by [`Conversation::start_server`] still runs.
@@ -275,7 +304,11 @@ impl Conversation {
         listener: Option<TcpListener>,
         serve: impl FnOnce(TcpStream) + Send,
     ) -> Result<Outcome, Failure> {
-        self.command(format!("{} {}", self.name, args.join(" ")));
+        self.command(format!(
+            "cargo run -q -p exercises --bin {} -- {}",
+            self.name,
+            args.join(" ")
+        ));
         let mut command = Command::new(&self.program);
         command.args(args);
         let stdin = std::mem::take(&mut self.stdin);
@@ -361,8 +394,14 @@ impl Conversation {
         if let Some(mut server) = self.server.take() {
             let exited = server.wait(Duration::from_millis(50)).ok().flatten();
             server.stop();
+            for line in std::mem::take(&mut self.server_out) {
+                self.output.push((false, line));
+            }
             while let Ok(line) = server.line(Duration::from_millis(200)) {
                 self.output.push((false, line));
+            }
+            for line in std::mem::take(&mut self.server_err) {
+                self.output.push((true, line));
             }
             while let Ok(line) = server.err_line(Duration::from_millis(200)) {
                 self.output.push((true, line));
@@ -373,7 +412,11 @@ impl Conversation {
             };
             self.output.push((false, how));
         }
-        let _ = writeln!(out, "\nyour program's output (│ stdout, ! stderr):");
+        // Each run's lines come from two pipes read apart: its stdout first, then its stderr.
+        let _ = writeln!(
+            out,
+            "\nyour program's output (│ stdout, then ! stderr, each run's: not interleaved):"
+        );
         if self.output.is_empty() {
             let _ = writeln!(out, "  program │ (nothing)");
         }
@@ -532,8 +575,9 @@ pub fn caret(expected: &[u8], got: &[u8]) -> String {
             .map_or("the end".to_string(), |&b| format!("'{}'", shown_byte(b)))
     };
     let mut out = String::new();
-    let _ = writeln!(out, "     expected: {want}  ({} bytes)", expected.len());
-    let _ = writeln!(out, "     got:      {came}  ({} bytes)", got.len());
+    let bytes = |n: usize| format!("{n} byte{}", if n == 1 { "" } else { "s" });
+    let _ = writeln!(out, "     expected: {want}  ({})", bytes(expected.len()));
+    let _ = writeln!(out, "     got:      {came}  ({})", bytes(got.len()));
     let _ = writeln!(
         out,
         "               {}^ byte {at}: expected {}, got {}",

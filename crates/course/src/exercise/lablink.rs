@@ -86,6 +86,8 @@ pub struct Datagram {
     pub payload: Vec<u8>,
     /// When it came to the wire (µs on the machine's clock): about when its sender sent it.
     pub arrived_us: u64,
+    /// When the wire let it go on to its receiver (µs), unless it was dropped.
+    pub left_us: Option<u64>,
     pub fate: Fate,
 }
 
@@ -110,10 +112,31 @@ pub fn datagrams(events: &[Event]) -> Vec<Datagram> {
                 to: SocketAddr::new(address(16)?, port(header + 2)?),
                 payload: b.get(header + 8..)?.to_vec(),
                 arrived_us: event.arrived_us,
+                left_us: event.left_us,
                 fate: event.fate,
             })
         })
         .collect()
+}
+
+/// The checker's server's reply to `request`: not an echo, so that a client cannot print it
+/// without receiving it (a program that printed its own stdin back would pass an echo): the
+/// request in capitals, a colon, and `nonce`, drawn from the check's seed.
+pub fn reply_to(request: &[u8], nonce: u64) -> Vec<u8> {
+    format!(
+        "{}:{nonce}",
+        String::from_utf8_lossy(request).to_uppercase()
+    )
+    .into_bytes()
+}
+
+/// How a check shows its server, which no program of the course plays: what it answers.
+pub fn server_note(c: &mut Conversation, port: u16, nonce: &str) {
+    c.note(format!(
+        "the checker's server answers as `cargo course lab on server -- udp-echo-server --bind \
+         192.0.2.2 {port}` would, except that its reply is the request in capitals, a colon and \
+         {nonce}: a reply your client cannot make up, only receive"
+    ));
 }
 
 /// The wire's view of the run for the report: the ladder of its packets.

@@ -37,7 +37,8 @@ other side over real sockets on 127.0.0.1 and tells, step by step, what it did a
   NAME --hint      the hint
   NAME --solution  the solution (crates/exercises/solutions/NAME.rs)
   NAME --seed N    replay the check's random choices of an earlier run (its report names N)
-  --reset NAME     put back the file as shipped (as in your last git commit); an edited file is
+  --reset NAME     put back the file as shipped: as in origin/HEAD (the course as you cloned it)
+                   when that ref exists, else as in your last commit (HEAD); an edited file is
                    first saved beside it, as NAME.rs.mine
   --dev-check      the course's own check: each exercise fails as shipped, each solution passes
                    (several seeds), hints and TODOs are there, every file is in the table, and the
@@ -87,6 +88,12 @@ fn parse(args: &[String]) -> Result<Options, Exit> {
     {
         return Err(usage(format!(
             "unknown exercise '{name}' (one of: {})",
+            table::names()
+        )));
+    }
+    if (options.hint || options.solution || options.watch) && options.name.is_none() {
+        return Err(usage(format!(
+            "--hint, --solution and --watch take an exercise's name (one of: {})",
             table::names()
         )));
     }
@@ -335,11 +342,23 @@ fn watch(exercise: &Exercise, seed: Option<u64>, progress: Progress) -> Result<(
     let modified =
         |file: &Path| -> Option<SystemTime> { std::fs::metadata(file).ok()?.modified().ok() };
     let mut progress = Some(progress);
+    // The first round always checks; after that, a change of the modification time does. A file
+    // that is gone is said once, and polled quietly until it is back.
     let mut seen = None;
+    let mut first = true;
     loop {
         let now = modified(&file);
-        if now != seen || seen.is_none() {
+        if now.is_none() && (first || seen.is_some()) {
+            seen = None;
+            first = false;
+            crate::print(&format!(
+                "\nthe file is gone: `cargo course exercise --reset {}` brings it back (watching \
+                 for it to return).\n",
+                exercise.name
+            ))?;
+        } else if now.is_some() && (first || now != seen) {
             seen = now;
+            first = false;
             let progress = match progress.take() {
                 Some(progress) => progress,
                 None => Progress::load()?,
@@ -358,19 +377,32 @@ fn watch(exercise: &Exercise, seed: Option<u64>, progress: Progress) -> Result<(
     }
 }
 
-/// Put back the shipped file from git (HEAD); an edited one is first saved beside it.
+/// Put back the shipped file from git: from `origin/HEAD` (the course as cloned) when that ref
+/// exists, so a learner who committed their work does not get their own commit back, else from
+/// `HEAD`. An edited file is first saved beside it.
 fn reset(exercise: &Exercise) -> Result<(), Exit> {
     let root = crate::workspace::root()?;
     let relative = format!("crates/exercises/src/bin/{}.rs", exercise.name);
-    let mut git = Command::new("git");
-    git.arg("-C")
-        .arg(&root)
-        .args(["show", &format!("HEAD:{relative}")]);
-    let shipped = match process::run_bounded(&mut git, b"", Duration::from_secs(20)) {
+    let git = |args: &[&str]| {
+        let mut git = Command::new("git");
+        git.arg("-C").arg(&root).args(args);
+        process::run_bounded(&mut git, b"", Duration::from_secs(20))
+    };
+    let cloned = git(&["rev-parse", "--verify", "--quiet", "origin/HEAD"])
+        .is_ok_and(|out| out.status.is_some_and(|s| s.success()));
+    let (from, whence) = if cloned {
+        ("origin/HEAD", "the course as cloned, origin/HEAD")
+    } else {
+        (
+            "HEAD",
+            "your last commit, HEAD: this clone has no origin/HEAD",
+        )
+    };
+    let shipped = match git(&["show", &format!("{from}:{relative}")]) {
         Ok(out) if out.status.is_some_and(|s| s.success()) => out.stdout,
         Ok(out) => {
             return Err(fail(format!(
-                "cannot restore {relative}: `git show HEAD:{relative}` failed: {}",
+                "cannot restore {relative}: `git show {from}:{relative}` failed: {}",
                 String::from_utf8_lossy(&out.stderr).trim()
             )));
         }
@@ -378,7 +410,9 @@ fn reset(exercise: &Exercise) -> Result<(), Exit> {
     };
     let file = root.join(&relative);
     let said = match std::fs::read(&file) {
-        Ok(current) if current == shipped => format!("{relative} is already as shipped.\n"),
+        Ok(current) if current == shipped => {
+            format!("{relative} is already as shipped (in {whence}).\n")
+        }
         Ok(current) => {
             let saved = free_name(&file);
             std::fs::write(&saved, current).map_err(|e| {
@@ -390,14 +424,14 @@ fn reset(exercise: &Exercise) -> Result<(), Exit> {
             std::fs::write(&file, &shipped)
                 .map_err(|e| fail_with(format!("cannot write {relative}"), e))?;
             format!(
-                "{relative} is as shipped again. Your version is saved in {}\n",
+                "{relative} is as shipped again (from {whence}). Your version is saved in {}\n",
                 saved.strip_prefix(&root).unwrap_or(&saved).display()
             )
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             std::fs::write(&file, &shipped)
                 .map_err(|e| fail_with(format!("cannot write {relative}"), e))?;
-            format!("{relative} was missing; it is back as shipped.\n")
+            format!("{relative} was missing; it is back as shipped (from {whence}).\n")
         }
         Err(e) => return Err(fail_with(format!("cannot read {relative}"), e)),
     };
@@ -601,10 +635,14 @@ fn dev_check() -> Result<(), Exit> {
             .collect()
     });
     let mut lines = String::new();
+    let mut skipped: Vec<String> = Vec::new();
     for result in results {
         for line in result.map_err(fail)? {
             if line.starts_with("PROBLEM") {
                 problems.push(line.clone());
+            }
+            if let Some(why) = line.strip_prefix("skipped: ") {
+                skipped.push(why.to_string());
             }
             lines.push_str(&line);
             lines.push('\n');
@@ -628,10 +666,17 @@ fn dev_check() -> Result<(), Exit> {
     problems.extend(goldens);
     crate::print(&lines)?;
     if problems.is_empty() {
+        // A skipped exercise is never counted as checked.
+        let checked = EXERCISES.len() - skipped.len();
+        let why = if skipped.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", skipped.join("; "))
+        };
         crate::print(&format!(
-            "dev-check: passed: {} exercises fail as shipped, their solutions pass, files and \
-             goldens agree\n",
-            EXERCISES.len()
+            "dev-check: passed: {checked} exercises checked (each fails as shipped, its solution \
+             passes), {} skipped{why}; files and goldens agree\n",
+            skipped.len()
         ))
     } else {
         Err(fail(format!(
@@ -659,6 +704,14 @@ fn dev_check_one(exercise: &Exercise) -> Result<Vec<String>, Exit> {
         ));
         return Ok(lines);
     }
+    // An answer the checker could not find is the checker's fault, whatever the verdict.
+    let unanswered = |report: &str| report.contains(conversation::PROBE_FAILED);
+    if unanswered(&report) {
+        lines.push(format!(
+            "PROBLEM: {} as shipped: the checker could not find the true answer:\n{report}",
+            exercise.name
+        ));
+    }
     match verdict {
         Verdict::FailedAt(_) | Verdict::DidNotFinish(..) => lines.push(format!(
             "ok: {} fails as shipped ({})",
@@ -674,6 +727,13 @@ fn dev_check_one(exercise: &Exercise) -> Result<Vec<String>, Exit> {
     let solution = crate::workspace::binary(&format!("{}-solution", exercise.name))?;
     for &seed in seeds(exercise) {
         let (report, verdict, _) = check_binary(exercise, solution.clone(), seed);
+        if unanswered(&report) {
+            lines.push(format!(
+                "PROBLEM: {}-solution with seed {seed}: the checker could not find the true \
+                 answer:\n{report}",
+                exercise.name
+            ));
+        }
         if verdict == Verdict::Passed {
             lines.push(format!(
                 "ok: {}-solution passes with seed {seed}",

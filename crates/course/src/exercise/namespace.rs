@@ -160,6 +160,10 @@ pub fn hosts_file(c: &mut Conversation, entries: &[(&str, &str)]) -> Result<(), 
         "printf '{}' > /tmp/hosts && mount --bind /tmp/hosts /etc/hosts",
         text.replace('\n', "\\n")
     ));
+    c.command(
+        "{ grep -v '^hosts:' /etc/nsswitch.conf; echo 'hosts: files'; } > /tmp/nsswitch.conf && \
+         mount --bind /tmp/nsswitch.conf /etc/nsswitch.conf",
+    );
     if inside().is_none() {
         return Err(Failure::CannotRun(
             "the hosts file is only for a check in its own namespaces".into(),

@@ -32,7 +32,7 @@ Example:
   cargo run -p exercises --bin echo-no-storm -- 0    (then send it a line with nc -u)";
 /// The listing's `recvfrom(8192)`: the most we echo back.
 const ECHO_LIMIT: usize = 8192;
-/// Source ports below this belong to services (echo, chargen, DNS…) that could answer us back.
+/// Source ports below this belong to services (echo, chargen, daytime, qotd…) that could answer us back.
 #[allow(dead_code)] // until the TODO below uses it
 const PRIVILEGED: u16 = 1024;
 
@@ -102,8 +102,8 @@ fn run() -> Result<(), Exit> {
             )?;
         }
         // TODO: a datagram from a port below PRIVILEGED may come from another echo service (port
-        //       7), or chargen (19), or DNS (53): answer it, and that service answers the answer,
-        //       for ever. Answer only a source port of PRIVILEGED or above; log the others.
+        //       7), or chargen (19), daytime (13), qotd (17): answer it, and that service answers
+        //       the answer, for ever. Answer only a source port of PRIVILEGED or above; log the others.
         let answer = true;
         if !answer {
             write!(line, " (not echoed: source port below {PRIVILEGED})")?;

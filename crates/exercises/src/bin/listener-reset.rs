@@ -2,7 +2,9 @@
 //!
 //! A copy of tcp-listener that also reads what each client sends, up to EOF, and answers with its
 //! size. As shipped, the first client that resets its connection (SO_LINGER 0, then close) ends
-//! the whole server, as the chapter 3 listing's does: find the TODO.
+//! the whole server: `serve(client)?` hands the client's error up to `run()`, and so loses what
+//! the chapter 3 listing's try/except gave it (a failure of one connection printed, not fatal).
+//! Find the TODO.
 //!
 //! Run: `cargo run -p exercises --bin listener-reset -- 0`
 //! Try: `printf hello | nc -N 127.0.0.1 PORT` beside it; check it with

@@ -73,8 +73,9 @@ fn run() -> Result<(), Exit> {
         match socket.recv_from(&mut buf) {
             Ok((n, _from)) => {
                 // TODO: whatever arrives is printed: a datagram from any sender, and a copy of
-                //       one already printed again. Print only the server's datagrams (connect()
-                //       the socket, or hold `_from` against `server`), and each reply once.
+                //       the reply, or a second answer to the same request. Print only the
+                //       server's datagrams (connect() the socket, or hold `_from` against
+                //       `server`), and only one reply to the one request.
                 println!("Received: {}", String::from_utf8_lossy(&buf[..n]));
                 replies += 1;
             }

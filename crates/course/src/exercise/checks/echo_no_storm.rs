@@ -1,7 +1,8 @@
 //! Exercise 8, echo-no-storm: never echo to a privileged source port. In namespaces of its own
 //! ([`namespace`]), where the checker is root and may bind ports below 1024, it sends a datagram
-//! from port 7 (echo), playing an echo service there, and one from port 19 (chargen); then one
-//! from a port the kernel picks, which must come back. Datagrams on one loopback are handled in
+//! from port 7 (echo), playing an echo service there, one from port 19 (chargen), and one from a
+//! privileged port drawn from the seed (so refusing 7 and 19 alone does not pass); then one from
+//! a port the kernel picks, which must come back. Datagrams on one loopback are handled in
 //! order, so once that echo is back the server has dealt with the first two.
 
 use std::io;
@@ -20,8 +21,8 @@ pub const EXERCISE: Exercise = Exercise {
     question: "the checker plays an echo service on port 7 (whatever comes there goes back) and \
                sends your server one datagram from that port. With the program as shipped, how \
                many times does that datagram go back and forth before someone stops it?",
-    hint: "A source port below 1024 belongs to a service (echo 7, chargen 19, DNS 53), which may \
-           answer whatever it gets. Before the send_to, decide: `let answer = peer.port() >= \
+    hint: "A source port below 1024 belongs to a service (echo 7, chargen 19, daytime 13, qotd \
+           17…), which may answer whatever it gets: any of them, not a list of a few. Before the send_to, decide: `let answer = peer.port() >= \
            PRIVILEGED;`. Log the datagram either way, and say on its line that it was not echoed.",
     seeded: true,
     check,
@@ -43,7 +44,18 @@ fn check(c: &mut Conversation) -> Result<(), Failure> {
     let port = c.start_server(&["--bind", "127.0.0.1", "0"])?;
     let server = ("127.0.0.1", port);
     let mut sent = Vec::new();
-    for (from, service) in [(7, "echo"), (19, "chargen")] {
+    // A third privileged port from the seed: any port below 1024 may be a service's.
+    let third = loop {
+        let port = c.random(1, 1023) as u16;
+        if port != 7 && port != 19 {
+            break port;
+        }
+    };
+    for (from, service) in [
+        (7, "echo"),
+        (19, "chargen"),
+        (third, "privileged, from the seed"),
+    ] {
         let word = c.letters(8);
         c.step(format!(
             "from port {from} ({service}) send {:?} to 127.0.0.1:{port}",
@@ -88,7 +100,9 @@ fn check(c: &mut Conversation) -> Result<(), Failure> {
         }
     }
 
-    c.step("look for anything sent back to ports 7 and 19; play the echo service on port 7");
+    c.step(format!(
+        "look for anything sent back to ports 7, 19 and {third}; play the echo service on port 7"
+    ));
     let mut bounced = 0;
     let mut wrong = Vec::new();
     for (from, socket, word) in &sent {
@@ -109,7 +123,7 @@ fn check(c: &mut Conversation) -> Result<(), Failure> {
         }
     }
     if wrong.is_empty() {
-        c.note("nothing came back to either");
+        c.note("nothing came back to any of them");
         c.answer(format!(
             "none here: your server logged the datagram from port 7 and did not answer it. As \
              shipped it bounces until one side stops: the checker's echo service stops after \
@@ -117,13 +131,24 @@ fn check(c: &mut Conversation) -> Result<(), Failure> {
         ));
         return Ok(());
     }
-    c.answer(format!(
-        "it went back and forth {bounced} times, until the checker's echo service stopped at \
-         {BOUNCES}. Two real echo services never stop: each answer is a new datagram to answer, \
-         for as long as neither loses one."
-    ));
+    c.answer(if bounced > 0 {
+        format!(
+            "it went back and forth {bounced} times, until the checker's echo service stopped \
+             at {BOUNCES}. Two real echo services never stop: each answer is a new datagram to \
+             answer, for as long as neither loses one."
+        )
+    } else {
+        format!(
+            "as shipped, back and forth until one side stops: the checker's echo service stops \
+             after {BOUNCES}, two real echo services never do. Here your server did not answer \
+             port 7, but it answered another port below 1024, where a service may sit as well."
+        )
+    });
     Err(Failure::Expected {
-        expected: "nothing back to ports 7 and 19: a service may sit there and answer".into(),
+        expected: format!(
+            "nothing back to ports 7, 19 and {third}: a service may sit on any port below 1024 \
+             and answer"
+        ),
         got: format!(
             "{}{}",
             wrong.join(", "),

@@ -8,7 +8,7 @@ use std::net::{Shutdown, TcpStream};
 use std::time::Duration;
 
 use crate::exercise::conversation::{
-    Conversation, Failure, accept_within, listen, read_request, text,
+    Conversation, Failure, PROBE_FAILED, accept_within, listen, read_request, text,
 };
 use crate::exercise::table::{Exercise, Needs};
 
@@ -153,6 +153,8 @@ fn probe(response: &[u8]) -> String {
         let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
         let mut client = TcpStream::connect(listener.local_addr()?)?;
         client.set_read_timeout(Some(Duration::from_secs(2)))?;
+        // The server reads the request before it answers (read_request), as the check's does.
+        client.write_all(b"GET / HTTP/1.0\r\n\r\n")?;
         let served = response.to_vec();
         let server = std::thread::spawn(move || {
             if let Ok(Some(stream)) = accept_within(&listener, Duration::from_secs(2)) {
@@ -178,6 +180,6 @@ fn probe(response: &[u8]) -> String {
              reads for those {bytes} bytes (the last read returning 0, the end). A read returns \
              what has arrived, not what was sent as one message."
         ),
-        Err(e) => format!("(the checker's own probe could not run: {e})"),
+        Err(e) => format!("{PROBE_FAILED} {e})"),
     }
 }

@@ -5,7 +5,7 @@ use std::io::{self, Read};
 use std::net::TcpListener;
 use std::time::Duration;
 
-use crate::exercise::conversation::{Conversation, Failure, connect};
+use crate::exercise::conversation::{Conversation, Failure, PROBE_FAILED, connect};
 use crate::exercise::table::{Exercise, Needs};
 
 pub const EXERCISE: Exercise = Exercise {
@@ -18,7 +18,9 @@ pub const EXERCISE: Exercise = Exercise {
                error? And with the program as shipped, is the next client served?",
     hint: "The `?` after `serve(client)` hands the client's error to run(), and run() returning \
            ends the program. Handle the Result where it comes, as step 5 does for a failed accept: \
-           `match serve(client) { Ok(size) => log.line(…), Err(e) => log.error(…) }`.",
+           `match serve(client) { Ok(size) => log.line(…), Err(e) => log.error(…) }`. Say the \
+           error (log.error writes an `error: …` line on stderr): swallowing it, as \
+           `unwrap_or(0)` would, fails the check.",
     seeded: true,
     check,
 };
@@ -41,7 +43,45 @@ fn check(c: &mut Conversation) -> Result<(), Failure> {
     let size = c.random(1, 3000) as usize;
     let reply = format!("Received {size} bytes\n");
     c.exchange(port, &vec![b'x'; size], reply.as_bytes(), WAIT)?;
-    Ok(())
+    // Served on is half of it: the reset client's failure must be said, not swallowed (a
+    // `serve(client).unwrap_or(0)` would serve on in silence, and log `Received 0 bytes`).
+    c.step(
+        "read your server's log: no `Received 0 bytes` for the reset client, and its failure \
+         said on an `error: …` line on stderr",
+    );
+    // Its stdout up to the normal client's line: a swallowed error shows as 0 bytes received.
+    let served = format!("Received {size} bytes");
+    let mut swallowed = false;
+    while let Some(line) = c.server_output_line(Duration::from_secs(1)) {
+        swallowed |= line == "Received 0 bytes";
+        if line == served {
+            break;
+        }
+    }
+    if swallowed {
+        return Err(Failure::Expected {
+            expected: "the reset connection's error said on stderr, not its size".into(),
+            got: "`Received 0 bytes` on stdout: the error was swallowed (as `unwrap_or(0)` \
+                  does), and a reset reads as an empty message"
+                .into(),
+        });
+    }
+    let said = (0..20).find_map(|_| {
+        c.server_error_line(Duration::from_millis(100))
+            .filter(|line| line.starts_with("error: "))
+    });
+    match said {
+        Some(line) => {
+            c.note(format!("it said: {line}"));
+            Ok(())
+        }
+        None => Err(Failure::Expected {
+            expected: "an `error: …` line on stderr for the connection its client reset (the \
+                       server logs it, and serves on)"
+                .into(),
+            got: "no `error:` line on stderr within 2 s: the failure was swallowed".into(),
+        }),
+    }
 }
 
 /// Close with a reset: SO_LINGER on with a time of 0 makes close() send RST, not FIN.
@@ -71,6 +111,6 @@ fn probe() -> String {
         Ok(Ok(n)) => format!(
             "here the read returned {n} bytes (no error: this system reports a reset as a close)"
         ),
-        Err(e) => format!("(the checker's own probe could not run: {e})"),
+        Err(e) => format!("{PROBE_FAILED} {e})"),
     }
 }

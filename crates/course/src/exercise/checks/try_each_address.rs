@@ -143,11 +143,13 @@ fn answer(c: &mut Conversation, server: SocketAddr, refused: SocketAddr) {
         Ok(_) => "connected (something else listens there)".into(),
     };
     c.answer(format!(
-        "getaddrinfo gave {} first and {} second (RFC 6724's order: here IPv6's loopback \
-         before IPv4's). A connect to {} {what}. A program that tries only the first address \
+        "getaddrinfo gave {} first and {} second (RFC 6724's order: here {}'s loopback \
+         before {}'s). A connect to {} {what}. A program that tries only the first address \
          stops there; one that goes on reaches {}.",
         refused.ip(),
         server.ip(),
+        if refused.is_ipv6() { "IPv6" } else { "IPv4" },
+        if server.is_ipv6() { "IPv6" } else { "IPv4" },
         py_addr(refused),
         py_addr(server)
     ));

@@ -1,9 +1,11 @@
 //! Exercise 3, udp-backoff: retransmit with exponential backoff. Checked across the lab link with
-//! 50 % loss both ways: the checker is an echo server on the server's side (192.0.2.2); the
-//! learner's client runs on the client's side. The link's seed is one on whose drops a client
-//! must send 3 or 4 times; the wire's account of each datagram says how many the client sent and
-//! when, so the check holds the count (at most 5) and the waits between sends (each about twice
-//! the last) against what the exercise asks.
+//! 50 % loss both ways: the checker is the server on the server's side (192.0.2.2), answering each
+//! request with the line in capitals and a number from the seed (not an echo: a client cannot
+//! make the reply up); the learner's client runs on the client's side. The link's seed is one on
+//! whose drops a client must send 3 or 4 times; the wire's account of each datagram says how many
+//! the client sent and when, so the check holds the count (at most 5, and none after the first
+//! reply that got through) and the waits between sends (each about twice the last) against what
+//! the exercise asks.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -20,8 +22,8 @@ pub const EXERCISE: Exercise = Exercise {
     title: "retransmit with exponential backoff, across a 50 % loss link",
     needs: Needs::LabLink,
     question: "the link loses half the datagrams both ways, so a send gets its reply through one \
-               time in four. With the seed the check names, how many datagrams will your client \
-               send before the reply arrives, and how long will it have waited?",
+               time in four. On average, how many sends does a client make until a reply gets \
+               through? And with `--seed 1`, whose link the page shows, how many does it make?",
     hint: "Put the send and the receive in a loop: `let mut wait = Duration::from_millis(100); \
            for sent in 1..=5 { socket.send(data)?; socket.set_read_timeout(Some(wait))?; match \
            socket.recv(&mut buf) { Ok(n) => { print it; return Ok(()) } Err(e) if the kind is \
@@ -70,26 +72,30 @@ fn link_seed(seed: u64) -> (u64, usize) {
         .unwrap_or((seed, 0))
 }
 
+/// How long after the first reply reached the client a send of its still counts as crossing
+/// that reply (the client's timer ran out as the reply came): a few ms.
+const SLACK_US: u64 = 10_000;
+
 fn check(c: &mut Conversation) -> Result<(), Failure> {
     let (seed, needed) = link_seed(c.seed());
     let length = c.random(5, 12) as usize;
     let line = c.letters(length);
+    let nonce = c.random(1000, 9999);
+    let reply = lablink::reply_to(&line, nonce);
     let link = lablink::up(c, SPEC, seed)?;
     let (server, port) = link.server_socket()?;
     c.used_port(port);
     c.step(format!(
-        "echo every datagram on 192.0.2.2:{port} (the server's side), and run your program on \
+        "answer every datagram on 192.0.2.2:{port} (the server's side), and run your program on \
          the client's side with the line {:?} on its stdin",
         text(&line)
     ));
-    c.command(format!(
-        "cargo course lab on server -- udp-echo-server --bind 192.0.2.2 {port}"
-    ));
+    lablink::server_note(c, port, &nonce.to_string());
     c.input(&[line.as_slice(), b"\n"].concat());
     let args = vec!["192.0.2.2".to_string(), port.to_string()];
     let stop = AtomicBool::new(false);
     let outcome = std::thread::scope(|scope| {
-        scope.spawn(|| echo(&server, &stop));
+        scope.spawn(|| answer(&server, nonce, &stop));
         let outcome = c.run_client(&args, LIMIT, None, |_| {});
         stop.store(true, Ordering::Relaxed);
         outcome
@@ -113,17 +119,22 @@ fn check(c: &mut Conversation) -> Result<(), Failure> {
             });
             let what = match (d.fate, echo.map(|r| r.fate)) {
                 (Fate::Lost, _) => "lost on the way",
-                (_, Some(Fate::Lost)) => "arrived, its echo was lost",
-                (_, Some(_)) => "arrived, its echo came back",
+                (_, Some(Fate::Lost)) => "arrived, its reply was lost",
+                (_, Some(_)) => "arrived, its reply came back",
                 (_, None) => "arrived",
             };
             format!("{} {what}", i + 1)
         })
         .collect();
+    let (one_seed, one_needed) = link_seed(1);
+    let one = sends_needed(one_seed).unwrap_or(0).max(one_needed);
     c.answer(format!(
-        "with link seed {seed} (the first from the check's seed {} whose drops make a client \
-         send 3 or 4 times), a client that sends again on each timeout sends {needed} \
-         datagrams; the first reply comes after waits of {}. Your client sent {}: {}.",
+        "4 on average: each send gets its reply through with probability 1/2 × 1/2 = 1/4, and \
+         the mean number of tries until the first success is 1/p = 4 (a client that gives up \
+         after 5 sends gives up (3/4)^5 ≈ 24 % of the time). With --seed 1 (link seed \
+         {one_seed}) a client sends {one} times. In this run (link seed {seed}, the first from \
+         the check's seed {} whose drops make a client send 3 or 4 times) it sends {needed}, \
+         after waits of {}. Your client sent {}: {}.",
         c.seed(),
         (0..needed.saturating_sub(1))
             .map(|i| format!("{} ms", 100 << i))
@@ -137,7 +148,7 @@ fn check(c: &mut Conversation) -> Result<(), Failure> {
         }
     ));
     let outcome = outcome?;
-    let expected = format!("Received: {}", text(&line));
+    let expected = format!("Received: {}", text(&reply));
     let stdout = text(&outcome.stdout);
     if !stdout.lines().any(|l| l == expected) || !outcome.status.is_some_and(|s| s.success()) {
         return Err(Failure::Expected {
@@ -166,6 +177,29 @@ fn check(c: &mut Conversation) -> Result<(), Failure> {
             got: format!("{} datagrams", sends.len()),
         });
     }
+    // A client that has its reply stops sending: the first reply that got through to it ends
+    // the count.
+    let first_reply = all
+        .iter()
+        .filter(|r| r.direction == Direction::ToClient && r.from.port() == port)
+        .find_map(|r| r.left_us);
+    if let Some(at) = first_reply {
+        let after = sends
+            .iter()
+            .filter(|d| d.arrived_us > at + SLACK_US)
+            .count();
+        if after > 0 {
+            return Err(Failure::Expected {
+                expected: "no send after the first reply got through to your client (sends \
+                           until the reply, then stop)"
+                    .into(),
+                got: format!(
+                    "{after} more send(s) after the reply reached your client: does it wait for \
+                     the reply with recv, and stop once it has one?"
+                ),
+            });
+        }
+    }
     c.step("hold the waits between its sends against a doubling backoff, from the wire's times");
     let gaps: Vec<u64> = sends
         .windows(2)
@@ -193,13 +227,14 @@ fn check(c: &mut Conversation) -> Result<(), Failure> {
     Ok(())
 }
 
-/// The checker's echo server: every datagram back to its sender, until `stop`.
-fn echo(socket: &std::net::UdpSocket, stop: &AtomicBool) {
+/// The checker's server: every datagram answered to its sender with [`lablink::reply_to`],
+/// until `stop`.
+fn answer(socket: &std::net::UdpSocket, nonce: u64, stop: &AtomicBool) {
     let _ = socket.set_read_timeout(Some(Duration::from_millis(50)));
     let mut buf = [0u8; 65536];
     while !stop.load(Ordering::Relaxed) {
         if let Ok((n, from)) = socket.recv_from(&mut buf) {
-            let _ = socket.send_to(&buf[..n], from);
+            let _ = socket.send_to(&lablink::reply_to(&buf[..n], nonce), from);
         }
     }
 }

@@ -160,8 +160,17 @@ pub fn main(args: Vec<String>) -> Result<(), Exit> {
 
 /// The list, done or pending, and the next one.
 fn list(progress: &Progress) -> String {
-    let mut out =
-        String::from("#   exercise          lesson           needs                status\n");
+    // The names' column as wide as the longest name, and the heading's with it.
+    let width = EXERCISES
+        .iter()
+        .map(|e| e.name.len())
+        .max()
+        .unwrap_or(0)
+        .max(8);
+    let mut out = format!(
+        "{:<3} {:<width$} {:<16} {:<20} status\n",
+        "#", "exercise", "lesson", "needs"
+    );
     let next = EXERCISES.iter().find(|e| !progress.is_done(e.name));
     for (i, e) in EXERCISES.iter().enumerate() {
         let status = if progress.is_done(e.name) {
@@ -173,7 +182,7 @@ fn list(progress: &Progress) -> String {
         };
         let _ = writeln!(
             out,
-            "{:<3} {:<17} {:<16} {:<20} {status}",
+            "{:<3} {:<width$} {:<16} {:<20} {status}",
             i + 1,
             e.name,
             e.lesson,

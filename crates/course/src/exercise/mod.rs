@@ -166,7 +166,8 @@ fn list(progress: &Progress) -> String {
         .map(|e| e.name.len())
         .max()
         .unwrap_or(0)
-        .max(8);
+        .max(8)
+        + 1;
     let mut out = format!(
         "{:<3} {:<width$} {:<16} {:<20} status\n",
         "#", "exercise", "lesson", "needs"

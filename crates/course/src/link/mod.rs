@@ -267,6 +267,12 @@ impl Counters {
         self.lost + self.too_big + self.dead
     }
 
+    /// The packets the counts account for: each sent, dropped, or the copy of one sent. Equal
+    /// to `offered` once nothing is held ([`Link::flush`]).
+    pub fn accounted(&self) -> u64 {
+        self.sent - self.duplicated + self.dropped()
+    }
+
     fn count(&mut self, verdict: &Verdict) {
         match verdict {
             Verdict::Send(flight) => {
@@ -403,6 +409,20 @@ impl Link {
         let way = &mut self.ways[direction.index()];
         let before = out.len();
         way.stack.tick(now, out);
+        for verdict in &out[before..] {
+            way.counters.count(verdict);
+        }
+    }
+
+    /// The link is going down at `now`: push everything the `direction`'s stack still holds to
+    /// `out`, each at the end of its hold (or `now`, if later), so that every packet offered has
+    /// been sent or dropped: `offered` is then what [`Counters::accounted`] adds up.
+    pub fn flush(&mut self, direction: Direction, now: Duration, out: &mut Vec<Verdict>) {
+        let way = &mut self.ways[direction.index()];
+        let before = out.len();
+        while let Some(at) = way.stack.wake() {
+            way.stack.tick(at.max(now), out);
+        }
         for verdict in &out[before..] {
             way.counters.count(verdict);
         }

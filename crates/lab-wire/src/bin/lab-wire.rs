@@ -125,6 +125,7 @@ mod wire {
         let link = Arc::new(Mutex::new(Link::new(&spec, seed)));
         let client = Arc::new(client);
         let server = Arc::new(server);
+        let mut ways = Vec::new();
         for (direction, from, to) in [
             (Direction::ToServer, client.clone(), server.clone()),
             (Direction::ToClient, server, client),
@@ -141,13 +142,20 @@ mod wire {
             });
             let reader = way.clone();
             std::thread::spawn(move || reader.read_from(&from));
-            std::thread::spawn(move || way.release());
+            let releaser = way.clone();
+            std::thread::spawn(move || releaser.release());
+            ways.push(way);
         }
 
         // 5. Until stdin ends: the tool closes it when the run is over, and the kernel does when
         //    the tool dies. The process then ends, and its threads with it.
         let mut sink = [0u8; 64];
         while std::io::stdin().read(&mut sink).is_ok_and(|n| n > 0) {}
+        // What the link still holds (reorder) or the wire still queues (delay) goes now, late
+        // but sent and counted: every packet offered is then sent or dropped, none forgotten.
+        for way in &ways {
+            way.flush();
+        }
         let link = lock(&link);
         for direction in Direction::BOTH {
             out.line(&end_line(direction, &link.counters(direction)));
@@ -292,16 +300,20 @@ mod wire {
                 if !lab_traffic(packet) {
                     continue;
                 }
+                // The queue before the link, and both held from the link's decision to the send,
+                // in the same order as the release thread takes them: otherwise a packet the
+                // release thread has just let go could reach the device after one decided later,
+                // while the log says it left first.
+                let mut queue = lock(&self.queue);
                 let now = self.start.elapsed();
                 lock(&self.link).pass(self.direction, packet.to_vec(), now, &mut verdicts);
-                self.deliver(&mut verdicts, now);
+                self.deliver(&mut queue, &mut verdicts, now);
             }
         }
 
         /// Send or queue each verdict's packet (in order: once one waits, all after it wait
         /// behind it), writing its event if asked.
-        fn deliver(&self, verdicts: &mut Vec<Verdict>, now: Duration) {
-            let mut queue = lock(&self.queue);
+        fn deliver(&self, queue: &mut Queue, verdicts: &mut Vec<Verdict>, now: Duration) {
             for verdict in verdicts.drain(..) {
                 if self.out.events {
                     let event = Event::of(self.direction, &verdict, self.start_us);
@@ -327,6 +339,19 @@ mod wire {
             self.due.notify_one();
         }
 
+        /// At the end: send at once what the link holds and what waits in the queue, in their
+        /// order (the lab is over, so their times no longer matter).
+        fn flush(&self) {
+            let mut queue = lock(&self.queue);
+            let mut verdicts = Vec::new();
+            let now = self.start.elapsed();
+            lock(&self.link).flush(self.direction, now, &mut verdicts);
+            self.deliver(&mut queue, &mut verdicts, now);
+            while let Some(Reverse((_, _, Bytes(bytes)))) = queue.waiting.pop() {
+                let _ = self.to.send(&bytes);
+            }
+        }
+
         /// Send each waiting packet at its time, and let the link release what it holds when it
         /// asks to be woken. Sleeps on the condition variable, never spins.
         fn release(&self) {
@@ -343,10 +368,9 @@ mod wire {
                 }
                 let wake = lock(&self.link).wake(self.direction);
                 if wake.is_some_and(|at| at <= now) {
+                    // The queue stays locked from the link's release to the send (see read_from).
                     lock(&self.link).tick(self.direction, now, &mut verdicts);
-                    drop(queue);
-                    self.deliver(&mut verdicts, now);
-                    queue = lock(&self.queue);
+                    self.deliver(&mut queue, &mut verdicts, now);
                     continue;
                 }
                 let next = queue.waiting.peek().map(|Reverse((due, _, _))| *due);

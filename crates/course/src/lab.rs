@@ -113,6 +113,9 @@ fn experiments() -> String {
 /// How the client runs: as the registry says, or as the experiment changes it.
 fn client_run(client: &Lesson, experiment: Option<&Experiment>) -> pair::ClientRun {
     let mut run = pair::ClientRun::of(client);
+    // A client that gives up after its timeout has done right if the link dropped its packets:
+    // the lab says so once it knows what the link did (`across`).
+    run.may_give_up = client.gives_up;
     let Some(experiment) = experiment else {
         return run;
     };
@@ -189,7 +192,10 @@ fn across(client: &'static Lesson, settings: &Settings, run: &pair::ClientRun) -
     };
     let outcome = pair::show_and_check_as(client, &place, run);
     let report = match &outcome {
-        Ok((pair::Step::Passed(report) | pair::Step::Failed(report), time)) => {
+        Ok((
+            pair::Step::Passed(report) | pair::Step::Failed(report) | pair::Step::GaveUp(report),
+            time,
+        )) => {
             format!("{}{}\n", shortened(report), took(client.name, *time))
         }
         Err(pair::Skip(why)) => format!("  skipped ({why})\n"),
@@ -200,6 +206,25 @@ fn across(client: &'static Lesson, settings: &Settings, run: &pair::ClientRun) -
     match outcome {
         Ok((pair::Step::Passed(_), _)) => Ok(()),
         Ok((pair::Step::Failed(_), _)) => Err(Exit::Quiet),
+        Ok((pair::Step::GaveUp(_), _)) => {
+            let total = finished.towards_server.plus(finished.towards_client);
+            let packets = if total.offered == 1 { "packet" } else { "packets" };
+            if total.dropped() > 0 {
+                // What a client with a timeout should do when its packets are lost.
+                crate::print(&format!(
+                    "{} gave up: the link dropped {} of {} {packets}\n",
+                    client.name,
+                    total.dropped(),
+                    total.offered
+                ))
+            } else {
+                crate::print(&format!(
+                    "  FAIL: {} gave up, though the link dropped none of its {} {packets}\n",
+                    client.name, total.offered
+                ))?;
+                Err(Exit::Quiet)
+            }
+        }
         Err(pair::Skip(why)) => Err(fail(why)),
     }
 }

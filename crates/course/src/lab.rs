@@ -208,7 +208,11 @@ fn across(client: &'static Lesson, settings: &Settings, run: &pair::ClientRun) -
         Ok((pair::Step::Failed(_), _)) => Err(Exit::Quiet),
         Ok((pair::Step::GaveUp(_), _)) => {
             let total = finished.towards_server.plus(finished.towards_client);
-            let packets = if total.offered == 1 { "packet" } else { "packets" };
+            let packets = if total.offered == 1 {
+                "packet"
+            } else {
+                "packets"
+            };
             if total.dropped() > 0 {
                 // What a client with a timeout should do when its packets are lost.
                 crate::print(&format!(
@@ -375,8 +379,19 @@ fn on(args: &[String]) -> Result<(), Exit> {
     let status = test_support::process::run_inherited(&mut nsenter)
         .map_err(|e| fail_with("cannot run nsenter (util-linux)", e))?;
     if status.success() {
-        Ok(())
-    } else {
-        Err(Exit::Quiet)
+        return Ok(());
     }
+    // The command's own exit, as a shell gives it: its code, or 128 + the signal that ended it.
+    #[cfg(unix)]
+    let signal = std::os::unix::process::ExitStatusExt::signal(&status);
+    #[cfg(not(unix))]
+    let signal: Option<i32> = None;
+    let code = status.code().or(signal.map(|s| 128 + s)).unwrap_or(1);
+    // Ended under it: `lab up` went, and its PID namespace with everything in it.
+    if held_by()?.is_none() {
+        eprintln!("error: the lab link went down (Ctrl-C on `lab up`)");
+    }
+    use std::io::Write as _;
+    let _ = std::io::stdout().flush();
+    std::process::exit(code)
 }

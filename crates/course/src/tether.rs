@@ -288,7 +288,10 @@ mod linux {
                  `sysctl user.max_user_namespaces=15000`"
             );
         }
-        if is("/proc/sys/kernel/apparmor_restrict_unprivileged_userns", "1") {
+        if is(
+            "/proc/sys/kernel/apparmor_restrict_unprivileged_userns",
+            "1",
+        ) {
             return format!(
                 "{NEEDS}, and AppArmor refuses them to unprivileged programs \
                  (kernel.apparmor_restrict_unprivileged_userns is 1, as Ubuntu sets it since \
@@ -362,7 +365,10 @@ mod tests {
         let none = |_: &str| None;
         assert!(blocker(false, false, none).contains("install util-linux"));
         assert!(blocker(true, false, none).contains("--kill-child (util-linux 2.32"));
-        let zero = |file: &str| file.ends_with("unprivileged_userns_clone").then(|| "0".into());
+        let zero = |file: &str| {
+            file.ends_with("unprivileged_userns_clone")
+                .then(|| "0".into())
+        };
         assert!(blocker(true, true, zero).contains("sysctl kernel.unprivileged_userns_clone=1"));
         let max = |file: &str| file.ends_with("max_user_namespaces").then(|| "0".into());
         assert!(blocker(true, true, max).contains("user.max_user_namespaces=15000"));

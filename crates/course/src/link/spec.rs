@@ -291,6 +291,13 @@ impl Display for Spec {
                 .iter()
                 .filter(|&&(_, s)| s == scope)
                 .map(|&(setting, _)| setting)
+                // `loss=0%` (the lab's spec when none is given) impairs nothing: not said.
+                .filter(|setting| {
+                    !matches!(
+                        setting,
+                        Setting::Loss(p) | Setting::Duplicate(p) | Setting::Reorder(p) if p.ppm() == 0
+                    )
+                })
                 .collect();
             if here.is_empty() {
                 continue;

@@ -247,7 +247,10 @@ fn flushing_accounts_for_every_packet_offered() {
         link.pass(TO_SERVER, bytes(n), ms(n), &mut out);
     }
     let held = link.counters(TO_SERVER);
-    assert!(link.wake(TO_SERVER).is_some(), "the seventh is held: {out:?}");
+    assert!(
+        link.wake(TO_SERVER).is_some(),
+        "the seventh is held: {out:?}"
+    );
     assert!(held.accounted() < held.offered);
     link.flush(TO_SERVER, ms(8), &mut out);
     assert_eq!(link.wake(TO_SERVER), None);

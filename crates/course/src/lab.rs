@@ -146,14 +146,16 @@ fn took(name: &str, took: Duration) -> String {
     }
 }
 
-/// `report` with each very long line cut (a 9000-byte datagram printed back), saying how long it
-/// was.
+/// `report` with each very long line cut (a 9000-byte datagram printed back), saying how long
+/// what it printed was: the data after the line's label (`Received: `), not the report's indent.
 fn shortened(report: &str) -> String {
     const LONGEST: usize = 100;
     let mut out = String::with_capacity(report.len().min(4096));
     for line in report.lines() {
         if line.len() > LONGEST && line.is_char_boundary(60) {
-            out.push_str(&format!("{}… ({} bytes in all)\n", &line[..60], line.len()));
+            let printed = line.trim_start();
+            let data = printed.split_once(": ").map_or(printed, |(_, data)| data);
+            out.push_str(&format!("{}… ({} bytes in all)\n", &line[..60], data.len()));
         } else {
             out.push_str(line);
             out.push('\n');
@@ -289,7 +291,8 @@ In a second terminal, run any command on a side: a lesson by its name, nc, your 
   cargo course lab on server -- tcp-listener --bind 192.0.2.2 1060
   cargo course lab on client -- socket-info 192.0.2.2 1060
   cargo course lab on client -- python2 LISTING.py 192.0.2.2 1060
-Replay these decisions with --seed {seed}. Ctrl-C here ends the link and everything started on it.
+--seed {seed} replays these decisions for the same commands run in the same order (the draws
+follow the packets as they come). Ctrl-C here ends the link and everything started on it.
 "
     ));
     crate::print(&said)?;
@@ -394,4 +397,15 @@ fn on(args: &[String]) -> Result<(), Exit> {
     use std::io::Write as _;
     let _ = std::io::stdout().flush();
     std::process::exit(code)
+}
+
+#[cfg(test)]
+mod tests {
+    /// A cut line counts the data it printed, not the report's indent or the `Received: ` label.
+    #[test]
+    fn a_cut_line_counts_its_data() {
+        let line = format!("    Received: {}\n", "x".repeat(8192));
+        let cut = super::shortened(&line);
+        assert!(cut.ends_with("… (8192 bytes in all)\n"), "{cut}");
+    }
 }

@@ -237,6 +237,13 @@ fn a_lone_held_packet_goes_on_after_the_hold() {
     assert_eq!(sent(&out), [2]);
 }
 
+/// The grammar says how long reorder holds a packet at most: HOLD_LIMIT.
+#[test]
+fn the_grammar_gives_the_hold_limit() {
+    let limit = format!("within {} ms", HOLD_LIMIT.as_millis());
+    assert!(GRAMMAR.contains(&limit), "{GRAMMAR}");
+}
+
 /// A link going down with a packet held (reorder) flushes it, sent and counted: every packet
 /// offered is then accounted for, sent or dropped, whatever the layers held.
 #[test]

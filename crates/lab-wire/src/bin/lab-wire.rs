@@ -102,8 +102,10 @@ mod wire {
                 nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWNET)
                     .map_err(|e| fail_with("cannot make the server's network namespace", e))?;
                 let device = device(1, to_client)?;
-                let notes: Vec<String> =
-                    loopback_up().into_iter().chain(route_mtu(1, to_client)).collect();
+                let notes: Vec<String> = loopback_up()
+                    .into_iter()
+                    .chain(route_mtu(1, to_client))
+                    .collect();
                 Ok((device, namespace_file()?, notes))
             };
             // An Exit is not Send: its words cross instead.
@@ -209,7 +211,15 @@ mod wire {
     fn route_mtu(i: usize, mtu: Option<u16>) -> Option<String> {
         let n = mtu.filter(|n| *n < course::link::spec::IPV6_MIN_MTU)?;
         let set = std::process::Command::new("ip")
-            .args(["-4", "route", "replace", "192.0.2.0/24", "dev", DEVICE, "src"])
+            .args([
+                "-4",
+                "route",
+                "replace",
+                "192.0.2.0/24",
+                "dev",
+                DEVICE,
+                "src",
+            ])
             .arg(V4[i].to_string())
             .args(["mtu", "lock"])
             .arg(n.to_string())

@@ -371,8 +371,8 @@ pub static EXPERIMENTS: &[Experiment] = &[
         checks: None,
         gives_up: None,
         says: "the request's segment is lost, the FIN after it crosses, and the server's SACK \
-               tells the client: its kernel resends the request one round trip later (a fast \
-               retransmit, RACK), not after a timeout, and the body arrives whole",
+               tells the client: its kernel resends the request a round trip and RACK's reorder \
+               window later (a fast retransmit), not after a timeout, and the body arrives whole",
     },
     Experiment {
         lesson: "http-fetch",

@@ -394,9 +394,8 @@ fn on(args: &[String]) -> Result<(), Exit> {
     if held_by()?.is_none() {
         eprintln!("error: the lab link went down (Ctrl-C on `lab up`)");
     }
-    use std::io::Write as _;
-    let _ = std::io::stdout().flush();
-    std::process::exit(code)
+    crate::set_exit_code(u8::try_from(code).unwrap_or(1).max(1));
+    Err(Exit::Quiet)
 }
 
 #[cfg(test)]

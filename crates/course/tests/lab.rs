@@ -112,6 +112,33 @@ fn udp_client_across_total_loss_gives_up() {
     );
 }
 
+/// A client that gives up after its timeout because the link dropped its datagram did what it
+/// should: outside an experiment too, the lab says so and exits 0, not FAIL.
+#[test]
+fn a_client_giving_up_on_a_lossy_link_is_no_failure() {
+    if !lab_here() {
+        return;
+    }
+    let done = cmd(COURSE)
+        .args([
+            "lab",
+            "udp-client",
+            "--link",
+            "loss=100%@server",
+            "--seed",
+            "1",
+        ])
+        .env("COURSE_NO_BUILD", "1")
+        .run();
+    let out = done.stdout_text();
+    assert_eq!(done.code, Some(0), "{done:?}");
+    assert!(!out.contains("FAIL"), "{out}");
+    assert!(
+        out.contains("udp-client gave up: the link dropped 1 of 1 packet"),
+        "{out}"
+    );
+}
+
 /// A private TMPDIR for one run, so that what the run leaves there is its own: empty at the end.
 #[cfg(target_os = "linux")]
 fn private_tmp(name: &str) -> std::path::PathBuf {
@@ -284,6 +311,12 @@ fn up_then(signal: &str) {
         banner.starts_with("Listening on ('192.0.2.2', "),
         "{banner}"
     );
+    // `lab on` ends with its command's exit status.
+    let done = cmd(COURSE)
+        .args(["lab", "on", "client", "--", "sh", "-c", "exit 3"])
+        .env("COURSE_NO_BUILD", "1")
+        .run();
+    assert_eq!(done.code, Some(3), "{done:?}");
     let mut under = test_support::descendants(up.pid());
     assert!(
         under.iter().any(|(_, name)| name == "lab-wire"),

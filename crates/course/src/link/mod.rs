@@ -135,9 +135,10 @@ pub enum Why {
     Dead { after: u64 },
 }
 
-/// What a real router does with a packet too big for its next link. This link only records it;
-/// building the ICMP answer (which quotes the packet's own header) is the wire's to do, if the
-/// lab ever wants path-MTU discovery to work across it.
+/// What a real router does with a packet too big for its next link. This link only records it:
+/// the hosts already send packets that fit (the wire gives each side the link's MTU), so a
+/// packet over it is rare; building the ICMP answer (which quotes the packet's own header) would
+/// be the wire's to do.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RouterWould {
     /// IPv4 with Don't Fragment set: ICMP type 3 code 4, "fragmentation needed", carrying the

@@ -113,6 +113,9 @@ fn experiments() -> String {
 /// How the client runs: as the registry says, or as the experiment changes it.
 fn client_run(client: &Lesson, experiment: Option<&Experiment>) -> pair::ClientRun {
     let mut run = pair::ClientRun::of(client);
+    // A client that gives up after its timeout has done right if the link dropped its packets:
+    // the lab says so once it knows what the link did (`across`).
+    run.may_give_up = client.gives_up;
     let Some(experiment) = experiment else {
         return run;
     };
@@ -143,14 +146,16 @@ fn took(name: &str, took: Duration) -> String {
     }
 }
 
-/// `report` with each very long line cut (a 9000-byte datagram printed back), saying how long it
-/// was.
+/// `report` with each very long line cut (a 9000-byte datagram printed back), saying how long
+/// what it printed was: the data after the line's label (`Received: `), not the report's indent.
 fn shortened(report: &str) -> String {
     const LONGEST: usize = 100;
     let mut out = String::with_capacity(report.len().min(4096));
     for line in report.lines() {
         if line.len() > LONGEST && line.is_char_boundary(60) {
-            out.push_str(&format!("{}… ({} bytes in all)\n", &line[..60], line.len()));
+            let printed = line.trim_start();
+            let data = printed.split_once(": ").map_or(printed, |(_, data)| data);
+            out.push_str(&format!("{}… ({} bytes in all)\n", &line[..60], data.len()));
         } else {
             out.push_str(line);
             out.push('\n');
@@ -189,7 +194,10 @@ fn across(client: &'static Lesson, settings: &Settings, run: &pair::ClientRun) -
     };
     let outcome = pair::show_and_check_as(client, &place, run);
     let report = match &outcome {
-        Ok((pair::Step::Passed(report) | pair::Step::Failed(report), time)) => {
+        Ok((
+            pair::Step::Passed(report) | pair::Step::Failed(report) | pair::Step::GaveUp(report),
+            time,
+        )) => {
             format!("{}{}\n", shortened(report), took(client.name, *time))
         }
         Err(pair::Skip(why)) => format!("  skipped ({why})\n"),
@@ -200,6 +208,29 @@ fn across(client: &'static Lesson, settings: &Settings, run: &pair::ClientRun) -
     match outcome {
         Ok((pair::Step::Passed(_), _)) => Ok(()),
         Ok((pair::Step::Failed(_), _)) => Err(Exit::Quiet),
+        Ok((pair::Step::GaveUp(_), _)) => {
+            let total = finished.towards_server.plus(finished.towards_client);
+            let packets = if total.offered == 1 {
+                "packet"
+            } else {
+                "packets"
+            };
+            if total.dropped() > 0 {
+                // What a client with a timeout should do when its packets are lost.
+                crate::print(&format!(
+                    "{} gave up: the link dropped {} of {} {packets}\n",
+                    client.name,
+                    total.dropped(),
+                    total.offered
+                ))
+            } else {
+                crate::print(&format!(
+                    "  FAIL: {} gave up, though the link dropped none of its {} {packets}\n",
+                    client.name, total.offered
+                ))?;
+                Err(Exit::Quiet)
+            }
+        }
         Err(pair::Skip(why)) => Err(fail(why)),
     }
 }
@@ -260,7 +291,8 @@ In a second terminal, run any command on a side: a lesson by its name, nc, your 
   cargo course lab on server -- tcp-listener --bind 192.0.2.2 1060
   cargo course lab on client -- socket-info 192.0.2.2 1060
   cargo course lab on client -- python2 LISTING.py 192.0.2.2 1060
-Replay these decisions with --seed {seed}. Ctrl-C here ends the link and everything started on it.
+--seed {seed} replays these decisions for the same commands run in the same order (the draws
+follow the packets as they come). Ctrl-C here ends the link and everything started on it.
 "
     ));
     crate::print(&said)?;
@@ -350,8 +382,29 @@ fn on(args: &[String]) -> Result<(), Exit> {
     let status = test_support::process::run_inherited(&mut nsenter)
         .map_err(|e| fail_with("cannot run nsenter (util-linux)", e))?;
     if status.success() {
-        Ok(())
-    } else {
-        Err(Exit::Quiet)
+        return Ok(());
+    }
+    // The command's own exit, as a shell gives it: its code, or 128 + the signal that ended it.
+    #[cfg(unix)]
+    let signal = std::os::unix::process::ExitStatusExt::signal(&status);
+    #[cfg(not(unix))]
+    let signal: Option<i32> = None;
+    let code = status.code().or(signal.map(|s| 128 + s)).unwrap_or(1);
+    // Ended under it: `lab up` went, and its PID namespace with everything in it.
+    if held_by()?.is_none() {
+        eprintln!("error: the lab link went down (Ctrl-C on `lab up`)");
+    }
+    crate::set_exit_code(u8::try_from(code).unwrap_or(1).max(1));
+    Err(Exit::Quiet)
+}
+
+#[cfg(test)]
+mod tests {
+    /// A cut line counts the data it printed, not the report's indent or the `Received: ` label.
+    #[test]
+    fn a_cut_line_counts_its_data() {
+        let line = format!("    Received: {}\n", "x".repeat(8192));
+        let cut = super::shortened(&line);
+        assert!(cut.ends_with("… (8192 bytes in all)\n"), "{cut}");
     }
 }

@@ -132,6 +132,22 @@ pub fn print(text: &str) -> Result<(), Exit> {
 }
 
 static INTERRUPTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+/// The exit status a command asked for in place of 1 (0: none asked).
+static EXIT_CODE: std::sync::atomic::AtomicU8 = std::sync::atomic::AtomicU8::new(0);
+
+/// The exit status the run asked for instead of the usual 1 of a failure: `lab on` passes its
+/// command's own on. `None`: the usual.
+pub fn exit_code() -> Option<u8> {
+    match EXIT_CODE.load(std::sync::atomic::Ordering::SeqCst) {
+        0 => None,
+        code => Some(code),
+    }
+}
+
+/// End the run with `code` (with [`Exit::Quiet`], so nothing more is said).
+pub(crate) fn set_exit_code(code: u8) {
+    EXIT_CODE.store(code, std::sync::atomic::Ordering::SeqCst);
+}
 /// Set once [`stop_everything`] has begun.
 static STOPPING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 

@@ -445,6 +445,10 @@ pub fn matches(
 pub enum Step {
     Passed(String),
     Failed(String),
+    /// The client gave up waiting for its peer with one of its `may_give_up` lines, as a client
+    /// should when the link drops its packets; everything else was as it should be. Whether that
+    /// is what should have happened is the caller's to say (the lab knows what the link did).
+    GaveUp(String),
 }
 
 /// Why a step could not run here (a missing tool), which is not a failure of the lesson.
@@ -453,7 +457,11 @@ pub struct Skip(pub String);
 /// One lesson run beside its partner at `place`, shown and checked: the tour's step, and the lab's
 /// run across the link.
 pub fn show_and_check(lesson: &Lesson, place: &Place) -> Result<Step, Skip> {
-    show_and_check_as(lesson, place, &ClientRun::of(lesson)).map(|(step, _)| step)
+    show_and_check_as(lesson, place, &ClientRun::of(lesson)).map(|(step, _)| match step {
+        // Not asked for by ClientRun::of, so never here; a failure if it were.
+        Step::GaveUp(report) => Step::Failed(report),
+        step => step,
+    })
 }
 
 /// How the client of a pair runs: the registry's way ([`ClientRun::of`]), or a lab experiment's.
@@ -470,6 +478,10 @@ pub struct ClientRun {
     /// the line (a pattern, as in a check) the client ends with on stderr when it gives up, exit
     /// 1. The partner's checks are then not asked for; what it printed is shown.
     pub gives_up: Option<&'static str>,
+    /// Lines (patterns, any one) the client may end with on stderr, exit 1, when it gives up
+    /// waiting for its peer (the registry's `gives_up`): the step is then [`Step::GaveUp`], not a
+    /// failure, and the partner's checks are not asked for. Empty: a give-up is a failure.
+    pub may_give_up: &'static [&'static str],
 }
 
 impl ClientRun {
@@ -487,6 +499,7 @@ impl ClientRun {
             checks: lesson.checks,
             ok: lesson.ok,
             gives_up: None,
+            may_give_up: &[],
         }
     }
 }
@@ -551,8 +564,28 @@ pub fn show_and_check_as(
     };
     let stdout = text(&outcome.stdout);
     report.push_str(&indent(&stdout));
+    let port = peer.as_ref().map_or(0, |p| p.port);
+    let mut found = HashMap::from([
+        ("PORT".to_string(), port.to_string()),
+        ("SERVER".to_string(), place.server.to_string()),
+        ("CLIENT".to_string(), place.client.to_string()),
+    ]);
+    // Did it give up waiting, with one of the lines it may end with? (exit 1, its last line)
+    let last_said = text(&outcome.stderr)
+        .lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or_default()
+        .to_string();
+    let gave_up = client.gives_up.is_none()
+        && outcome.status.is_some_and(|s| s.code() == Some(1))
+        && client
+            .may_give_up
+            .iter()
+            .any(|p| matches(p, &last_said, &found).is_some());
+    let giving_up = client.gives_up.or(gave_up.then_some("{_}"));
     let mut problems = Vec::new();
-    match (outcome.status, client.gives_up) {
+    match (outcome.status, giving_up) {
         (None, _) => problems.push(format!("{} did not finish within {:?}", lesson.name, LIMIT)),
         (Some(status), None) if !status.success() => {
             problems.push(format!("{} ended with {status}", lesson.name));
@@ -564,20 +597,11 @@ pub fn show_and_check_as(
         (Some(_), _) => {}
     }
     // What each side must have printed is the registry's: the same `{NAME}` on both sides is the
-    // same text (socket-info's `Connected from` address is the one tcp-listener logs).
-    let port = peer.as_ref().map_or(0, |p| p.port);
-    let mut found = HashMap::from([
-        ("PORT".to_string(), port.to_string()),
-        ("SERVER".to_string(), place.server.to_string()),
-        ("CLIENT".to_string(), place.client.to_string()),
-    ]);
-    problems.extend(check(
-        lesson.name,
-        client.checks,
-        &outcome.stdout,
-        &mut found,
-    ));
-    if let Some(line) = client.gives_up {
+    // same text (socket-info's `Connected from` address is the one tcp-listener logs). A client
+    // that gave up never got what its checks look for.
+    let checks = if gave_up { &[][..] } else { client.checks };
+    problems.extend(check(lesson.name, checks, &outcome.stdout, &mut found));
+    if let Some(line) = giving_up {
         let said = format!("{} on stderr", lesson.name);
         let stderr = text(&outcome.stderr);
         let _ = writeln!(report, "  {said}:");
@@ -591,7 +615,7 @@ pub fn show_and_check_as(
     }
     if let Some(peer) = &peer {
         let partner = crate::registry::find(peer.name()).ok();
-        let checks = match client.gives_up {
+        let checks = match giving_up {
             Some(_) => &[][..],
             None => partner.map_or(&[][..], |p| p.checks),
         };
@@ -616,8 +640,14 @@ pub fn show_and_check_as(
         let _ = writeln!(report, "  {} printed:", peer.name());
         report.push_str(&indent(&text));
         if partner.is_none() {
-            // http.server logs each request on stderr.
-            let log = peer_log(peer, Duration::from_secs(5));
+            // http.server logs each request on stderr: wait for it, unless the client gave up,
+            // when no request line is coming (waiting would only stretch the run, and with it
+            // what the link counts).
+            let wait = match giving_up {
+                Some(_) => Duration::from_millis(100),
+                None => Duration::from_secs(5),
+            };
+            let log = peer_log(peer, wait);
             let _ = writeln!(report, "  {} logged (stderr):", peer.name());
             report.push_str(&indent(&log.join("\n")));
         }
@@ -625,7 +655,7 @@ pub fn show_and_check_as(
     }
     if !problems.is_empty() {
         let stderr = text(&outcome.stderr);
-        if !stderr.is_empty() && client.gives_up.is_none() {
+        if !stderr.is_empty() && giving_up.is_none() {
             let _ = writeln!(report, "  {} said on stderr:", lesson.name);
             report.push_str(&indent(&stderr));
         }
@@ -633,6 +663,9 @@ pub fn show_and_check_as(
             let _ = writeln!(report, "  FAIL: {problem}");
         }
         return Ok((Step::Failed(report), took));
+    }
+    if gave_up {
+        return Ok((Step::GaveUp(report), took));
     }
     let _ = writeln!(report, "  ok: {}", fill(client.ok, &found));
     Ok((Step::Passed(report), took))

@@ -53,6 +53,10 @@ pub struct Lesson {
     pub checks: &'static [Check],
     /// What the tour says when every check of the pair passed (`{NAME}` as in the checks).
     pub ok: &'static str,
+    /// The lines (patterns, as in the checks; any one) a client ends with on stderr, exit 1, when
+    /// it gives up waiting for its peer after its timeout: what a client should do when a bad link
+    /// drops its packets (`cargo course lab` then says so, exit 0). Empty: no such line.
+    pub gives_up: &'static [&'static str],
     /// How `cargo course compare` holds it next to the learner's copy of the listing.
     pub compare: Compare,
     /// The socket calls it teaches, for the course map.
@@ -123,6 +127,12 @@ pub static LESSONS: &[Lesson] = &[
             Check::Line("Connected from {FROM}"),
         ],
         ok: "socket-info connected from {FROM}, and tcp-listener logged that same address",
+        gives_up: &[
+            // connect_timeout's own timer, or the kernel's SYN retries running out first.
+            "error: cannot connect to ('{SERVER}', {PORT}): timed out",
+            "error: cannot connect to ('{SERVER}', {PORT}): connection timed out",
+            "error: cannot connect to ('{SERVER}', {PORT}): Connection timed out (os error 110)",
+        ],
         compare: Compare {
             limit_secs: 15,
             // The book's listing connects to www.google.com on the `http` port (80); the lesson
@@ -150,6 +160,11 @@ pub static LESSONS: &[Lesson] = &[
             Check::ServedFile,
         ],
         ok: "the body http-fetch printed is the served file, byte for byte",
+        gives_up: &[
+            "error: Connection error: timed out after {_}",
+            "error: Error receiving data: timed out after {_}",
+            "error: Error receiving data: response not complete within the {_} deadline",
+        ],
         compare: Compare {
             limit_secs: 15,
             edit: "",
@@ -170,6 +185,7 @@ pub static LESSONS: &[Lesson] = &[
         stdin: "hello\n",
         checks: &[Check::Line("Received: hello")],
         ok: "`hello` went out and came back, and udp-echo-server logged its sender",
+        gives_up: &["error: no reply from ('{SERVER}', {PORT}) within {_} s"],
         compare: Compare {
             limit_secs: 4,
             edit: "",
@@ -189,6 +205,7 @@ pub static LESSONS: &[Lesson] = &[
         stdin: "",
         checks: &[Check::Line("Got connection from {FROM}")],
         ok: "",
+        gives_up: &[],
         compare: Compare {
             limit_secs: 15,
             edit: "",
@@ -208,6 +225,7 @@ pub static LESSONS: &[Lesson] = &[
         stdin: "",
         checks: &[Check::Line("Got data from ('{CLIENT}', {_})")],
         ok: "",
+        gives_up: &[],
         compare: Compare {
             limit_secs: 15,
             edit: "",
@@ -228,6 +246,7 @@ pub static LESSONS: &[Lesson] = &[
         // localhost resolves through /etc/hosts, so a loopback address must be among the tuples.
         checks: &[Check::AnyLine(&["{_}('127.0.0.1', {_}", "{_}('::1', {_}"])],
         ok: "exit 0, and a loopback address among the tuples",
+        gives_up: &[],
         compare: Compare {
             limit_secs: 15,
             edit: "",
@@ -248,6 +267,7 @@ pub static LESSONS: &[Lesson] = &[
         // Exit 0 covers both outcomes the listing treats as fine: a validated name, and none.
         checks: &[Check::NotEmpty],
         ok: "exit 0, and a verdict",
+        gives_up: &[],
         compare: Compare {
             limit_secs: 15,
             edit: "",
@@ -350,8 +370,9 @@ pub static EXPERIMENTS: &[Experiment] = &[
         stdin: Input::Lesson,
         checks: None,
         gives_up: None,
-        says: "the request's segment is lost: TCP sends it again after its retransmission \
-               timeout, and the body arrives whole",
+        says: "the request's segment is lost, the FIN after it crosses, and the server's SACK \
+               tells the client: its kernel resends the request a round trip and RACK's reorder \
+               window later (a fast retransmit), not after a timeout, and the body arrives whole",
     },
     Experiment {
         lesson: "http-fetch",
@@ -373,8 +394,9 @@ pub static EXPERIMENTS: &[Experiment] = &[
             "http-fetch gave up after its 2 s read timeout, with the request never answered",
         )),
         gives_up: Some("error: Error receiving data: timed out after 2s"),
-        says: "the link dies after the handshake: the request is sent again and again into \
-               nothing, and http-fetch's 2 s read timeout ends the wait",
+        says: "the link dies after the handshake: a tail-loss probe, then the request again at \
+               each retransmission timeout, doubling, into nothing; http-fetch's 2 s read \
+               timeout ends the wait",
     },
     Experiment {
         lesson: "udp-client",
@@ -414,12 +436,13 @@ pub static EXPERIMENTS: &[Experiment] = &[
         args: &[],
         stdin: Input::Xs(9000),
         checks: Some((
-            &[],
-            "udp-client gave up after its 1 s timeout: the datagram never crossed whole",
+            &[Check::Line("Received: x{_}")],
+            "the x's crossed as fragments of at most 576 bytes and came back whole",
         )),
-        gives_up: Some("error: no reply from ('{SERVER}', {PORT}) within 1 s"),
-        says: "the same datagram's 1500-byte fragments are over a 576-byte link's MTU: the wire \
-               drops every one, and the whole datagram is lost",
+        gives_up: None,
+        says: "the same datagram across a 576-byte link: the sending host fragments it to the \
+               link's MTU (each side's device has it), more and smaller fragments cross, and the \
+               far end reassembles the datagram",
     },
     Experiment {
         lesson: "udp-echo-server",

@@ -53,13 +53,7 @@ pub fn enter_lab(env: &[(&str, String)]) -> Result<Option<Result<(), Exit>>, Exi
         match linux::enter(env, &linux::LAB_WAYS, linux::INSIDE_LAB)? {
             Some(done) => Ok(Some(done)),
             None if std::env::var_os(linux::INSIDE_LAB).is_some() => Ok(None),
-            None => Err(lesson_common::fail(
-                "the lab link needs a user and a network namespace, and `unshare -rnpf true` \
-                 fails here: unprivileged user namespaces are off (on Debian and Ubuntu, as root: \
-                 `sysctl kernel.unprivileged_userns_clone=1`, or on Ubuntu 24.04 \
-                 `sysctl kernel.apparmor_restrict_unprivileged_userns=0`), or unshare \
-                 (util-linux) is missing",
-            )),
+            None => Err(lesson_common::fail(linux::why_no_lab())),
         }
     }
     #[cfg(not(target_os = "linux"))]
@@ -236,6 +230,81 @@ mod linux {
         }))
     }
 
+    /// Why no lab namespace can be made here, in one line that names the one thing that blocks
+    /// it and how to lift it: unshare missing, unshare too old for `--kill-child`, or one of the
+    /// kernel's switches for unprivileged user namespaces.
+    pub(super) fn why_no_lab() -> String {
+        let on_path = std::env::var_os("PATH").is_some_and(|path| {
+            std::env::split_paths(&path).any(|dir| dir.join("unshare").is_file())
+        });
+        let kill_child = || {
+            // No namespace asked for: only whether this unshare knows the option.
+            let mut probe = Command::new("unshare");
+            probe.args(["--kill-child", "true"]);
+            match process::run_bounded(&mut probe, b"", Duration::from_secs(10)) {
+                Ok(o) => !String::from_utf8_lossy(&o.stderr).contains("--kill-child"),
+                Err(_) => true,
+            }
+        };
+        let read = |file: &str| {
+            std::fs::read_to_string(file)
+                .ok()
+                .map(|v| v.trim().to_string())
+        };
+        blocker(on_path, on_path && kill_child(), read)
+    }
+
+    /// [`why_no_lab`]'s reasoning, on what it found: `unshare` on PATH, it knowing
+    /// `--kill-child`, and the sysctl files as `read` gives them.
+    pub(super) fn blocker(
+        unshare: bool,
+        kill_child: bool,
+        read: impl Fn(&str) -> Option<String>,
+    ) -> String {
+        const NEEDS: &str = "the lab link needs a user and a network namespace";
+        if !unshare {
+            return format!(
+                "{NEEDS}, made by unshare, which is not on PATH: install util-linux (apt, dnf \
+                 and apk all call the package util-linux)"
+            );
+        }
+        if !kill_child {
+            return format!(
+                "{NEEDS}, and this unshare does not know --kill-child (util-linux 2.32 or \
+                 later has it): update util-linux"
+            );
+        }
+        let is = |file: &str, value: &str| read(file).is_some_and(|v| v == value);
+        if is("/proc/sys/kernel/unprivileged_userns_clone", "0") {
+            return format!(
+                "{NEEDS}, and this kernel allows them to root only \
+                 (kernel.unprivileged_userns_clone is 0, a Debian patch): as root, `sysctl \
+                 kernel.unprivileged_userns_clone=1`"
+            );
+        }
+        if is("/proc/sys/user/max_user_namespaces", "0") {
+            return format!(
+                "{NEEDS}, and user.max_user_namespaces is 0 here, so none can be made: as root, \
+                 `sysctl user.max_user_namespaces=15000`"
+            );
+        }
+        if is(
+            "/proc/sys/kernel/apparmor_restrict_unprivileged_userns",
+            "1",
+        ) {
+            return format!(
+                "{NEEDS}, and AppArmor refuses them to unprivileged programs \
+                 (kernel.apparmor_restrict_unprivileged_userns is 1, as Ubuntu sets it since \
+                 23.10): as root, `sysctl kernel.apparmor_restrict_unprivileged_userns=0`"
+            );
+        }
+        format!(
+            "{NEEDS}, and `unshare -rnpf --kill-child true` fails here though unshare is \
+             there and the kernel's switches allow it (a container or seccomp policy that \
+             forbids unshare(2)?): run the course on the host, or in a VM"
+        )
+    }
+
     /// Whether unshare can make the namespace `way` here (it says nothing when it cannot).
     fn works(way: &str) -> bool {
         let mut probe = Command::new("unshare");
@@ -283,5 +352,31 @@ mod linux {
             let _ =
                 nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::SIGKILL);
         }
+    }
+}
+
+#[cfg(all(test, target_os = "linux"))]
+mod tests {
+    use super::linux::blocker;
+
+    /// The one thing that blocks the lab is named, in the order it is checked, with its fix.
+    #[test]
+    fn the_message_names_what_blocks_the_lab() {
+        let none = |_: &str| None;
+        assert!(blocker(false, false, none).contains("install util-linux"));
+        assert!(blocker(true, false, none).contains("--kill-child (util-linux 2.32"));
+        let zero = |file: &str| {
+            file.ends_with("unprivileged_userns_clone")
+                .then(|| "0".into())
+        };
+        assert!(blocker(true, true, zero).contains("sysctl kernel.unprivileged_userns_clone=1"));
+        let max = |file: &str| file.ends_with("max_user_namespaces").then(|| "0".into());
+        assert!(blocker(true, true, max).contains("user.max_user_namespaces=15000"));
+        let apparmor = |file: &str| {
+            file.ends_with("apparmor_restrict_unprivileged_userns")
+                .then(|| "1".into())
+        };
+        assert!(blocker(true, true, apparmor).contains("23.10"));
+        assert!(blocker(true, true, none).contains("container"));
     }
 }

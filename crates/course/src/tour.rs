@@ -79,7 +79,8 @@ pub fn main(args: Vec<String>) -> Result<(), Exit> {
                     crate::print(&report)?;
                     passed.push(title);
                 }
-                Ok(pair::Step::Failed(report)) => {
+                // show_and_check makes a give-up a failure: GaveUp never comes here.
+                Ok(pair::Step::Failed(report) | pair::Step::GaveUp(report)) => {
                     crate::print(&report)?;
                     failed.push(title);
                 }

@@ -142,6 +142,22 @@ pub fn main(args: Vec<String>) -> Result<(), Exit> {
 /// Inside the lab's namespaces: the pair across the link, its ladder drawn from the wire's account
 /// of each packet, then the link's summary line.
 fn across_link(options: &Options, settings: &Settings) -> Result<(), Exit> {
+    // The learner's ARGS run as given: a loopback address there is the client side's own, and
+    // what goes to it never meets the wire.
+    let loopback = ["127.0.0.1", "::1", "localhost"];
+    if let Some(arg) = options
+        .run
+        .args
+        .iter()
+        .flatten()
+        .find(|a| loopback.contains(&a.as_str()))
+    {
+        crate::print(&format!(
+            "trace: note: your ARGS name {arg}, the client side's own loopback: those packets \
+             never cross the link (the server side is {})\n",
+            crate::labnet::SERVER_V4
+        ))?;
+    }
     crate::workspace::build_with(&["lab-wire"])?;
     let (recording, finished) = record::record_link(&options.run, settings)?;
     let recording = whole(options, recording, true)?;

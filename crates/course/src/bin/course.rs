@@ -9,6 +9,10 @@ fn main() -> ExitCode {
     if course::interrupted() {
         return ExitCode::from(130);
     }
+    // A command that passes on another's exit status (`lab on`) has said all it will.
+    if let (Err(_), Some(code)) = (&outcome, course::exit_code()) {
+        return ExitCode::from(code);
+    }
     // The name a learner types, not the binary's file name; a command's own synopsis under its
     // usage errors.
     let command = std::env::args_os().nth(1);

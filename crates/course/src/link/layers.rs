@@ -198,7 +198,10 @@ impl Layer for Delay {
 }
 
 /// `mtu=N`: a packet longer than the MTU is dropped, and the verdict says what a real router
-/// would send back ([`RouterWould`]). IPv6 packets are held to at least [`IPV6_MIN_MTU`].
+/// would send back ([`RouterWould`]). IPv6 packets are held to at least [`IPV6_MIN_MTU`]. The
+/// wire gives each side the same MTU (its device's, or its route's for IPv4 under 1280), so the
+/// hosts fragment and size their segments to fit: this layer only drops what still does not (a
+/// raw socket's packet, or a side whose route could not be set).
 pub struct Mtu {
     mtu: u16,
 }

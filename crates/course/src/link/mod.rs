@@ -135,9 +135,10 @@ pub enum Why {
     Dead { after: u64 },
 }
 
-/// What a real router does with a packet too big for its next link. This link only records it;
-/// building the ICMP answer (which quotes the packet's own header) is the wire's to do, if the
-/// lab ever wants path-MTU discovery to work across it.
+/// What a real router does with a packet too big for its next link. This link only records it:
+/// the hosts already send packets that fit (the wire gives each side the link's MTU), so a
+/// packet over it is rare; building the ICMP answer (which quotes the packet's own header) would
+/// be the wire's to do.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RouterWould {
     /// IPv4 with Don't Fragment set: ICMP type 3 code 4, "fragmentation needed", carrying the
@@ -265,6 +266,12 @@ impl Counters {
     /// Every packet dropped, whatever the reason.
     pub fn dropped(&self) -> u64 {
         self.lost + self.too_big + self.dead
+    }
+
+    /// The packets the counts account for: each sent, dropped, or the copy of one sent. Equal
+    /// to `offered` once nothing is held ([`Link::flush`]).
+    pub fn accounted(&self) -> u64 {
+        self.sent - self.duplicated + self.dropped()
     }
 
     fn count(&mut self, verdict: &Verdict) {
@@ -403,6 +410,20 @@ impl Link {
         let way = &mut self.ways[direction.index()];
         let before = out.len();
         way.stack.tick(now, out);
+        for verdict in &out[before..] {
+            way.counters.count(verdict);
+        }
+    }
+
+    /// The link is going down at `now`: push everything the `direction`'s stack still holds to
+    /// `out`, each at the end of its hold (or `now`, if later), so that every packet offered has
+    /// been sent or dropped: `offered` is then what [`Counters::accounted`] adds up.
+    pub fn flush(&mut self, direction: Direction, now: Duration, out: &mut Vec<Verdict>) {
+        let way = &mut self.ways[direction.index()];
+        let before = out.len();
+        while let Some(at) = way.stack.wake() {
+            way.stack.tick(at.max(now), out);
+        }
         for verdict in &out[before..] {
             way.counters.count(verdict);
         }

@@ -31,10 +31,13 @@ A link spec is a profile, or KEY=VALUE items joined by commas. An item applies b
 those going towards the client:
   loss=P%          drop P% of the packets (0% to 100%; decimals allowed, as in 0.5%)
   duplicate=P%     send P% of the packets twice
-  reorder=P%       hold P% of the packets back and send them after the next one
+  reorder=P%       hold P% of the packets back and send them after the next one (or alone, late,
+                   when none comes within 100 ms)
   delay=T          hold every packet for T (ms or s, at most 10 s), in order
   jitter=T         vary each delay by up to T either way (at most the delay; never reorders)
-  mtu=N            drop packets of more than N bytes (68 to 65535; IPv6 packets keep 1280)
+  mtu=N            the link's MTU, N bytes (68 to 65535; IPv6 keeps 1280): each side's device has
+                   it, so a host fragments its datagrams to fit and TCP sends smaller segments;
+                   a packet still over it (a raw socket's) is dropped, with no ICMP answer
   dead-after=N     carry N packets, then none: the peer unplugged (both ways counts either way)
 Profiles (a profile stands alone):
   wifi             delay=5ms,jitter=3ms,loss=1%
@@ -238,7 +241,12 @@ impl Spec {
     /// Read a spec. A bad one is a usage error (exit 2) that names the problem and ends with
     /// [`GRAMMAR`].
     pub fn parse(text: &str) -> Result<Spec, Exit> {
-        read(text).map_err(|problem| usage(format!("link spec '{text}': {problem}\n{GRAMMAR}")))
+        read(text).map_err(|problem| {
+            // A one-item spec's problem quotes the item already: the spec once is enough.
+            let quoted = format!("'{}': ", text.trim());
+            let problem = problem.strip_prefix(&quoted).unwrap_or(&problem);
+            usage(format!("link spec '{text}': {problem}\n{GRAMMAR}"))
+        })
     }
 
     /// The profile the spec names, if it names one.
@@ -291,6 +299,13 @@ impl Display for Spec {
                 .iter()
                 .filter(|&&(_, s)| s == scope)
                 .map(|&(setting, _)| setting)
+                // `loss=0%` (the lab's spec when none is given) impairs nothing: not said.
+                .filter(|setting| {
+                    !matches!(
+                        setting,
+                        Setting::Loss(p) | Setting::Duplicate(p) | Setting::Reorder(p) if p.ppm() == 0
+                    )
+                })
                 .collect();
             if here.is_empty() {
                 continue;

@@ -237,6 +237,42 @@ fn a_lone_held_packet_goes_on_after_the_hold() {
     assert_eq!(sent(&out), [2]);
 }
 
+/// The grammar says how long reorder holds a packet at most: HOLD_LIMIT.
+#[test]
+fn the_grammar_gives_the_hold_limit() {
+    let limit = format!("within {} ms", HOLD_LIMIT.as_millis());
+    assert!(GRAMMAR.contains(&limit), "{GRAMMAR}");
+}
+
+/// A link going down with a packet held (reorder) flushes it, sent and counted: every packet
+/// offered is then accounted for, sent or dropped, whatever the layers held.
+#[test]
+fn flushing_accounts_for_every_packet_offered() {
+    let mut link = Link::new(&spec("reorder=100%,loss=30%,duplicate=20%"), 5);
+    let mut out = Vec::new();
+    for n in 1..=7 {
+        link.pass(TO_SERVER, bytes(n), ms(n), &mut out);
+    }
+    let held = link.counters(TO_SERVER);
+    assert!(
+        link.wake(TO_SERVER).is_some(),
+        "the seventh is held: {out:?}"
+    );
+    assert!(held.accounted() < held.offered);
+    link.flush(TO_SERVER, ms(8), &mut out);
+    assert_eq!(link.wake(TO_SERVER), None);
+    let c = link.counters(TO_SERVER);
+    assert_eq!(c.offered, 7);
+    assert_eq!(c.accounted(), c.offered, "{c:?}");
+    let mut numbers: Vec<u64> = out
+        .iter()
+        .filter(|v| !matches!(v, Verdict::Send(f) if f.marks.copy))
+        .map(|v| v.packet().number)
+        .collect();
+    numbers.sort_unstable();
+    assert_eq!(numbers, [1, 2, 3, 4, 5, 6, 7]);
+}
+
 /// delay=80ms delays every packet by 80 ms, in order; with jitter=20ms each delay is within
 /// 60..=100 ms, and still no packet overtakes another.
 #[test]

@@ -14,8 +14,10 @@ fn seconds(us: u64) -> f64 {
     us as f64 / 1e6
 }
 
-/// The packets the ladder draws, in the order the wire decided them: the kernel's own chatter on
-/// a new device (IPv6 router and neighbour messages) left out.
+/// The packets the ladder draws, in the order the wire decided them. (The kernel's own chatter on
+/// a new device, IPv6 router solicitations and multicast reports, never gets here: the wire
+/// passes only packets between the two lab addresses, and logs nothing else. An ICMPv6 echo
+/// between them, a learner's ping, is lab traffic and drawn.)
 pub fn packets(events: &[Event]) -> Vec<Packet> {
     let again = retransmissions(events);
     events
@@ -23,9 +25,6 @@ pub fn packets(events: &[Event]) -> Vec<Packet> {
         .zip(again)
         .filter_map(|(event, again)| {
             let mut packet = capture::decode_raw(seconds(event.arrived_us), &event.bytes)?;
-            if chatter(&packet.label) {
-                return None;
-            }
             let mut marks = Vec::new();
             if again {
                 marks.push("retransmission".to_string());
@@ -45,25 +44,21 @@ pub fn packets(events: &[Event]) -> Vec<Packet> {
         .collect()
 }
 
-/// ICMPv6 informational messages (type 128 and up: router solicitations, neighbour discovery,
-/// MLD): the kernel sends them on its own when a device comes up; no lesson's doing.
-fn chatter(label: &str) -> bool {
-    label
-        .strip_prefix("ICMPv6 ")
-        .and_then(|rest| rest.split('/').next()?.parse::<u8>().ok())
-        .is_some_and(|kind| kind >= 128)
-}
-
 /// The packets that reached the other side, at the time they left the wire, as pcap records of
-/// raw IP packets (the dropped ones are not there: no receiver ever saw them).
+/// raw IP packets (the dropped ones are not there: no receiver ever saw them), in the order they
+/// left: a packet decided later may leave sooner (one direction's delay, the other's none), and a
+/// capture's records go in time order.
 pub fn frames(events: &[Event]) -> Vec<Frame> {
-    events
+    let mut left: Vec<(u64, &Event)> = events
         .iter()
-        .filter_map(|event| {
-            Some(Frame {
-                time: seconds(event.left_us?),
-                bytes: event.bytes.clone(),
-            })
+        .filter_map(|event| Some((event.left_us?, event)))
+        .collect();
+    // Stable: packets that left at the same microsecond keep the order decided.
+    left.sort_by_key(|(us, _)| *us);
+    left.into_iter()
+        .map(|(us, event)| Frame {
+            time: seconds(us),
+            bytes: event.bytes.clone(),
         })
         .collect()
 }
@@ -208,11 +203,14 @@ mod tests {
         assert_eq!(frames[0].time, 1.0005);
     }
 
-    /// The kernel's ICMPv6 chatter on a new device is no packet of the lesson's; an ICMPv6 error
-    /// is.
+    /// A capture's frames go in the order the packets left the wire, not the order decided.
     #[test]
-    fn leaves_out_icmpv6_chatter() {
-        assert!(chatter("ICMPv6 133/0") && chatter("ICMPv6 143/0"));
-        assert!(!chatter("ICMPv6 1/4") && !chatter("ICMP 3/3") && !chatter("SYN"));
+    fn frames_go_in_time_order() {
+        let mut late = event(false, Fate::Sent, tcp(false, SYN, 7, b""));
+        late.left_us = Some(2_000_000);
+        let soon = event(true, Fate::Sent, tcp(true, SYN | ACK, 9, b""));
+        let frames = frames(&[late, soon]);
+        let times: Vec<f64> = frames.iter().map(|f| f.time).collect();
+        assert_eq!(times, [1.0005, 2.0]);
     }
 }

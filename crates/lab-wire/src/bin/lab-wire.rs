@@ -83,20 +83,30 @@ mod wire {
             .parse()
             .map_err(|_| usage(format!("the seed must be a whole number, not {seed:?}")))?;
 
-        // 1. The client's side is this process's own network namespace.
-        let client = device(0)?;
+        // 1. The client's side is this process's own network namespace. Each side's device has
+        //    the link's MTU for the packets it sends, so that its host fragments a datagram (and
+        //    TCP sizes its segments) to fit, as a host does on a link of that MTU.
+        let mtu = |direction| spec.towards(direction).mtu;
+        let (to_server, to_client) = (mtu(Direction::ToServer), mtu(Direction::ToClient));
+        let client = device(0, to_server)?;
         let mut notes = Vec::new();
         notes.extend(loopback_up());
+        notes.extend(route_mtu(0, to_server));
         let client_ns = namespace_file()?;
         // 2. The server's side: a thread of ours moves to a new network namespace (unshare(2)
         //    moves only the calling thread) and makes its device there. It then waits for ever:
         //    while it lives, so does the namespace, and its /proc file names it.
         let (made, server) = mpsc::channel();
         std::thread::spawn(move || {
-            let side = || -> Result<(SyncDevice, String, Option<String>), Exit> {
+            let side = || -> Result<(SyncDevice, String, Vec<String>), Exit> {
                 nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWNET)
                     .map_err(|e| fail_with("cannot make the server's network namespace", e))?;
-                Ok((device(1)?, namespace_file()?, loopback_up()))
+                let device = device(1, to_client)?;
+                let notes: Vec<String> = loopback_up()
+                    .into_iter()
+                    .chain(route_mtu(1, to_client))
+                    .collect();
+                Ok((device, namespace_file()?, notes))
             };
             // An Exit is not Send: its words cross instead.
             let _ = made.send(side().map_err(|e| e.words()));
@@ -125,6 +135,7 @@ mod wire {
         let link = Arc::new(Mutex::new(Link::new(&spec, seed)));
         let client = Arc::new(client);
         let server = Arc::new(server);
+        let mut ways = Vec::new();
         for (direction, from, to) in [
             (Direction::ToServer, client.clone(), server.clone()),
             (Direction::ToClient, server, client),
@@ -141,13 +152,20 @@ mod wire {
             });
             let reader = way.clone();
             std::thread::spawn(move || reader.read_from(&from));
-            std::thread::spawn(move || way.release());
+            let releaser = way.clone();
+            std::thread::spawn(move || releaser.release());
+            ways.push(way);
         }
 
         // 5. Until stdin ends: the tool closes it when the run is over, and the kernel does when
         //    the tool dies. The process then ends, and its threads with it.
         let mut sink = [0u8; 64];
         while std::io::stdin().read(&mut sink).is_ok_and(|n| n > 0) {}
+        // What the link still holds (reorder) or the wire still queues (delay) goes now, late
+        // but sent and counted: every packet offered is then sent or dropped, none forgotten.
+        for way in &ways {
+            way.flush();
+        }
         let link = lock(&link);
         for direction in Direction::BOTH {
             out.line(&end_line(direction, &link.counters(direction)));
@@ -156,10 +174,14 @@ mod wire {
     }
 
     /// The TUN device of side `i` (0: client, 1: server), up and addressed, in the calling
-    /// thread's network namespace.
-    fn device(i: usize) -> Result<SyncDevice, Exit> {
+    /// thread's network namespace, its MTU the link's towards the other side (1500 when the spec
+    /// sets none). Never below IPv6's 1280 (RFC 8200 §5): the kernel takes IPv6 off a device with
+    /// less, and the spec keeps IPv6 at 1280 anyway; a smaller IPv4 MTU is the route's
+    /// ([`route_mtu`]).
+    fn device(i: usize, mtu: Option<u16>) -> Result<SyncDevice, Exit> {
         DeviceBuilder::new()
             .name(DEVICE)
+            .mtu(mtu.map_or(1500, |n| n.max(course::link::spec::IPV6_MIN_MTU)))
             .ipv4(V4[i], 24u8, None)
             .ipv6(V6[i], 64u8)
             .build_sync()
@@ -180,6 +202,34 @@ mod wire {
             "the sides' loopback stays down (`ip link set lo up` failed: install iproute2), so \
              127.0.0.1 does not work on them; 192.0.2.x does"
                 .to_string()
+        })
+    }
+
+    /// An IPv4 MTU below the device's (below 1280): the route to the other side carries it,
+    /// locked (path-MTU discovery may not raise it), so the host fragments its datagrams to it
+    /// and TCP's MSS follows it. A note if `ip` cannot set it (the wire then drops what is over).
+    fn route_mtu(i: usize, mtu: Option<u16>) -> Option<String> {
+        let n = mtu.filter(|n| *n < course::link::spec::IPV6_MIN_MTU)?;
+        let set = std::process::Command::new("ip")
+            .args([
+                "-4",
+                "route",
+                "replace",
+                "192.0.2.0/24",
+                "dev",
+                DEVICE,
+                "src",
+            ])
+            .arg(V4[i].to_string())
+            .args(["mtu", "lock"])
+            .arg(n.to_string())
+            .status();
+        (!set.is_ok_and(|s| s.success())).then(|| {
+            format!(
+                "the IPv4 route keeps the device's MTU (`ip route … mtu lock {n}` failed: install \
+                 iproute2), so the hosts send packets of up to 1280 bytes and the wire drops \
+                 those over {n}"
+            )
         })
     }
 
@@ -292,16 +342,20 @@ mod wire {
                 if !lab_traffic(packet) {
                     continue;
                 }
+                // The queue before the link, and both held from the link's decision to the send,
+                // in the same order as the release thread takes them: otherwise a packet the
+                // release thread has just let go could reach the device after one decided later,
+                // while the log says it left first.
+                let mut queue = lock(&self.queue);
                 let now = self.start.elapsed();
                 lock(&self.link).pass(self.direction, packet.to_vec(), now, &mut verdicts);
-                self.deliver(&mut verdicts, now);
+                self.deliver(&mut queue, &mut verdicts, now);
             }
         }
 
         /// Send or queue each verdict's packet (in order: once one waits, all after it wait
         /// behind it), writing its event if asked.
-        fn deliver(&self, verdicts: &mut Vec<Verdict>, now: Duration) {
-            let mut queue = lock(&self.queue);
+        fn deliver(&self, queue: &mut Queue, verdicts: &mut Vec<Verdict>, now: Duration) {
             for verdict in verdicts.drain(..) {
                 if self.out.events {
                     let event = Event::of(self.direction, &verdict, self.start_us);
@@ -327,6 +381,19 @@ mod wire {
             self.due.notify_one();
         }
 
+        /// At the end: send at once what the link holds and what waits in the queue, in their
+        /// order (the lab is over, so their times no longer matter).
+        fn flush(&self) {
+            let mut queue = lock(&self.queue);
+            let mut verdicts = Vec::new();
+            let now = self.start.elapsed();
+            lock(&self.link).flush(self.direction, now, &mut verdicts);
+            self.deliver(&mut queue, &mut verdicts, now);
+            while let Some(Reverse((_, _, Bytes(bytes)))) = queue.waiting.pop() {
+                let _ = self.to.send(&bytes);
+            }
+        }
+
         /// Send each waiting packet at its time, and let the link release what it holds when it
         /// asks to be woken. Sleeps on the condition variable, never spins.
         fn release(&self) {
@@ -343,10 +410,9 @@ mod wire {
                 }
                 let wake = lock(&self.link).wake(self.direction);
                 if wake.is_some_and(|at| at <= now) {
+                    // The queue stays locked from the link's release to the send (see read_from).
                     lock(&self.link).tick(self.direction, now, &mut verdicts);
-                    drop(queue);
-                    self.deliver(&mut verdicts, now);
-                    queue = lock(&self.queue);
+                    self.deliver(&mut queue, &mut verdicts, now);
                     continue;
                 }
                 let next = queue.waiting.peek().map(|Reverse((due, _, _))| *due);

@@ -107,8 +107,8 @@ for file in crates/*/tests/*.rs; do
     *) lesson_tests+=(--test "$name") ;;
     esac
 done
-printf '\ncheck: %s\n' "cargo test --workspace --locked, cargo course transcripts --check and cargo course exercise --dev-check (three lanes at once)" | shown
-echo "the tests, the pages' check and the exercises' proof" >"$state/step"
+printf '\ncheck: %s\n' "cargo test --workspace --locked, cargo course transcripts --check, cargo course tour and cargo course exercise --dev-check (three lanes at once)" | shown
+echo "the tests, the pages' check, the tour and the exercises' proof" >"$state/step"
 # The exercises' proof (each fails as shipped, each solution passes) follows the trace tests, the
 # shortest lane, on the programs the build above made (COURSE_NO_BUILD: a build of the exercises
 # alone would resolve features its own way and rebuild what the other lanes are running).
@@ -117,8 +117,11 @@ lane trace bash -c 'cargo test --locked --workspace --test trace &&
 trace=$!
 lane course cargo test --locked --workspace --lib --bins "${course_tests[@]}" &
 course=$!
+# The tour ends this lane, on the programs the build made: a build of the lessons alone would
+# resolve their dependencies' features on its own (libc's, say) and compile them again, 2 s or so.
 lane lessons bash -c 'cargo test --locked --workspace "$@" && cargo test --locked --workspace --doc &&
-    COURSE_NO_BUILD=1 cargo course transcripts --check' lanes "${lesson_tests[@]}" &
+    COURSE_NO_BUILD=1 cargo course transcripts --check && COURSE_NO_BUILD=1 cargo course tour' \
+    lanes "${lesson_tests[@]}" &
 lessons=$!
 wait "$trace" "$course" "$lessons"
 failed=()
@@ -129,9 +132,7 @@ if ((${#failed[@]})); then
     echo "the tests: the lines marked [${failed[*]}] above say what failed" >"$state/step"
     exit 1
 fi
-passed+=(tests transcripts exercises)
-
-step tour "cargo course tour" cargo course tour
+passed+=(tests transcripts exercises tour)
 
 skipped=$(sort -u "$COURSE_SKIPPED" | sed 's/^/; skipped: /' | tr -d '\n')
 finished=true

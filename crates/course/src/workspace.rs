@@ -40,8 +40,12 @@ fn is_course_root(dir: &Path) -> bool {
     dir.join("Cargo.toml").is_file() && dir.join("crates/course/src/registry.rs").is_file()
 }
 
-/// Build every lesson of the registry, so each binary below is fresh: only the lessons (the course
-/// tool itself is built already, by `cargo course`), with cargo's own progress on the terminal.
+/// Build every lesson of the registry, so each binary below is fresh, with cargo's own progress on
+/// the terminal. The course tool is in the selection too, though `cargo course` has just built it
+/// (cargo finds it fresh): cargo resolves features over the packages it is given, and without it
+/// the lessons' own selection would give libc other features than the tool's build did (nix asks
+/// for more), and libc, socket2, dns-lookup and lesson-common would be compiled a second time: a
+/// second of a newcomer's first tour.
 /// The course's own tests set `COURSE_NO_BUILD` (`cargo test --workspace` has just built
 /// everything, and holds the lock).
 pub fn build() -> Result<(), Exit> {
@@ -60,6 +64,7 @@ pub fn build_with(packages: &[&str]) -> Result<(), Exit> {
     for name in LESSONS
         .iter()
         .map(|l| l.name)
+        .chain(["course"])
         .chain(packages.iter().copied())
     {
         command.args(["--package", name]);

@@ -172,7 +172,8 @@ fn across(client: &'static Lesson, settings: &Settings, run: &pair::ClientRun) -
          lab-wire)\n",
     )?;
     crate::workspace::build_with(&["lab-wire"])?;
-    let lab = Lab::start(settings, false)?;
+    // Each packet's fate, to tell a give-up the link caused from one it did not.
+    let lab = Lab::start(settings, true)?;
     let mut said = format!("{}\n", settings.said());
     for note in &lab.notes {
         said.push_str(&format!("note: {note}\n"));
@@ -192,6 +193,7 @@ fn across(client: &'static Lesson, settings: &Settings, run: &pair::ClientRun) -
         client: crate::labnet::CLIENT_V4,
         start: &start,
     };
+    let began = unix_micros(std::time::SystemTime::now());
     let outcome = pair::show_and_check_as(client, &place, run);
     let report = match &outcome {
         Ok((
@@ -208,24 +210,36 @@ fn across(client: &'static Lesson, settings: &Settings, run: &pair::ClientRun) -
     match outcome {
         Ok((pair::Step::Passed(_), _)) => Ok(()),
         Ok((pair::Step::Failed(_), _)) => Err(Exit::Quiet),
-        Ok((pair::Step::GaveUp(_), _)) => {
+        Ok((pair::Step::GaveUp(_), took)) => {
+            // The client's run ended about `took` after `began` (a little later: its partner
+            // started first), so a packet that left the wire after that came too late for it.
+            let ended = began.saturating_add(u64::try_from(took.as_micros()).unwrap_or(u64::MAX));
+            let (lost, late) = too_late(&finished.events, began, ended);
             let total = finished.towards_server.plus(finished.towards_client);
             let packets = if total.offered == 1 {
                 "packet"
             } else {
                 "packets"
             };
-            if total.dropped() > 0 {
-                // What a client with a timeout should do when its packets are lost.
+            if lost + late > 0 {
+                // What a client with a timeout should do when its packets are lost or held
+                // past its patience.
+                let mut why = Vec::new();
+                if lost > 0 {
+                    why.push(format!("dropped {lost}"));
+                }
+                if late > 0 {
+                    why.push(format!("delivered {late} only after it had given up"));
+                }
                 crate::print(&format!(
-                    "{} gave up: the link dropped {} of {} {packets}\n",
+                    "{} gave up: of {} {packets} the link {}\n",
                     client.name,
-                    total.dropped(),
-                    total.offered
+                    total.offered,
+                    why.join(" and ")
                 ))
             } else {
                 crate::print(&format!(
-                    "  FAIL: {} gave up, though the link dropped none of its {} {packets}\n",
+                    "  FAIL: {} gave up, though the link delivered all {} of its {packets} in time\n",
                     client.name, total.offered
                 ))?;
                 Err(Exit::Quiet)
@@ -233,6 +247,25 @@ fn across(client: &'static Lesson, settings: &Settings, run: &pair::ClientRun) -
         }
         Err(pair::Skip(why)) => Err(fail(why)),
     }
+}
+
+/// Of the packets that came to the wire from `began` to `ended` (µs on the machine's clock), how
+/// many died on the link, and how many it delivered only after `ended`.
+fn too_late(events: &[crate::link::log::Event], began: u64, ended: u64) -> (usize, usize) {
+    let during = events
+        .iter()
+        .filter(|e| (began..=ended).contains(&e.arrived_us));
+    during.fold((0, 0), |(lost, late), e| match e.left_us {
+        None => (lost + 1, late),
+        Some(left) if left > ended => (lost, late + 1),
+        Some(_) => (lost, late),
+    })
+}
+
+/// Microseconds since the Unix epoch: the clock the wire stamps its packets with.
+fn unix_micros(t: std::time::SystemTime) -> u64 {
+    t.duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_micros()).unwrap_or(u64::MAX))
 }
 
 /// The file where `lab up` says where its link is, for `lab on`.
@@ -406,5 +439,40 @@ mod tests {
         let line = format!("    Received: {}\n", "x".repeat(8192));
         let cut = super::shortened(&line);
         assert!(cut.ends_with("… (8192 bytes in all)\n"), "{cut}");
+    }
+
+    use super::too_late;
+    use crate::link::Direction;
+    use crate::link::log::{Event, Fate};
+
+    fn event(arrived_us: u64, left_us: Option<u64>) -> Event {
+        Event {
+            direction: Direction::ToServer,
+            number: 1,
+            arrived_us,
+            left_us,
+            fate: if left_us.is_some() {
+                Fate::Sent
+            } else {
+                Fate::Lost
+            },
+            bytes: Vec::new(),
+            words: String::new(),
+        }
+    }
+
+    /// A give-up is the link's doing when, of the packets sent during the run, one died or came
+    /// only after the run ended; packets before the run, or delivered in time, do not count.
+    #[test]
+    fn counts_what_died_or_came_too_late_during_the_run() {
+        let events = [
+            event(50, None),         // before the run: not its packet
+            event(100, Some(150)),   // delivered in time
+            event(200, None),        // dropped
+            event(300, Some(1_500)), // delivered after the run ended at 1000
+            event(2_000, None),      // after the run
+        ];
+        assert_eq!(too_late(&events, 100, 1_000), (1, 1));
+        assert_eq!(too_late(&events[..2], 100, 1_000), (0, 0));
     }
 }

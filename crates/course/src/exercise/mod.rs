@@ -37,9 +37,9 @@ other side over real sockets on 127.0.0.1 and tells, step by step, what it did a
   NAME --hint      the hint
   NAME --solution  the solution (crates/exercises/solutions/NAME.rs)
   NAME --seed N    replay the check's random choices of an earlier run (its report names N)
-  --reset NAME     put back the file as shipped: as in origin/HEAD (the course as you cloned it)
-                   when that ref exists, else as in your last commit (HEAD); an edited file is
-                   first saved beside it, as NAME.rs.mine
+  --reset NAME     put back the file as shipped: as in the newest commit of the course your branch
+                   has (git merge-base HEAD origin/HEAD) where there is an origin/HEAD, else as in
+                   your last commit (HEAD); an edited file is first saved beside it, NAME.rs.mine
   --dev-check      the course's own check: each exercise fails as shipped, each solution passes
                    (several seeds), hints and TODOs are there, every file is in the table, and the
                    checker's failure messages match their golden texts
@@ -387,9 +387,10 @@ fn watch(exercise: &Exercise, seed: Option<u64>, progress: Progress) -> Result<(
     }
 }
 
-/// Put back the shipped file from git: from `origin/HEAD` (the course as cloned) when that ref
-/// exists, so a learner who committed their work does not get their own commit back, else from
-/// `HEAD`. An edited file is first saved beside it.
+/// Put back the shipped file from git: from the merge base of `HEAD` and `origin/HEAD` (the
+/// course as the learner has it) when that ref exists, so a learner who committed their work does
+/// not get their own commit back, nor a fetched newer course's file; else from `HEAD`. An edited
+/// file is first saved beside it.
 fn reset(exercise: &Exercise) -> Result<(), Exit> {
     let root = crate::workspace::root()?;
     let relative = format!("crates/exercises/src/bin/{}.rs", exercise.name);
@@ -398,10 +399,19 @@ fn reset(exercise: &Exercise) -> Result<(), Exit> {
         git.arg("-C").arg(&root).args(args);
         process::run_bounded(&mut git, b"", Duration::from_secs(20))
     };
-    let cloned = git(&["rev-parse", "--verify", "--quiet", "origin/HEAD"])
-        .is_ok_and(|out| out.status.is_some_and(|s| s.success()));
-    let (from, whence) = if cloned {
-        ("origin/HEAD", "the course as cloned, origin/HEAD")
+    // The newest commit of the course that the learner's branch contains: the merge base with
+    // origin/HEAD, not origin/HEAD itself, which a `git fetch` moves past what the checkout (and
+    // its checker) is.
+    let base = git(&["merge-base", "HEAD", "origin/HEAD"])
+        .ok()
+        .filter(|out| out.status.is_some_and(|s| s.success()))
+        .map(|out| String::from_utf8_lossy(&out.stdout).trim().to_string())
+        .filter(|base| !base.is_empty());
+    let (from, whence) = if let Some(base) = &base {
+        (
+            base.as_str(),
+            "the course as you have it from origin: git merge-base HEAD origin/HEAD",
+        )
     } else {
         (
             "HEAD",

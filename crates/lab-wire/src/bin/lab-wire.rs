@@ -163,13 +163,18 @@ mod wire {
         while std::io::stdin().read(&mut sink).is_ok_and(|n| n > 0) {}
         // What the link still holds (reorder) or the wire still queues (delay) goes now, late
         // but sent and counted: every packet offered is then sent or dropped, none forgotten.
-        for way in &ways {
-            way.flush();
+        // Both directions' queues are held from the flush to the counts (each in the order every
+        // thread takes them: a queue, then the link): a packet a reader takes from its device
+        // meanwhile waits at its queue, and is neither offered nor counted.
+        let mut queues: Vec<_> = ways.iter().map(|way| lock(&way.queue)).collect();
+        for (way, queue) in ways.iter().zip(queues.iter_mut()) {
+            way.flush(queue);
         }
         let link = lock(&link);
         for direction in Direction::BOTH {
             out.line(&end_line(direction, &link.counters(direction)));
         }
+        drop(queues);
         Ok(())
     }
 
@@ -223,14 +228,19 @@ mod wire {
             .arg(V4[i].to_string())
             .args(["mtu", "lock"])
             .arg(n.to_string())
-            .status();
-        (!set.is_ok_and(|s| s.success())).then(|| {
-            format!(
-                "the IPv4 route keeps the device's MTU (`ip route … mtu lock {n}` failed: install \
-                 iproute2), so the hosts send packets of up to 1280 bytes and the wire drops \
-                 those over {n}"
-            )
-        })
+            .output();
+        let why = match set {
+            Ok(out) if out.status.success() => return None,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                "`ip` is not installed: install iproute2".to_string()
+            }
+            Err(e) => format!("`ip` cannot run: {e}"),
+            Ok(out) => format!("`ip` said: {}", String::from_utf8_lossy(&out.stderr).trim()),
+        };
+        Some(format!(
+            "the IPv4 route keeps the device's MTU (`ip route … mtu lock {n}` failed: {why}), so \
+             the hosts send packets of up to 1280 bytes and the wire drops those over {n}"
+        ))
     }
 
     /// The calling thread's network namespace as a file any process of the machine can open:
@@ -383,12 +393,11 @@ mod wire {
 
         /// At the end: send at once what the link holds and what waits in the queue, in their
         /// order (the lab is over, so their times no longer matter).
-        fn flush(&self) {
-            let mut queue = lock(&self.queue);
+        fn flush(&self, queue: &mut MutexGuard<'_, Queue>) {
             let mut verdicts = Vec::new();
             let now = self.start.elapsed();
             lock(&self.link).flush(self.direction, now, &mut verdicts);
-            self.deliver(&mut queue, &mut verdicts, now);
+            self.deliver(queue, &mut verdicts, now);
             while let Some(Reverse((_, _, Bytes(bytes)))) = queue.waiting.pop() {
                 let _ = self.to.send(&bytes);
             }

@@ -234,11 +234,17 @@ fn build(bins: &[String]) -> Result<bool, Exit> {
     }
     let root = crate::workspace::root()?;
     let mut command = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    // The course tool in the selection too (fresh already; no target of it named here is built):
+    // cargo resolves features over the packages it is given, and the exercises' own selection
+    // would give libc other features than the tool's build did, compiling libc, socket2,
+    // dns-lookup and lesson-common a second time (as crate::workspace::build says).
     command.args([
         "build",
         "--locked",
         "--package",
         "exercises",
+        "--package",
+        "course",
         "--manifest-path",
     ]);
     command.arg(root.join("Cargo.toml"));

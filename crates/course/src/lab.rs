@@ -88,10 +88,13 @@ pub fn main(args: Vec<String>) -> Result<(), Exit> {
 fn experiments() -> String {
     let mut text = String::from("The lesson pages' experiments (`--experiment NAME`):\n");
     for e in EXPERIMENTS {
-        text.push_str(&format!(
-            "  cargo course lab {} --experiment {}   (--link {} --seed {})\n",
-            e.lesson, e.name, e.link, e.seed
-        ));
+        let command = format!("  cargo course lab {} --experiment {}", e.lesson, e.name);
+        let link = format!("(--link {} --seed {})", e.link, e.seed);
+        if command.len() + 3 + link.len() <= 100 {
+            text.push_str(&format!("{command}   {link}\n"));
+        } else {
+            text.push_str(&format!("{command}\n      {link}\n"));
+        }
         // The sentence, wrapped to the help's 100 columns.
         let mut line = String::from("     ");
         for word in e.says.split_whitespace() {

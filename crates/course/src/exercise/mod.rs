@@ -23,7 +23,8 @@ use state::Progress;
 use table::{EXERCISES, Exercise};
 
 pub(crate) const HELP: &str = "\
-usage: cargo course exercise [NAME [--watch] [--hint] [--solution] [--seed N]] | --reset NAME | --dev-check
+usage: cargo course exercise [NAME [--watch] [--hint] [--solution] [--seed N]]
+       cargo course exercise --reset NAME | --dev-check
 
 The exercises: each a lesson's program with something missing or wrong, marked TODO, in
 crates/exercises/src/bin/NAME.rs, with a page in docs/exercises/NAME.md. The checker plays the

@@ -31,9 +31,9 @@ Every random decision comes from the seed; --seed N replays the same decisions f
   on      run COMMAND on a side of the link `lab up` holds (a lesson by its name, nc, python2 …),
           from a second terminal; Ctrl-C on `lab up` ends it too
 
-Needs Linux, unprivileged user namespaces (or root) and /dev/net/tun; no root, no kernel module
-beyond tun, no Docker. Without them it says which is missing, exit 1. Traffic goes only between the
-two namespaces.
+Needs Linux, /dev/net/tun and unprivileged user namespaces (or root where those are off); nothing
+else: no root where they are on, no kernel module beyond tun, no Docker. Without them it says which
+is missing, exit 1. Traffic goes only between the two namespaces.
 
 ";
 

@@ -95,19 +95,7 @@ fn experiments() -> String {
         } else {
             text.push_str(&format!("{command}\n      {link}\n"));
         }
-        // The sentence, wrapped to the help's 100 columns.
-        let mut line = String::from("     ");
-        for word in e.says.split_whitespace() {
-            if line.len() + 1 + word.len() > 100 {
-                text.push_str(&line);
-                text.push('\n');
-                line = String::from("     ");
-            }
-            line.push(' ');
-            line.push_str(word);
-        }
-        text.push_str(&line);
-        text.push('\n');
+        text.push_str(&crate::text::fill(e.says, "      ", 100));
     }
     text.push('\n');
     text
@@ -196,7 +184,7 @@ fn across(client: &'static Lesson, settings: &Settings, run: &pair::ClientRun) -
         client: crate::labnet::CLIENT_V4,
         start: &start,
     };
-    let began = unix_micros(std::time::SystemTime::now());
+    let began = crate::link::log::unix_micros(std::time::SystemTime::now());
     let outcome = pair::show_and_check_as(client, &place, run);
     let report = match &outcome {
         Ok((
@@ -263,12 +251,6 @@ fn too_late(events: &[crate::link::log::Event], began: u64, ended: u64) -> (usiz
         Some(left) if left > ended => (lost, late + 1),
         Some(_) => (lost, late),
     })
-}
-
-/// Microseconds since the Unix epoch: the clock the wire stamps its packets with.
-fn unix_micros(t: std::time::SystemTime) -> u64 {
-    t.duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| u64::try_from(d.as_micros()).unwrap_or(u64::MAX))
 }
 
 /// The file where `lab up` says where its link is, for `lab on`.

@@ -288,11 +288,7 @@ fn wire_failed(wire: &Spawned, why: NoLine) -> Exit {
 /// them ([`crate::tether::enter_lab`]).
 pub fn preflight(command: &str) -> Result<(), Exit> {
     if !cfg!(target_os = "linux") {
-        let system = match std::env::consts::OS {
-            "macos" => "macOS",
-            "windows" => "Windows",
-            other => other,
-        };
+        let system = crate::text::system();
         return Err(fail(format!(
             "{command} needs Linux (network namespaces and TUN devices); on {system}, run the \
              course in a Linux VM (or WSL2) to use the lab link"

@@ -1,5 +1,6 @@
-//! Text services every command shares: numbers found and replaced (ports, counts, fds), and two
-//! texts aligned line by line for a diff or a side-by-side view.
+//! Text services every command shares: numbers found and replaced (ports, counts, fds), two
+//! texts aligned line by line for a diff or a side-by-side view, prose filled to a width, and the
+//! name of the system the tool runs on.
 
 use std::fmt::Write as _;
 
@@ -122,6 +123,38 @@ pub fn diff_rows(was: &str, now: &str) -> Vec<(Option<String>, Option<String>)> 
     }
     flush(&mut rows, &mut removed, &mut added);
     rows
+}
+
+/// `text` in lines of at most `width` characters, broken between words, each line after
+/// `indent`.
+pub fn fill(text: &str, indent: &str, width: usize) -> String {
+    let mut out = String::new();
+    let mut line = String::new();
+    for word in text.split_whitespace() {
+        if !line.is_empty()
+            && indent.len() + line.chars().count() + 1 + word.chars().count() > width
+        {
+            let _ = writeln!(out, "{indent}{line}");
+            line.clear();
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    if !line.is_empty() {
+        let _ = writeln!(out, "{indent}{line}");
+    }
+    out
+}
+
+/// The system the tool runs on, as its users name it: `macOS`, `Windows`, `linux`, ….
+pub fn system() -> &'static str {
+    match std::env::consts::OS {
+        "macos" => "macOS",
+        "windows" => "Windows",
+        other => other,
+    }
 }
 
 #[cfg(test)]

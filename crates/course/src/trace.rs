@@ -415,7 +415,7 @@ fn save_pcap(options: &Options, rec: &Recording) -> Result<String, Exit> {
     };
     Ok(format!(
         "\n{}    tcpdump -nr {}\nor open the file in Wireshark.\n",
-        fill(&said, "", 100),
+        crate::text::fill(&said, "", 100),
         file.display()
     ))
 }
@@ -430,7 +430,7 @@ fn listing_notes(lesson: &Lesson, listing: &ListingRun, rec: &Recording) -> Stri
         let _ = write!(
             notes,
             "\n{}",
-            fill(
+            crate::text::fill(
                 "the listing binds 127.0.0.1 where it asks for '' or 0.0.0.0 (every interface), as \
                  the lesson does by default: the course runs it through a wrapper that rewrites the \
                  address, as compare does, so its bind below shows 127.0.0.1.",
@@ -458,7 +458,7 @@ fn listing_notes(lesson: &Lesson, listing: &ListingRun, rec: &Recording) -> Stri
                     call(waiting),
                     gave_up.text
                 );
-                let _ = write!(notes, "\n{}", fill(&said, "", 100));
+                let _ = write!(notes, "\n{}", crate::text::fill(&said, "", 100));
             }
             (Some(waiting), None) => {
                 trouble = Some(format!(
@@ -479,33 +479,10 @@ fn listing_notes(lesson: &Lesson, listing: &ListingRun, rec: &Recording) -> Stri
         let _ = write!(
             notes,
             "\nthe listing did not run as the lesson did, so its list below is short:\n{}",
-            fill(&trouble, "  ", 100)
+            crate::text::fill(&trouble, "  ", 100)
         );
     }
     notes
-}
-
-/// `text` in lines of at most `width` characters, broken between words, each line after
-/// `indent`.
-fn fill(text: &str, indent: &str, width: usize) -> String {
-    let mut out = String::new();
-    let mut line = String::new();
-    for word in text.split_whitespace() {
-        if !line.is_empty()
-            && indent.len() + line.chars().count() + 1 + word.chars().count() > width
-        {
-            let _ = writeln!(out, "{indent}{line}");
-            line.clear();
-        }
-        if !line.is_empty() {
-            line.push(' ');
-        }
-        line.push_str(word);
-    }
-    if !line.is_empty() {
-        let _ = writeln!(out, "{indent}{line}");
-    }
-    out
 }
 
 /// The calls of the lesson's own side of the run.
@@ -542,10 +519,10 @@ fn report(options: &Options, rec: &Recording, in_namespace: bool) -> String {
         "\nthe ladder (client's calls left, server's right, packets between, time going down):"
     );
     if lesson.role != Role::Lookup {
-        out.push_str(&fill(RACE, "", 100));
+        out.push_str(&crate::text::fill(RACE, "", 100));
     }
     if options.link.is_some() {
-        out.push_str(&fill(ACROSS_THE_LINK, "", 100));
+        out.push_str(&crate::text::fill(ACROSS_THE_LINK, "", 100));
     }
     out.push('\n');
     out.push_str(&rec.ladder());
@@ -554,7 +531,7 @@ fn report(options: &Options, rec: &Recording, in_namespace: bool) -> String {
         let _ = write!(
             out,
             "\n{}",
-            fill(
+            crate::text::fill(
                 &name_service_note(nscd.split(" (").next().unwrap_or(nscd)),
                 "",
                 100
@@ -587,7 +564,7 @@ fn printed(options: &Options, rec: &Recording, in_namespace: bool) -> String {
     let _ = writeln!(out, "trace: {what}, {place}");
     for note in &rec.notes {
         // Each note its own paragraph, its lines after the first indented.
-        let filled = fill(&format!("trace: {note}"), "", 93);
+        let filled = crate::text::fill(&format!("trace: {note}"), "", 93);
         for (at, line) in filled.lines().enumerate() {
             let indent = if at == 0 { "" } else { "       " };
             let _ = writeln!(out, "{indent}{line}");

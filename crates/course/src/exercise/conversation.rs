@@ -160,6 +160,16 @@ impl Conversation {
         self.note(format!("$ {}", line.as_ref()));
     }
 
+    /// The learner's program run with `args`, as they would type it.
+    fn typed(&self, args: &[impl AsRef<str>]) -> String {
+        let args: Vec<&str> = args.iter().map(AsRef::as_ref).collect();
+        format!(
+            "cargo run -q -p exercises --bin {} -- {}",
+            self.name,
+            args.join(" ")
+        )
+    }
+
     /// A line under the current step (what came back, say).
     pub fn note(&mut self, line: impl Into<String>) {
         if let Some(step) = self.steps.last_mut() {
@@ -185,11 +195,7 @@ impl Conversation {
             self.name,
             args.join(" ")
         ));
-        self.command(format!(
-            "cargo run -q -p exercises --bin {} -- {}",
-            self.name,
-            args.join(" ")
-        ));
+        self.command(self.typed(args));
         let mut command = Command::new(&self.program);
         command.args(args);
         let spawned = Spawned::start(&mut command, b"").map_err(|e| Failure::Expected {
@@ -304,11 +310,7 @@ impl Conversation {
         listener: Option<TcpListener>,
         serve: impl FnOnce(TcpStream) + Send,
     ) -> Result<Outcome, Failure> {
-        self.command(format!(
-            "cargo run -q -p exercises --bin {} -- {}",
-            self.name,
-            args.join(" ")
-        ));
+        self.command(self.typed(args));
         let mut command = Command::new(&self.program);
         command.args(args);
         let stdin = std::mem::take(&mut self.stdin);
@@ -456,6 +458,17 @@ pub fn listen() -> Result<(TcpListener, u16), Failure> {
     })?;
     let port = listener.local_addr().map(|a| a.port()).unwrap_or(0);
     Ok((listener, port))
+}
+
+/// How a client run ended, for a `got:` line: its exit status, then what it said on stderr, or
+/// that it said nothing there.
+pub fn ended(outcome: &Outcome) -> String {
+    let status = outcome.status.map_or(String::new(), |s| s.to_string());
+    let stderr = text(&outcome.stderr);
+    match stderr.trim() {
+        "" => format!("{status}, and nothing on stderr"),
+        said => format!("{status}: {said}"),
+    }
 }
 
 /// Read an HTTP request from `stream`, as a server does before it answers: up to the blank line

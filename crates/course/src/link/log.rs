@@ -38,6 +38,13 @@ pub struct Event {
     pub words: String,
 }
 
+/// `t` on the clock the wire stamps its packets with: microseconds since the Unix epoch (0 for a
+/// clock set before it).
+pub fn unix_micros(t: std::time::SystemTime) -> u64 {
+    t.duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_micros()).unwrap_or(u64::MAX))
+}
+
 /// What happened to a packet, in one word each.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Fate {

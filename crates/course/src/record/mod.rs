@@ -82,11 +82,7 @@ pub fn needs_linux(command: &str) -> Result<(), Exit> {
     if cfg!(target_os = "linux") {
         return Ok(());
     }
-    let system = match std::env::consts::OS {
-        "macos" => "macOS",
-        "windows" => "Windows",
-        other => other,
-    };
+    let system = crate::text::system();
     Err(fail(format!(
         "{command} needs Linux (strace and network namespaces); on {system}, run the course in a \
          Linux VM or container to see the wire"

@@ -55,9 +55,9 @@ mod wire {
     use std::net::{Ipv4Addr, Ipv6Addr};
     use std::sync::mpsc;
     use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
-    use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+    use std::time::{Duration, Instant, SystemTime};
 
-    use course::link::log::{Event, end_line};
+    use course::link::log::{Event, end_line, unix_micros};
     use course::link::{Direction, Link, Spec, Verdict};
     use lesson_common::{Args, Exit, fail, fail_with, usage};
     use tun_rs::{DeviceBuilder, SyncDevice};
@@ -120,9 +120,7 @@ mod wire {
             .map_err(fail)?;
         notes.extend(note);
         let start = Instant::now();
-        let start_us = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| u64::try_from(d.as_micros()).unwrap_or(0));
+        let start_us = unix_micros(SystemTime::now());
 
         // 3. Ready: the tool may start programs on either side now.
         let out = Output { events };

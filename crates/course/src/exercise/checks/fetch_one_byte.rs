@@ -8,7 +8,7 @@ use std::net::{Shutdown, TcpStream};
 use std::time::Duration;
 
 use crate::exercise::conversation::{
-    Conversation, Failure, PROBE_FAILED, accept_within, listen, read_request, text,
+    Conversation, Failure, PROBE_FAILED, accept_within, ended, listen, read_request, text,
 };
 use crate::exercise::table::{Exercise, Needs};
 
@@ -96,15 +96,7 @@ fn check(c: &mut Conversation) -> Result<(), Failure> {
         return Err(Failure::Expected {
             expected: "your program gives up by itself: exit status 1, and an `error: …` line"
                 .into(),
-            got: format!(
-                "{}{}",
-                outcome.status.map_or(String::new(), |s| s.to_string()),
-                if stderr.trim().is_empty() {
-                    ", and nothing on stderr".to_string()
-                } else {
-                    format!(": {}", stderr.trim())
-                }
-            ),
+            got: ended(&outcome),
         });
     }
     Ok(())

@@ -6,7 +6,7 @@ use std::io::Write;
 use std::net::Shutdown;
 use std::time::Duration;
 
-use crate::exercise::conversation::{Conversation, Failure, listen, read_request, text};
+use crate::exercise::conversation::{Conversation, Failure, ended, listen, read_request, text};
 use crate::exercise::table::{Exercise, Needs};
 
 pub const EXERCISE: Exercise = Exercise {
@@ -94,15 +94,7 @@ fn check(c: &mut Conversation) -> Result<(), Failure> {
         return Err(Failure::Expected {
             expected: "exit status 1, and one `error: …` line on stderr saying the body was short"
                 .into(),
-            got: format!(
-                "{}{}",
-                outcome.status.map_or(String::new(), |s| s.to_string()),
-                if stderr.trim().is_empty() {
-                    ", and nothing on stderr".to_string()
-                } else {
-                    format!(": {}", stderr.trim())
-                }
-            ),
+            got: ended(&outcome),
         });
     }
     Ok(())
